@@ -1,0 +1,221 @@
+package org.streamlearn.kernels;
+
+/**
+ * The public face of the compute kernels: every numeric inner loop of Streamlearn goes through here.
+ *
+ * <p>Conventions (project-wide): matrices are row-major {@code float[]} with an offset and a leading
+ * dimension; a count comes first, then each array followed by its offset. Kernels never allocate,
+ * never log, and state whether they overwrite or accumulate. The SIMD path is chosen once, at class
+ * initialisation (see {@link Simd}); the scalar path in {@code ScalarKernels} is the definition each
+ * SIMD kernel is tested against.
+ */
+public final class Kernels {
+  private Kernels() {}
+
+  /** True when the Vector API is in use (false: scalar fallback, or forced by a property). */
+  public static boolean simd() {
+    return Simd.ENABLED;
+  }
+
+  /** Human-readable description of the chosen path, for start-up logs and the bench report. */
+  public static String describe() {
+    return Simd.describe();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // GEMM. alpha scales the product, beta the old C: beta = 0 overwrites (C is not read, so NaN in
+  // C does not leak), beta = 1 accumulates, alpha = -1 subtracts.
+  // ---------------------------------------------------------------------------------------------
+
+  /** C[M×N] = alpha·A[M×K]·B[K×N] + beta·C. */
+  public static void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    if (M == 0 || N == 0) return;
+    if (Simd.ENABLED) SimdGemm.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else ScalarKernels.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  }
+
+  /** C[M×N] = alpha·A[M×K]·B[N×K]ᵀ + beta·C. */
+  public static void gemmNT(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    if (M == 0 || N == 0) return;
+    if (Simd.ENABLED) SimdGemm.gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else ScalarKernels.gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  }
+
+  /** C[M×N] = alpha·A[K×M]ᵀ·B[K×N] + beta·C (A is stored K rows of M, leading dimension lda). */
+  public static void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    if (M == 0 || N == 0) return;
+    if (Simd.ENABLED) SimdGemm.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else ScalarKernels.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // BLAS-1 and reductions
+  // ---------------------------------------------------------------------------------------------
+
+  /** y[0..n) += a·x[0..n). */
+  public static void axpy(int n, float a, float[] x, int xOff, float[] y, int yOff) {
+    if (Simd.ENABLED) SimdKernels.axpy(n, a, x, xOff, y, yOff);
+    else ScalarKernels.axpy(n, a, x, xOff, y, yOff);
+  }
+
+  /** Σ x[i]·y[i]. */
+  public static float dot(int n, float[] x, int xOff, float[] y, int yOff) {
+    return Simd.ENABLED ? SimdKernels.dot(n, x, xOff, y, yOff) : ScalarKernels.dot(n, x, xOff, y, yOff);
+  }
+
+  /** x[0..n) *= a, in place. */
+  public static void scale(int n, float a, float[] x, int xOff) {
+    if (Simd.ENABLED) SimdKernels.scale(n, a, x, xOff);
+    else ScalarKernels.scale(n, a, x, xOff);
+  }
+
+  /** Σ x[i]. */
+  public static float sum(int n, float[] x, int xOff) {
+    return Simd.ENABLED ? SimdKernels.sum(n, x, xOff) : ScalarKernels.sum(n, x, xOff);
+  }
+
+  /** Σ x[i]², for norms (gradient clipping, replica divergence). */
+  public static float sumSquares(int n, float[] x, int xOff) {
+    return Simd.ENABLED ? SimdKernels.sumSquares(n, x, xOff) : ScalarKernels.sumSquares(n, x, xOff);
+  }
+
+  /** max |x[i]| (0 for n = 0); NaN anywhere gives NaN, so it doubles as a finiteness check. */
+  public static float maxAbs(int n, float[] x, int xOff) {
+    return Simd.ENABLED ? SimdKernels.maxAbs(n, x, xOff) : ScalarKernels.maxAbs(n, x, xOff);
+  }
+
+  /** x[i] = min(hi, max(lo, x[i])), in place (gradient clipping by value). */
+  public static void clamp(int n, float lo, float hi, float[] x, int xOff) {
+    if (Simd.ENABLED) SimdKernels.clamp(n, lo, hi, x, xOff);
+    else ScalarKernels.clamp(n, lo, hi, x, xOff);
+  }
+
+  /** out[r] = Σ_c x[r·ldx + c], overwrites out[0..rows). */
+  public static void rowSums(int rows, int cols, float[] x, int xOff, int ldx, float[] out, int outOff) {
+    if (Simd.ENABLED) SimdKernels.rowSums(rows, cols, x, xOff, ldx, out, outOff);
+    else ScalarKernels.rowSums(rows, cols, x, xOff, ldx, out, outOff);
+  }
+
+  /** y[r·ldy + c] += bias[c] for every row r (the bias add of a dense layer). */
+  public static void addBias(int rows, int cols, float[] bias, int bOff, float[] y, int yOff, int ldy) {
+    if (Simd.ENABLED) SimdKernels.addBias(rows, cols, bias, bOff, y, yOff, ldy);
+    else ScalarKernels.addBias(rows, cols, bias, bOff, y, yOff, ldy);
+  }
+
+  /** db[c] += Σ_r dy[r·lddy + c] (the bias gradient: a column reduction, accumulates). */
+  public static void biasGrad(int rows, int cols, float[] dy, int dyOff, int lddy, float[] db, int dbOff) {
+    if (Simd.ENABLED) SimdKernels.biasGrad(rows, cols, dy, dyOff, lddy, db, dbOff);
+    else ScalarKernels.biasGrad(rows, cols, dy, dyOff, lddy, db, dbOff);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Activations. Forward overwrites y (y may be x: in place is allowed). Backward ACCUMULATES into
+  // dx (dx += dy·f'), taking whichever of x or y defines the derivative most cheaply.
+  // ---------------------------------------------------------------------------------------------
+
+  public static void relu(int n, float[] x, int xOff, float[] y, int yOff) {
+    if (Simd.ENABLED) SimdKernels.relu(n, x, xOff, y, yOff);
+    else ScalarKernels.relu(n, x, xOff, y, yOff);
+  }
+
+  /** dx += dy where y &gt; 0 (y is the ReLU output). */
+  public static void reluBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    if (Simd.ENABLED) SimdKernels.reluBackward(n, y, yOff, dy, dyOff, dx, dxOff);
+    else ScalarKernels.reluBackward(n, y, yOff, dy, dyOff, dx, dxOff);
+  }
+
+  public static void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff) {
+    if (Simd.ENABLED) SimdKernels.leakyRelu(n, slope, x, xOff, y, yOff);
+    else ScalarKernels.leakyRelu(n, slope, x, xOff, y, yOff);
+  }
+
+  /** dx += dy·(x &gt; 0 ? 1 : slope), x the layer input. */
+  public static void leakyReluBackward(int n, float slope, float[] x, int xOff, float[] dy, int dyOff,
+      float[] dx, int dxOff) {
+    if (Simd.ENABLED) SimdKernels.leakyReluBackward(n, slope, x, xOff, dy, dyOff, dx, dxOff);
+    else ScalarKernels.leakyReluBackward(n, slope, x, xOff, dy, dyOff, dx, dxOff);
+  }
+
+  public static void sigmoid(int n, float[] x, int xOff, float[] y, int yOff) {
+    if (Simd.ENABLED) SimdKernels.sigmoid(n, x, xOff, y, yOff);
+    else ScalarKernels.sigmoid(n, x, xOff, y, yOff);
+  }
+
+  /** dx += dy·y·(1−y), y the sigmoid output. */
+  public static void sigmoidBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    if (Simd.ENABLED) SimdKernels.sigmoidBackward(n, y, yOff, dy, dyOff, dx, dxOff);
+    else ScalarKernels.sigmoidBackward(n, y, yOff, dy, dyOff, dx, dxOff);
+  }
+
+  public static void tanh(int n, float[] x, int xOff, float[] y, int yOff) {
+    if (Simd.ENABLED) SimdKernels.tanh(n, x, xOff, y, yOff);
+    else ScalarKernels.tanh(n, x, xOff, y, yOff);
+  }
+
+  /** dx += dy·(1−y²), y the tanh output. */
+  public static void tanhBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    if (Simd.ENABLED) SimdKernels.tanhBackward(n, y, yOff, dy, dyOff, dx, dxOff);
+    else ScalarKernels.tanhBackward(n, y, yOff, dy, dyOff, dx, dxOff);
+  }
+
+  /** Row-wise stable softmax of x[rows×cols] into y (max subtracted; y may be x). */
+  public static void softmaxRows(int rows, int cols, float[] x, int xOff, float[] y, int yOff) {
+    if (Simd.ENABLED) SimdKernels.softmaxRows(rows, cols, x, xOff, y, yOff);
+    else ScalarKernels.softmaxRows(rows, cols, x, xOff, y, yOff);
+  }
+
+  /** Row-wise stable log-softmax: y = x − max − log Σ exp(x − max) (y may be x). */
+  public static void logSoftmaxRows(int rows, int cols, float[] x, int xOff, float[] y, int yOff) {
+    if (Simd.ENABLED) SimdKernels.logSoftmaxRows(rows, cols, x, xOff, y, yOff);
+    else ScalarKernels.logSoftmaxRows(rows, cols, x, xOff, y, yOff);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fused optimizer updates: one sweep over p[0..n), g and the state arrays, each read and written
+  // once. l2 adds l2·p to the gradient (coupled L2); decay is AdamW's decoupled weight decay,
+  // applied as p −= lr·decay·p. g is not modified.
+  // ---------------------------------------------------------------------------------------------
+
+  /** p −= lr·(g + l2·p). */
+  public static void sgd(int n, float[] p, float[] g, float lr, float l2) {
+    if (Simd.ENABLED) SimdKernels.sgd(n, p, g, lr, l2);
+    else ScalarKernels.sgd(n, p, g, lr, l2);
+  }
+
+  /**
+   * Classical momentum (PyTorch form): v = mu·v + g'; p −= lr·v; Nesterov: p −= lr·(g' + mu·v),
+   * with g' = g + l2·p.
+   */
+  public static void momentum(int n, float[] p, float[] g, float[] v, float lr, float mu, float l2,
+      boolean nesterov) {
+    if (Simd.ENABLED) SimdKernels.momentum(n, p, g, v, lr, mu, l2, nesterov);
+    else ScalarKernels.momentum(n, p, g, v, lr, mu, l2, nesterov);
+  }
+
+  /** AdaGrad: s += g'²; p −= lr·g'/(√s + eps). */
+  public static void adagrad(int n, float[] p, float[] g, float[] s, float lr, float eps, float l2) {
+    if (Simd.ENABLED) SimdKernels.adagrad(n, p, g, s, lr, eps, l2);
+    else ScalarKernels.adagrad(n, p, g, s, lr, eps, l2);
+  }
+
+  /** RMSProp: s = rho·s + (1−rho)·g'²; p −= lr·g'/(√s + eps). */
+  public static void rmsprop(int n, float[] p, float[] g, float[] s, float lr, float rho, float eps,
+      float l2) {
+    if (Simd.ENABLED) SimdKernels.rmsprop(n, p, g, s, lr, rho, eps, l2);
+    else ScalarKernels.rmsprop(n, p, g, s, lr, rho, eps, l2);
+  }
+
+  /**
+   * Adam / AdamW: m = b1·m + (1−b1)·g'; v = b2·v + (1−b2)·g'²; p −= lr·((m/c1)/(√(v/c2) + eps) +
+   * decay·p), where c1 = 1−b1^t and c2 = 1−b2^t are the bias corrections computed once per step by
+   * the caller.
+   */
+  public static void adam(int n, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
+      float beta2, float eps, float c1, float c2, float l2, float decay) {
+    if (Simd.ENABLED) SimdKernels.adam(n, p, g, m, v, lr, beta1, beta2, eps, c1, c2, l2, decay);
+    else ScalarKernels.adam(n, p, g, m, v, lr, beta1, beta2, eps, c1, c2, l2, decay);
+  }
+}

@@ -1,0 +1,255 @@
+package org.streamlearn.kernels;
+
+import static org.streamlearn.kernels.SimdKernels.F;
+import static org.streamlearn.kernels.SimdKernels.L;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Register-blocked GEMM on the Vector API.
+ *
+ * <p>NN and TN share one micro-kernel: 4 rows of C × 3 vectors of columns, 12 accumulators, each k
+ * step loading 3 vectors of B and broadcasting 4 elements of A. Only the way A is addressed differs
+ * (NN: A(i,k) = A[i·lda + k]; TN: A(i,k) = A[k·lda + i]), so it is passed as two strides. The block
+ * stays small on purpose: a larger fully unrolled body fails C2's register allocation ("out of
+ * virtual registers") and then runs about 100× slower.
+ *
+ * <p>NT is a dot-product form: 4 rows of A × 3 rows of B, vectors along k, reduced once at the end.
+ * Dense layers use NT only in forward, where k is the input width (large), so the reductions are
+ * amortised.
+ *
+ * <p>beta is applied to C first (0 overwrites without reading C), then alpha·A·B is added.
+ */
+final class SimdGemm {
+  private SimdGemm() {}
+
+  /** K-block: a 3-vector panel of B over KC rows stays in L1. */
+  private static final int KC = 256;
+
+  static void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    applyBeta(M, N, beta, C, cOff, ldc);
+    if (K == 0 || alpha == 0f) return;
+    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, C, cOff, ldc);
+  }
+
+  static void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    applyBeta(M, N, beta, C, cOff, ldc);
+    if (K == 0 || alpha == 0f) return;
+    blocked(M, N, K, alpha, A, aOff, 1, lda, B, bOff, ldb, C, cOff, ldc);
+  }
+
+  private static void applyBeta(int M, int N, float beta, float[] C, int cOff, int ldc) {
+    if (beta == 1f) return;
+    for (int i = 0; i < M; i++) {
+      int c = cOff + i * ldc;
+      if (beta == 0f) java.util.Arrays.fill(C, c, c + N, 0f);
+      else SimdKernels.scale(N, beta, C, c);
+    }
+  }
+
+  /** C += alpha·A·B with A(i,k) = A[aOff + i·ars + k·aks]. */
+  private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
+      float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+    final int NB = 3 * L;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int kc = Math.min(KC, K - k0);
+      int ak = aOff + k0 * aks, bk = bOff + k0 * ldb;
+      int j = 0;
+      for (; j + NB <= N; j += NB) {
+        int i = 0;
+        for (; i + 4 <= M; i += 4)
+          kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, ldc);
+        for (; i < M; i++)
+          kernel1x3(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j);
+      }
+      for (; j < N; j += L) {
+        VectorMask<Float> mask = F.indexInRange(j, N);
+        int i = 0;
+        for (; i + 4 <= M; i += 4)
+          kernel4x1(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, ldc, mask);
+        for (; i < M; i++)
+          kernel1x1(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, mask);
+      }
+    }
+  }
+
+  private static void kernel4x3(int kc, float alpha, float[] A, int a, int ars, int aks,
+      float[] B, int b, int ldb, float[] C, int c, int ldc) {
+    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
+    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
+    FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
+    FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F);
+    int a1 = a + ars, a2 = a + 2 * ars, a3 = a + 3 * ars;
+    for (int k = 0; k < kc; k++, b += ldb) {
+      int ka = k * aks;
+      FloatVector b0 = FloatVector.fromArray(F, B, b);
+      FloatVector b1 = FloatVector.fromArray(F, B, b + L);
+      FloatVector b2 = FloatVector.fromArray(F, B, b + 2 * L);
+      FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+      x = FloatVector.broadcast(F, A[a1 + ka]);
+      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+      x = FloatVector.broadcast(F, A[a2 + ka]);
+      c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+      x = FloatVector.broadcast(F, A[a3 + ka]);
+      c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+    }
+    store3(alpha, c00, c01, c02, C, c);
+    store3(alpha, c10, c11, c12, C, c + ldc);
+    store3(alpha, c20, c21, c22, C, c + 2 * ldc);
+    store3(alpha, c30, c31, c32, C, c + 3 * ldc);
+  }
+
+  private static void store3(float alpha, FloatVector v0, FloatVector v1, FloatVector v2, float[] C, int c) {
+    v0.fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, C, c)).intoArray(C, c);
+    v1.fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
+    v2.fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, C, c + 2 * L)).intoArray(C, c + 2 * L);
+  }
+
+  private static void kernel1x3(int kc, float alpha, float[] A, int a, int aks,
+      float[] B, int b, int ldb, float[] C, int c) {
+    FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
+    for (int k = 0; k < kc; k++, b += ldb) {
+      FloatVector x = FloatVector.broadcast(F, A[a + k * aks]);
+      c0 = x.fma(FloatVector.fromArray(F, B, b), c0);
+      c1 = x.fma(FloatVector.fromArray(F, B, b + L), c1);
+      c2 = x.fma(FloatVector.fromArray(F, B, b + 2 * L), c2);
+    }
+    store3(alpha, c0, c1, c2, C, c);
+  }
+
+  private static void kernel4x1(int kc, float alpha, float[] A, int a, int ars, int aks,
+      float[] B, int b, int ldb, float[] C, int c, int ldc, VectorMask<Float> m) {
+    FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+    FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+    int a1 = a + ars, a2 = a + 2 * ars, a3 = a + 3 * ars;
+    for (int k = 0; k < kc; k++, b += ldb) {
+      int ka = k * aks;
+      FloatVector bv = FloatVector.fromArray(F, B, b, m);
+      c0 = FloatVector.broadcast(F, A[a + ka]).fma(bv, c0);
+      c1 = FloatVector.broadcast(F, A[a1 + ka]).fma(bv, c1);
+      c2 = FloatVector.broadcast(F, A[a2 + ka]).fma(bv, c2);
+      c3 = FloatVector.broadcast(F, A[a3 + ka]).fma(bv, c3);
+    }
+    store1(alpha, c0, C, c, m);
+    store1(alpha, c1, C, c + ldc, m);
+    store1(alpha, c2, C, c + 2 * ldc, m);
+    store1(alpha, c3, C, c + 3 * ldc, m);
+  }
+
+  private static void kernel1x1(int kc, float alpha, float[] A, int a, int aks,
+      float[] B, int b, int ldb, float[] C, int c, VectorMask<Float> m) {
+    FloatVector c0 = FloatVector.zero(F);
+    for (int k = 0; k < kc; k++, b += ldb)
+      c0 = FloatVector.broadcast(F, A[a + k * aks]).fma(FloatVector.fromArray(F, B, b, m), c0);
+    store1(alpha, c0, C, c, m);
+  }
+
+  private static void store1(float alpha, FloatVector v, float[] C, int c, VectorMask<Float> m) {
+    v.fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, C, c, m)).intoArray(C, c, m);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // NT: C(i,j) = Σ_k A[i·lda + k]·B[j·ldb + k]
+  // ---------------------------------------------------------------------------------------------
+
+  static void gemmNT(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    int kv = F.loopBound(K);
+    int i = 0;
+    for (; i + 4 <= M; i += 4) {
+      int j = 0;
+      for (; j + 3 <= N; j += 3)
+        dot4x3(K, kv, alpha, A, aOff + i * lda, lda, B, bOff + j * ldb, ldb, beta, C, cOff + i * ldc + j, ldc);
+      for (; j < N; j++)
+        for (int r = 0; r < 4; r++)
+          C[cOff + (i + r) * ldc + j] = combine(alpha,
+              dotTail(K, kv, A, aOff + (i + r) * lda, B, bOff + j * ldb), beta, C[cOff + (i + r) * ldc + j]);
+    }
+    for (; i < M; i++) {
+      int j = 0;
+      for (; j + 3 <= N; j += 3)
+        dot1x3(K, kv, alpha, A, aOff + i * lda, B, bOff + j * ldb, ldb, beta, C, cOff + i * ldc + j);
+      for (; j < N; j++)
+        C[cOff + i * ldc + j] = combine(alpha, dotTail(K, kv, A, aOff + i * lda, B, bOff + j * ldb),
+            beta, C[cOff + i * ldc + j]);
+    }
+  }
+
+  private static float combine(float alpha, float s, float beta, float old) {
+    return alpha * s + (beta == 0f ? 0f : beta * old);
+  }
+
+  private static float dotTail(int K, int kv, float[] A, int a, float[] B, int b) {
+    float s = 0f;
+    if (kv > 0) {
+      FloatVector acc = FloatVector.zero(F);
+      for (int k = 0; k < kv; k += L)
+        acc = FloatVector.fromArray(F, A, a + k).fma(FloatVector.fromArray(F, B, b + k), acc);
+      s = acc.reduceLanes(VectorOperators.ADD);
+    }
+    for (int k = kv; k < K; k++) s += A[a + k] * B[b + k];
+    return s;
+  }
+
+  private static void dot4x3(int K, int kv, float alpha, float[] A, int a, int lda, float[] B, int b,
+      int ldb, float beta, float[] C, int c, int ldc) {
+    FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F), s02 = FloatVector.zero(F);
+    FloatVector s10 = FloatVector.zero(F), s11 = FloatVector.zero(F), s12 = FloatVector.zero(F);
+    FloatVector s20 = FloatVector.zero(F), s21 = FloatVector.zero(F), s22 = FloatVector.zero(F);
+    FloatVector s30 = FloatVector.zero(F), s31 = FloatVector.zero(F), s32 = FloatVector.zero(F);
+    int a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, b1 = b + ldb, b2 = b + 2 * ldb;
+    for (int k = 0; k < kv; k += L) {
+      FloatVector y0 = FloatVector.fromArray(F, B, b + k);
+      FloatVector y1 = FloatVector.fromArray(F, B, b1 + k);
+      FloatVector y2 = FloatVector.fromArray(F, B, b2 + k);
+      FloatVector x = FloatVector.fromArray(F, A, a + k);
+      s00 = x.fma(y0, s00); s01 = x.fma(y1, s01); s02 = x.fma(y2, s02);
+      x = FloatVector.fromArray(F, A, a1 + k);
+      s10 = x.fma(y0, s10); s11 = x.fma(y1, s11); s12 = x.fma(y2, s12);
+      x = FloatVector.fromArray(F, A, a2 + k);
+      s20 = x.fma(y0, s20); s21 = x.fma(y1, s21); s22 = x.fma(y2, s22);
+      x = FloatVector.fromArray(F, A, a3 + k);
+      s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32);
+    }
+    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, s00, s01, s02);
+    finish3(K, kv, alpha, A, a1, B, b, ldb, beta, C, c + ldc, s10, s11, s12);
+    finish3(K, kv, alpha, A, a2, B, b, ldb, beta, C, c + 2 * ldc, s20, s21, s22);
+    finish3(K, kv, alpha, A, a3, B, b, ldb, beta, C, c + 3 * ldc, s30, s31, s32);
+  }
+
+  private static void dot1x3(int K, int kv, float alpha, float[] A, int a, float[] B, int b, int ldb,
+      float beta, float[] C, int c) {
+    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F);
+    int b1 = b + ldb, b2 = b + 2 * ldb;
+    for (int k = 0; k < kv; k += L) {
+      FloatVector x = FloatVector.fromArray(F, A, a + k);
+      s0 = x.fma(FloatVector.fromArray(F, B, b + k), s0);
+      s1 = x.fma(FloatVector.fromArray(F, B, b1 + k), s1);
+      s2 = x.fma(FloatVector.fromArray(F, B, b2 + k), s2);
+    }
+    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, s0, s1, s2);
+  }
+
+  /** Reduces three accumulators of one row of A, adds the scalar k tail, writes C[c..c+3). */
+  private static void finish3(int K, int kv, float alpha, float[] A, int a, float[] B, int b, int ldb,
+      float beta, float[] C, int c, FloatVector s0, FloatVector s1, FloatVector s2) {
+    float r0 = s0.reduceLanes(VectorOperators.ADD);
+    float r1 = s1.reduceLanes(VectorOperators.ADD);
+    float r2 = s2.reduceLanes(VectorOperators.ADD);
+    int b1 = b + ldb, b2 = b + 2 * ldb;
+    for (int k = kv; k < K; k++) {
+      float x = A[a + k];
+      r0 += x * B[b + k];
+      r1 += x * B[b1 + k];
+      r2 += x * B[b2 + k];
+    }
+    C[c] = combine(alpha, r0, beta, C[c]);
+    C[c + 1] = combine(alpha, r1, beta, C[c + 1]);
+    C[c + 2] = combine(alpha, r2, beta, C[c + 2]);
+  }
+}

@@ -1,0 +1,343 @@
+package org.streamlearn.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API versions of the element-wise kernels and reductions. Each loop runs full vectors to
+ * {@code loopBound} and finishes with a scalar tail (no masked loads: they take a slow path near the
+ * end of an array). Reductions keep two accumulators so consecutive FMAs do not wait on each other.
+ */
+final class SimdKernels {
+  private SimdKernels() {}
+
+  static final VectorSpecies<Float> F = species();
+  static final int L = F.length();
+  /** Vector FMA is a single instruction on every x86-64 and AArch64 CPU with ≥ 256-bit vectors. */
+  static final boolean FMA = L >= 8 || !"amd64".equals(System.getProperty("os.arch"));
+
+  private static VectorSpecies<Float> species() {
+    int bits = Simd.REQUESTED_BITS;
+    VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+    if (bits <= 0 || bits >= preferred.vectorBitSize()) return preferred;
+    return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+  }
+
+  static void axpy(int n, float a, float[] x, int xOff, float[] y, int yOff) {
+    int i = 0;
+    if (n >= L) {
+      FloatVector va = FloatVector.broadcast(F, a);
+      for (int end = F.loopBound(n); i < end; i += L) {
+        FloatVector vy = FloatVector.fromArray(F, y, yOff + i);
+        va.fma(FloatVector.fromArray(F, x, xOff + i), vy).intoArray(y, yOff + i);
+      }
+    }
+    for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
+  }
+
+  static float dot(int n, float[] x, int xOff, float[] y, int yOff) {
+    int i = 0;
+    float s = 0f;
+    if (n >= 2 * L) {
+      FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+      for (int end = n - 2 * L; i <= end; i += 2 * L) {
+        acc0 = FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.fromArray(F, y, yOff + i), acc0);
+        acc1 = FloatVector.fromArray(F, x, xOff + i + L).fma(FloatVector.fromArray(F, y, yOff + i + L), acc1);
+      }
+      for (int end = F.loopBound(n); i < end; i += L)
+        acc0 = FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.fromArray(F, y, yOff + i), acc0);
+      s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+    for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
+    return s;
+  }
+
+  static void scale(int n, float a, float[] x, int xOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L)
+      FloatVector.fromArray(F, x, xOff + i).mul(a).intoArray(x, xOff + i);
+    for (; i < n; i++) x[xOff + i] *= a;
+  }
+
+  static float sum(int n, float[] x, int xOff) {
+    int i = 0;
+    float s = 0f;
+    if (n >= 2 * L) {
+      FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+      for (int end = n - 2 * L; i <= end; i += 2 * L) {
+        acc0 = acc0.add(FloatVector.fromArray(F, x, xOff + i));
+        acc1 = acc1.add(FloatVector.fromArray(F, x, xOff + i + L));
+      }
+      for (int end = F.loopBound(n); i < end; i += L) acc0 = acc0.add(FloatVector.fromArray(F, x, xOff + i));
+      s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+    for (; i < n; i++) s += x[xOff + i];
+    return s;
+  }
+
+  static float sumSquares(int n, float[] x, int xOff) {
+    return dot(n, x, xOff, x, xOff);
+  }
+
+  static float maxAbs(int n, float[] x, int xOff) {
+    int i = 0;
+    float m = 0f;
+    if (n >= L) {
+      FloatVector acc = FloatVector.zero(F);
+      for (int end = F.loopBound(n); i < end; i += L)
+        acc = acc.max(FloatVector.fromArray(F, x, xOff + i).abs());
+      m = acc.reduceLanes(VectorOperators.MAX);
+    }
+    for (; i < n; i++) m = Math.max(m, Math.abs(x[xOff + i]));
+    return m;
+  }
+
+  static void clamp(int n, float lo, float hi, float[] x, int xOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L)
+      FloatVector.fromArray(F, x, xOff + i).max(lo).min(hi).intoArray(x, xOff + i);
+    for (; i < n; i++) x[xOff + i] = Math.min(hi, Math.max(lo, x[xOff + i]));
+  }
+
+  static void rowSums(int rows, int cols, float[] x, int xOff, int ldx, float[] out, int outOff) {
+    for (int r = 0; r < rows; r++) out[outOff + r] = sum(cols, x, xOff + r * ldx);
+  }
+
+  static void addBias(int rows, int cols, float[] bias, int bOff, float[] y, int yOff, int ldy) {
+    for (int r = 0; r < rows; r++) axpy(cols, 1f, bias, bOff, y, yOff + r * ldy);
+  }
+
+  static void biasGrad(int rows, int cols, float[] dy, int dyOff, int lddy, float[] db, int dbOff) {
+    for (int r = 0; r < rows; r++) axpy(cols, 1f, dy, dyOff + r * lddy, db, dbOff);
+  }
+
+  static void relu(int n, float[] x, int xOff, float[] y, int yOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L)
+      FloatVector.fromArray(F, x, xOff + i).max(0f).intoArray(y, yOff + i);
+    for (; i < n; i++) y[yOff + i] = Math.max(0f, x[xOff + i]);
+  }
+
+  static void reluBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      VectorMask<Float> on = FloatVector.fromArray(F, y, yOff + i).compare(VectorOperators.GT, 0f);
+      FloatVector vdx = FloatVector.fromArray(F, dx, dxOff + i);
+      vdx.add(FloatVector.fromArray(F, dy, dyOff + i), on).intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) dx[dxOff + i] += y[yOff + i] > 0f ? dy[dyOff + i] : 0f;
+  }
+
+  static void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+      v.blend(v.mul(slope), v.compare(VectorOperators.LE, 0f)).intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      float v = x[xOff + i];
+      y[yOff + i] = v > 0f ? v : slope * v;
+    }
+  }
+
+  static void leakyReluBackward(int n, float slope, float[] x, int xOff, float[] dy, int dyOff,
+      float[] dx, int dxOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector g = FloatVector.fromArray(F, dy, dyOff + i);
+      VectorMask<Float> neg = FloatVector.fromArray(F, x, xOff + i).compare(VectorOperators.LE, 0f);
+      FloatVector.fromArray(F, dx, dxOff + i).add(g.blend(g.mul(slope), neg)).intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) dx[dxOff + i] += x[xOff + i] > 0f ? dy[dyOff + i] : slope * dy[dyOff + i];
+  }
+
+  static void sigmoid(int n, float[] x, int xOff, float[] y, int yOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector e = FloatVector.fromArray(F, x, xOff + i).neg().lanewise(VectorOperators.EXP);
+      FloatVector.broadcast(F, 1f).div(e.add(1f)).intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) y[yOff + i] = (float) (1.0 / (1.0 + Math.exp(-x[xOff + i])));
+  }
+
+  static void sigmoidBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector s = FloatVector.fromArray(F, y, yOff + i);
+      FloatVector d = FloatVector.fromArray(F, dy, dyOff + i).mul(s).mul(s.neg().add(1f));
+      FloatVector.fromArray(F, dx, dxOff + i).add(d).intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      float s = y[yOff + i];
+      dx[dxOff + i] += dy[dyOff + i] * s * (1f - s);
+    }
+  }
+
+  static void tanh(int n, float[] x, int xOff, float[] y, int yOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L)
+      FloatVector.fromArray(F, x, xOff + i).lanewise(VectorOperators.TANH).intoArray(y, yOff + i);
+    for (; i < n; i++) y[yOff + i] = (float) Math.tanh(x[xOff + i]);
+  }
+
+  static void tanhBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector t = FloatVector.fromArray(F, y, yOff + i);
+      FloatVector d = FloatVector.fromArray(F, dy, dyOff + i).mul(t.mul(t).neg().add(1f));
+      FloatVector.fromArray(F, dx, dxOff + i).add(d).intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      float t = y[yOff + i];
+      dx[dxOff + i] += dy[dyOff + i] * (1f - t * t);
+    }
+  }
+
+  private static float rowMax(int n, float[] x, int xOff) {
+    int i = 0;
+    float m = Float.NEGATIVE_INFINITY;
+    if (n >= L) {
+      FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+      for (int end = F.loopBound(n); i < end; i += L) acc = acc.max(FloatVector.fromArray(F, x, xOff + i));
+      m = acc.reduceLanes(VectorOperators.MAX);
+    }
+    for (; i < n; i++) m = Math.max(m, x[xOff + i]);
+    return m;
+  }
+
+  /** y = exp(x − shift), returns Σ y. */
+  private static float expShifted(int n, float shift, float[] x, int xOff, float[] y, int yOff) {
+    int i = 0;
+    float s = 0f;
+    if (n >= L) {
+      FloatVector acc = FloatVector.zero(F);
+      for (int end = F.loopBound(n); i < end; i += L) {
+        FloatVector e = FloatVector.fromArray(F, x, xOff + i).sub(shift).lanewise(VectorOperators.EXP);
+        if (y != null) e.intoArray(y, yOff + i);
+        acc = acc.add(e);
+      }
+      s = acc.reduceLanes(VectorOperators.ADD);
+    }
+    for (; i < n; i++) {
+      float e = (float) Math.exp(x[xOff + i] - shift);
+      if (y != null) y[yOff + i] = e;
+      s += e;
+    }
+    return s;
+  }
+
+  static void softmaxRows(int rows, int cols, float[] x, int xOff, float[] y, int yOff) {
+    for (int r = 0; r < rows; r++) {
+      int xo = xOff + r * cols, yo = yOff + r * cols;
+      float max = rowMax(cols, x, xo);
+      float s = expShifted(cols, max, x, xo, y, yo);
+      scale(cols, 1f / s, y, yo);
+    }
+  }
+
+  static void logSoftmaxRows(int rows, int cols, float[] x, int xOff, float[] y, int yOff) {
+    for (int r = 0; r < rows; r++) {
+      int xo = xOff + r * cols, yo = yOff + r * cols;
+      float max = rowMax(cols, x, xo);
+      float lse = max + (float) Math.log(expShifted(cols, max, x, xo, null, 0));
+      int i = 0;
+      for (int end = F.loopBound(cols); i < end; i += L)
+        FloatVector.fromArray(F, x, xo + i).sub(lse).intoArray(y, yo + i);
+      for (; i < cols; i++) y[yo + i] = x[xo + i] - lse;
+    }
+  }
+
+  // ---- fused optimizer updates ----
+
+  static void sgd(int n, float[] p, float[] g, float lr, float l2) {
+    int i = 0;
+    float keep = 1f - lr * l2; // p − lr·(g + l2·p) = keep·p − lr·g
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector vp = FloatVector.fromArray(F, p, i);
+      FloatVector.fromArray(F, g, i).fma(FloatVector.broadcast(F, -lr), vp.mul(keep)).intoArray(p, i);
+    }
+    for (; i < n; i++) p[i] = keep * p[i] - lr * g[i];
+  }
+
+  static void momentum(int n, float[] p, float[] g, float[] v, float lr, float mu, float l2,
+      boolean nesterov) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector vp = FloatVector.fromArray(F, p, i);
+      FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
+      FloatVector vi = FloatVector.fromArray(F, v, i).fma(FloatVector.broadcast(F, mu), gi);
+      vi.intoArray(v, i);
+      FloatVector upd = nesterov ? vi.fma(FloatVector.broadcast(F, mu), gi) : vi;
+      upd.fma(FloatVector.broadcast(F, -lr), vp).intoArray(p, i);
+    }
+    for (; i < n; i++) {
+      float gi = g[i] + l2 * p[i];
+      float vi = mu * v[i] + gi;
+      v[i] = vi;
+      p[i] -= lr * (nesterov ? gi + mu * vi : vi);
+    }
+  }
+
+  static void adagrad(int n, float[] p, float[] g, float[] s, float lr, float eps, float l2) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector vp = FloatVector.fromArray(F, p, i);
+      FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
+      FloatVector si = gi.fma(gi, FloatVector.fromArray(F, s, i));
+      si.intoArray(s, i);
+      vp.sub(gi.mul(lr).div(si.sqrt().add(eps))).intoArray(p, i);
+    }
+    for (; i < n; i++) {
+      float gi = g[i] + l2 * p[i];
+      float si = s[i] + gi * gi;
+      s[i] = si;
+      p[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+    }
+  }
+
+  static void rmsprop(int n, float[] p, float[] g, float[] s, float lr, float rho, float eps, float l2) {
+    int i = 0;
+    float oneMinusRho = 1f - rho;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector vp = FloatVector.fromArray(F, p, i);
+      FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
+      FloatVector si = FloatVector.fromArray(F, s, i).mul(rho).add(gi.mul(gi).mul(oneMinusRho));
+      si.intoArray(s, i);
+      vp.sub(gi.mul(lr).div(si.sqrt().add(eps))).intoArray(p, i);
+    }
+    for (; i < n; i++) {
+      float gi = g[i] + l2 * p[i];
+      float si = rho * s[i] + (1f - rho) * gi * gi;
+      s[i] = si;
+      p[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+    }
+  }
+
+  static void adam(int n, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
+      float beta2, float eps, float c1, float c2, float l2, float decay) {
+    int i = 0;
+    float ob1 = 1f - beta1, ob2 = 1f - beta2, ic1 = 1f / c1, ic2 = 1f / c2;
+    for (int end = F.loopBound(n); i < end; i += L) {
+      FloatVector vp = FloatVector.fromArray(F, p, i);
+      FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
+      FloatVector mi = FloatVector.fromArray(F, m, i).mul(beta1).add(gi.mul(ob1));
+      FloatVector vi = FloatVector.fromArray(F, v, i).mul(beta2).add(gi.mul(gi).mul(ob2));
+      mi.intoArray(m, i);
+      vi.intoArray(v, i);
+      FloatVector upd = mi.mul(ic1).div(vi.mul(ic2).sqrt().add(eps)).add(vp.mul(decay));
+      vp.sub(upd.mul(lr)).intoArray(p, i);
+    }
+    for (; i < n; i++) {
+      float gi = g[i] + l2 * p[i];
+      float mi = beta1 * m[i] + (1f - beta1) * gi;
+      float vi = beta2 * v[i] + (1f - beta2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      float mhat = mi / c1, vhat = vi / c2;
+      p[i] -= lr * (mhat / ((float) Math.sqrt(vhat) + eps) + decay * p[i]);
+    }
+  }
+}
