@@ -4,7 +4,6 @@ import static org.streamlearn.kernels.SimdKernels.F;
 import static org.streamlearn.kernels.SimdKernels.L;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -27,6 +26,10 @@ final class SimdGemm {
 
   /** K-block: a 3-vector panel of B over KC rows stays in L1. */
   private static final int KC = 256;
+
+  /** Below this many rows of C the panel is reused too rarely to pay for the copy. */
+  private static final int PACK_MIN_ROWS = 8;
+
 
   static void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
@@ -55,30 +58,111 @@ final class SimdGemm {
   private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
       float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
     final int NB = 3 * L;
+    boolean pack = M >= PACK_MIN_ROWS;
+    Scratch ws = pack ? SCRATCH.get().ensure(M) : null;
+    int M4 = M & ~3;
     for (int k0 = 0; k0 < K; k0 += KC) {
       int kc = Math.min(KC, K - k0);
       int ak = aOff + k0 * aks, bk = bOff + k0 * ldb;
+      if (pack) packA(M4, kc, A, ak, ars, aks, ws.a);
       int j = 0;
       for (; j + NB <= N; j += NB) {
-        int i = 0;
-        for (; i + 4 <= M; i += 4)
-          kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, ldc);
-        for (; i < M; i++)
+        if (pack) {
+          // Copy the K-panel of B to a contiguous buffer once and reuse it for every block of 4 rows:
+          // rows of B lie ldb apart (often a multiple of 1 KiB) and would otherwise share a few L1
+          // sets. Packed A and B make the inner loop two unit-stride streams.
+          float[] bp = ws.b;
+          for (int k = 0; k < kc; k++) System.arraycopy(B, bk + k * ldb + j, bp, k * NB, NB);
+          for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, C, cOff + i * ldc + j, ldc);
+        } else {
+          for (int i = 0; i < M4; i += 4)
+            kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, ldc);
+        }
+        for (int i = M4; i < M; i++)
           kernel1x3(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j);
       }
-      for (; j < N; j += L) {
-        VectorMask<Float> mask = F.indexInRange(j, N);
+      for (; j + L <= N; j += L) {
         int i = 0;
         for (; i + 4 <= M; i += 4)
-          kernel4x1(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, ldc, mask);
+          kernel4x1(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, ldc);
         for (; i < M; i++)
-          kernel1x1(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, mask);
+          kernel1x1(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j);
+      }
+      // Fewer than L columns left: scalar. Masked vector loads are not intrinsified on every CPU
+      // and fall back to a path about 100× slower, so the GEMMs never use masks.
+      for (; j < N; j++)
+        for (int i = 0; i < M; i++) {
+          float s = 0f;
+          for (int k = 0; k < kc; k++) s += A[ak + i * ars + k * aks] * B[bk + k * ldb + j];
+          C[cOff + i * ldc + j] += alpha * s;
+        }
+    }
+  }
+
+  /** Packs rows [0, M4) of A(i, k) for k in [0, kc) as micro-panels [M4/4][kc][4]. */
+  private static void packA(int M4, int kc, float[] A, int a, int ars, int aks, float[] ap) {
+    for (int i = 0; i < M4; i += 4) {
+      int base = i * kc, r0 = a + i * ars, r1 = r0 + ars, r2 = r1 + ars, r3 = r2 + ars;
+      for (int k = 0; k < kc; k++) {
+        int o = base + 4 * k, ka = k * aks;
+        ap[o] = A[r0 + ka];
+        ap[o + 1] = A[r1 + ka];
+        ap[o + 2] = A[r2 + ka];
+        ap[o + 3] = A[r3 + ka];
       }
     }
   }
 
+  /** Per-thread packing buffers, grown (rarely) to the largest M seen, never shrunk. */
+  static final class Scratch {
+    float[] a = new float[0];
+    final float[] b = new float[KC * 3 * L];
+
+    Scratch ensure(int M) {
+      if (a.length < M * KC) a = new float[M * KC];
+      return this;
+    }
+  }
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  private static void kernel4x3Packed(int kc, float alpha, float[] ap, int a, float[] bp, float[] C, int c,
+      int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha);
+    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
+    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
+    FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
+    FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F);
+    for (int k = 0, b = 0; k < kc; k++, a += 4, b += 3 * L) {
+      FloatVector b0 = FloatVector.fromArray(F, bp, b);
+      FloatVector b1 = FloatVector.fromArray(F, bp, b + L);
+      FloatVector b2 = FloatVector.fromArray(F, bp, b + 2 * L);
+      FloatVector x = FloatVector.broadcast(F, ap[a]);
+      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+      x = FloatVector.broadcast(F, ap[a + 1]);
+      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+      x = FloatVector.broadcast(F, ap[a + 2]);
+      c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+      x = FloatVector.broadcast(F, ap[a + 3]);
+      c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+    }
+    c00.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
+    c01.fma(va, FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
+    c02.fma(va, FloatVector.fromArray(F, C, c + 2 * L)).intoArray(C, c + 2 * L);
+    c10.fma(va, FloatVector.fromArray(F, C, c + ldc)).intoArray(C, c + ldc);
+    c11.fma(va, FloatVector.fromArray(F, C, c + ldc + L)).intoArray(C, c + ldc + L);
+    c12.fma(va, FloatVector.fromArray(F, C, c + ldc + 2 * L)).intoArray(C, c + ldc + 2 * L);
+    c20.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc)).intoArray(C, c + 2 * ldc);
+    c21.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + L)).intoArray(C, c + 2 * ldc + L);
+    c22.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + 2 * L)).intoArray(C, c + 2 * ldc + 2 * L);
+    c30.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc)).intoArray(C, c + 3 * ldc);
+    c31.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + L)).intoArray(C, c + 3 * ldc + L);
+    c32.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + 2 * L)).intoArray(C, c + 3 * ldc + 2 * L);
+  }
+
   private static void kernel4x3(int kc, float alpha, float[] A, int a, int ars, int aks,
       float[] B, int b, int ldb, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha);
     FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
     FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
     FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
@@ -98,20 +182,23 @@ final class SimdGemm {
       x = FloatVector.broadcast(F, A[a3 + ka]);
       c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
     }
-    store3(alpha, c00, c01, c02, C, c);
-    store3(alpha, c10, c11, c12, C, c + ldc);
-    store3(alpha, c20, c21, c22, C, c + 2 * ldc);
-    store3(alpha, c30, c31, c32, C, c + 3 * ldc);
-  }
-
-  private static void store3(float alpha, FloatVector v0, FloatVector v1, FloatVector v2, float[] C, int c) {
-    v0.fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, C, c)).intoArray(C, c);
-    v1.fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
-    v2.fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, C, c + 2 * L)).intoArray(C, c + 2 * L);
+    c00.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
+    c01.fma(va, FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
+    c02.fma(va, FloatVector.fromArray(F, C, c + 2 * L)).intoArray(C, c + 2 * L);
+    c10.fma(va, FloatVector.fromArray(F, C, c + ldc)).intoArray(C, c + ldc);
+    c11.fma(va, FloatVector.fromArray(F, C, c + ldc + L)).intoArray(C, c + ldc + L);
+    c12.fma(va, FloatVector.fromArray(F, C, c + ldc + 2 * L)).intoArray(C, c + ldc + 2 * L);
+    c20.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc)).intoArray(C, c + 2 * ldc);
+    c21.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + L)).intoArray(C, c + 2 * ldc + L);
+    c22.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + 2 * L)).intoArray(C, c + 2 * ldc + 2 * L);
+    c30.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc)).intoArray(C, c + 3 * ldc);
+    c31.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + L)).intoArray(C, c + 3 * ldc + L);
+    c32.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + 2 * L)).intoArray(C, c + 3 * ldc + 2 * L);
   }
 
   private static void kernel1x3(int kc, float alpha, float[] A, int a, int aks,
       float[] B, int b, int ldb, float[] C, int c) {
+    FloatVector va = FloatVector.broadcast(F, alpha);
     FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
     for (int k = 0; k < kc; k++, b += ldb) {
       FloatVector x = FloatVector.broadcast(F, A[a + k * aks]);
@@ -119,38 +206,38 @@ final class SimdGemm {
       c1 = x.fma(FloatVector.fromArray(F, B, b + L), c1);
       c2 = x.fma(FloatVector.fromArray(F, B, b + 2 * L), c2);
     }
-    store3(alpha, c0, c1, c2, C, c);
+    c0.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
+    c1.fma(va, FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
+    c2.fma(va, FloatVector.fromArray(F, C, c + 2 * L)).intoArray(C, c + 2 * L);
   }
 
   private static void kernel4x1(int kc, float alpha, float[] A, int a, int ars, int aks,
-      float[] B, int b, int ldb, float[] C, int c, int ldc, VectorMask<Float> m) {
+      float[] B, int b, int ldb, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha);
     FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
     FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
     int a1 = a + ars, a2 = a + 2 * ars, a3 = a + 3 * ars;
     for (int k = 0; k < kc; k++, b += ldb) {
       int ka = k * aks;
-      FloatVector bv = FloatVector.fromArray(F, B, b, m);
+      FloatVector bv = FloatVector.fromArray(F, B, b);
       c0 = FloatVector.broadcast(F, A[a + ka]).fma(bv, c0);
       c1 = FloatVector.broadcast(F, A[a1 + ka]).fma(bv, c1);
       c2 = FloatVector.broadcast(F, A[a2 + ka]).fma(bv, c2);
       c3 = FloatVector.broadcast(F, A[a3 + ka]).fma(bv, c3);
     }
-    store1(alpha, c0, C, c, m);
-    store1(alpha, c1, C, c + ldc, m);
-    store1(alpha, c2, C, c + 2 * ldc, m);
-    store1(alpha, c3, C, c + 3 * ldc, m);
+    c0.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
+    c1.fma(va, FloatVector.fromArray(F, C, c + ldc)).intoArray(C, c + ldc);
+    c2.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc)).intoArray(C, c + 2 * ldc);
+    c3.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc)).intoArray(C, c + 3 * ldc);
   }
 
   private static void kernel1x1(int kc, float alpha, float[] A, int a, int aks,
-      float[] B, int b, int ldb, float[] C, int c, VectorMask<Float> m) {
+      float[] B, int b, int ldb, float[] C, int c) {
+    FloatVector va = FloatVector.broadcast(F, alpha);
     FloatVector c0 = FloatVector.zero(F);
     for (int k = 0; k < kc; k++, b += ldb)
-      c0 = FloatVector.broadcast(F, A[a + k * aks]).fma(FloatVector.fromArray(F, B, b, m), c0);
-    store1(alpha, c0, C, c, m);
-  }
-
-  private static void store1(float alpha, FloatVector v, float[] C, int c, VectorMask<Float> m) {
-    v.fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, C, c, m)).intoArray(C, c, m);
+      c0 = FloatVector.broadcast(F, A[a + k * aks]).fma(FloatVector.fromArray(F, B, b), c0);
+    c0.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -216,10 +303,14 @@ final class SimdGemm {
       x = FloatVector.fromArray(F, A, a3 + k);
       s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32);
     }
-    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, s00, s01, s02);
-    finish3(K, kv, alpha, A, a1, B, b, ldb, beta, C, c + ldc, s10, s11, s12);
-    finish3(K, kv, alpha, A, a2, B, b, ldb, beta, C, c + 2 * ldc, s20, s21, s22);
-    finish3(K, kv, alpha, A, a3, B, b, ldb, beta, C, c + 3 * ldc, s30, s31, s32);
+    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, s00.reduceLanes(VectorOperators.ADD),
+        s01.reduceLanes(VectorOperators.ADD), s02.reduceLanes(VectorOperators.ADD));
+    finish3(K, kv, alpha, A, a1, B, b, ldb, beta, C, c + ldc, s10.reduceLanes(VectorOperators.ADD),
+        s11.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD));
+    finish3(K, kv, alpha, A, a2, B, b, ldb, beta, C, c + 2 * ldc, s20.reduceLanes(VectorOperators.ADD),
+        s21.reduceLanes(VectorOperators.ADD), s22.reduceLanes(VectorOperators.ADD));
+    finish3(K, kv, alpha, A, a3, B, b, ldb, beta, C, c + 3 * ldc, s30.reduceLanes(VectorOperators.ADD),
+        s31.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD));
   }
 
   private static void dot1x3(int K, int kv, float alpha, float[] A, int a, float[] B, int b, int ldb,
@@ -232,15 +323,17 @@ final class SimdGemm {
       s1 = x.fma(FloatVector.fromArray(F, B, b1 + k), s1);
       s2 = x.fma(FloatVector.fromArray(F, B, b2 + k), s2);
     }
-    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, s0, s1, s2);
+    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, s0.reduceLanes(VectorOperators.ADD),
+        s1.reduceLanes(VectorOperators.ADD), s2.reduceLanes(VectorOperators.ADD));
   }
 
-  /** Reduces three accumulators of one row of A, adds the scalar k tail, writes C[c..c+3). */
+  /**
+   * Adds the scalar k tail to three reduced dot products of one row of A and writes C[c..c+3).
+   * Takes floats, not vectors: a vector passed to a method that C2 does not inline is boxed, and a
+   * kernel that does so runs several times slower.
+   */
   private static void finish3(int K, int kv, float alpha, float[] A, int a, float[] B, int b, int ldb,
-      float beta, float[] C, int c, FloatVector s0, FloatVector s1, FloatVector s2) {
-    float r0 = s0.reduceLanes(VectorOperators.ADD);
-    float r1 = s1.reduceLanes(VectorOperators.ADD);
-    float r2 = s2.reduceLanes(VectorOperators.ADD);
+      float beta, float[] C, int c, float r0, float r1, float r2) {
     int b1 = b + ldb, b2 = b + 2 * ldb;
     for (int k = kv; k < K; k++) {
       float x = A[a + k];

@@ -20,7 +20,7 @@ final class SimdKernels {
   static final boolean FMA = L >= 8 || !"amd64".equals(System.getProperty("os.arch"));
 
   private static VectorSpecies<Float> species() {
-    int bits = Simd.REQUESTED_BITS;
+    int bits = Integer.getInteger("streamlearn.simd.bits", -1); // not via Simd: it initialises from us
     VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
     if (bits <= 0 || bits >= preferred.vectorBitSize()) return preferred;
     return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));

@@ -1,0 +1,258 @@
+package org.streamlearn.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every SIMD kernel against its scalar definition, on odd sizes with non-zero offsets and guard
+ * cells that must stay untouched. Inputs are uniform in [−1, 1]; the tolerance for a sum of n terms
+ * is 2e-6·n in absolute terms (float32 rounding grows at most linearly with the number of additions,
+ * and the SIMD path adds in a different order), element-wise kernels get 2e-6 relative (exp and tanh
+ * come from a different math library than java.lang.Math).
+ */
+class KernelsTest {
+  static final int[] SIZES = {1, 3, 7, 17, 31, 33, 100, 257};
+  static final float GUARD = 12345.678f;
+  static final int OFF = 5;
+  final SplittableRandom rnd = new SplittableRandom(20261122L);
+
+  float[] random(int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+    return a;
+  }
+
+  /** n values at offset OFF, guard cells everywhere else. */
+  float[] guarded(int n) {
+    float[] a = new float[n + 2 * OFF + 17];
+    java.util.Arrays.fill(a, GUARD);
+    float[] v = random(n);
+    System.arraycopy(v, 0, a, OFF, n);
+    return a;
+  }
+
+  static void assertClose(String what, float[] expected, float[] actual, double absTol, double relTol) {
+    assertThat(actual).hasSameSizeAs(expected);
+    int worst = -1;
+    double worstErr = 0;
+    for (int i = 0; i < expected.length; i++) {
+      double e = expected[i], a = actual[i];
+      if (Double.isNaN(e) != Double.isNaN(a)) fail(what + ": NaN mismatch at " + i + ": " + e + " vs " + a);
+      double err = Math.abs(e - a) - (absTol + relTol * Math.abs(e));
+      if (err > worstErr) { worstErr = err; worst = i; }
+    }
+    if (worst >= 0)
+      fail(String.format("%s: worst element %d expected %s got %s (abs tol %.3g, rel tol %.3g)",
+          what, worst, expected[worst], actual[worst], absTol, relTol));
+  }
+
+  /** Runs op on two copies of the same guarded buffers (scalar, SIMD) and compares all cells. */
+  void compareUnary(String name, int n, double absTol, double relTol,
+      java.util.function.BiConsumer<float[], float[]> scalar, java.util.function.BiConsumer<float[], float[]> simd) {
+    float[] x = guarded(n), y0 = guarded(n), y1 = y0.clone();
+    scalar.accept(x, y0);
+    simd.accept(x.clone(), y1);
+    assertClose(name + " n=" + n, y0, y1, absTol, relTol);
+  }
+
+  @Test
+  void simdIsActiveUnderTests() {
+    assertThat(Kernels.simd()).as(Kernels.describe()).isEqualTo(Integer.getInteger("streamlearn.simd.bits", -1) != 0);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3, 7, 17, 31, 33, 100, 257})
+  void blasOneAndReductions(int n) {
+    float[] x = guarded(n), y = guarded(n);
+    double sumTol = 2e-6 * n;
+    assertThat((double) SimdKernels.dot(n, x, OFF, y, OFF)).as("dot n=%d", n)
+        .isCloseTo(ScalarKernels.dot(n, x, OFF, y, OFF), org.assertj.core.data.Offset.offset(sumTol));
+    assertThat((double) SimdKernels.sum(n, x, OFF)).as("sum n=%d", n)
+        .isCloseTo(ScalarKernels.sum(n, x, OFF), org.assertj.core.data.Offset.offset(sumTol));
+    assertThat((double) SimdKernels.sumSquares(n, x, OFF)).as("sumSquares n=%d", n)
+        .isCloseTo(ScalarKernels.sumSquares(n, x, OFF), org.assertj.core.data.Offset.offset(sumTol));
+    assertThat(SimdKernels.maxAbs(n, x, OFF)).as("maxAbs n=%d", n).isEqualTo(ScalarKernels.maxAbs(n, x, OFF));
+
+    compareUnary("axpy", n, 1e-6, 1e-6, (a, b) -> ScalarKernels.axpy(n, 0.37f, a, OFF, b, OFF),
+        (a, b) -> SimdKernels.axpy(n, 0.37f, a, OFF, b, OFF));
+    compareUnary("scale", n, 0, 1e-7, (a, b) -> ScalarKernels.scale(n, -1.7f, b, OFF),
+        (a, b) -> SimdKernels.scale(n, -1.7f, b, OFF));
+    compareUnary("clamp", n, 0, 0, (a, b) -> ScalarKernels.clamp(n, -0.5f, 0.25f, b, OFF),
+        (a, b) -> SimdKernels.clamp(n, -0.5f, 0.25f, b, OFF));
+  }
+
+  @Test
+  void maxAbsPropagatesNaN() {
+    for (int n : SIZES) {
+      float[] x = random(n);
+      x[n / 2] = Float.NaN;
+      assertThat(Kernels.maxAbs(n, x, 0)).as("n=%d", n).isNaN();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3, 7, 17, 31, 33, 100, 257})
+  void activations(int n) {
+    compareUnary("relu", n, 0, 0, (x, y) -> ScalarKernels.relu(n, x, OFF, y, OFF), (x, y) -> SimdKernels.relu(n, x, OFF, y, OFF));
+    compareUnary("leakyRelu", n, 0, 1e-7, (x, y) -> ScalarKernels.leakyRelu(n, 0.01f, x, OFF, y, OFF),
+        (x, y) -> SimdKernels.leakyRelu(n, 0.01f, x, OFF, y, OFF));
+    compareUnary("sigmoid", n, 1e-7, 2e-6, (x, y) -> ScalarKernels.sigmoid(n, x, OFF, y, OFF),
+        (x, y) -> SimdKernels.sigmoid(n, x, OFF, y, OFF));
+    compareUnary("tanh", n, 1e-7, 2e-6, (x, y) -> ScalarKernels.tanh(n, x, OFF, y, OFF),
+        (x, y) -> SimdKernels.tanh(n, x, OFF, y, OFF));
+    // Backward kernels accumulate into dx: start from a non-zero dx.
+    float[] out = guarded(n), dy = guarded(n);
+    compareUnary("reluBackward", n, 1e-7, 1e-6, (x, dx) -> ScalarKernels.reluBackward(n, out, OFF, dy, OFF, dx, OFF),
+        (x, dx) -> SimdKernels.reluBackward(n, out, OFF, dy, OFF, dx, OFF));
+    compareUnary("leakyReluBackward", n, 1e-7, 1e-6,
+        (x, dx) -> ScalarKernels.leakyReluBackward(n, 0.1f, out, OFF, dy, OFF, dx, OFF),
+        (x, dx) -> SimdKernels.leakyReluBackward(n, 0.1f, out, OFF, dy, OFF, dx, OFF));
+    compareUnary("sigmoidBackward", n, 1e-7, 1e-6, (x, dx) -> ScalarKernels.sigmoidBackward(n, out, OFF, dy, OFF, dx, OFF),
+        (x, dx) -> SimdKernels.sigmoidBackward(n, out, OFF, dy, OFF, dx, OFF));
+    compareUnary("tanhBackward", n, 1e-7, 1e-6, (x, dx) -> ScalarKernels.tanhBackward(n, out, OFF, dy, OFF, dx, OFF),
+        (x, dx) -> SimdKernels.tanhBackward(n, out, OFF, dy, OFF, dx, OFF));
+  }
+
+  @Test
+  void sigmoidAndTanhSaturateWithoutNaN() {
+    float[] x = {-1e4f, -100f, -20f, 0f, 20f, 100f, 1e4f, -88f, 89f, 0.5f, -0.5f, 3f, -3f, 15f, -15f, 1f, 2f};
+    float[] y = new float[x.length];
+    Kernels.sigmoid(x.length, x, 0, y, 0);
+    for (float v : y) assertThat(v).isBetween(0f, 1f);
+    Kernels.tanh(x.length, x, 0, y, 0);
+    for (float v : y) assertThat(v).isBetween(-1f, 1f);
+  }
+
+  @Test
+  void rowAndColumnReductions() {
+    int[][] shapes = {{1, 1}, {3, 7}, {7, 17}, {5, 33}, {4, 100}, {2, 257}};
+    for (int[] s : shapes) {
+      int rows = s[0], cols = s[1], ld = cols + 3;
+      float[] x = guarded(rows * ld);
+      float[] o0 = guarded(rows), o1 = o0.clone();
+      ScalarKernels.rowSums(rows, cols, x, OFF, ld, o0, OFF);
+      SimdKernels.rowSums(rows, cols, x, OFF, ld, o1, OFF);
+      assertClose("rowSums " + rows + "x" + cols, o0, o1, 2e-6 * cols, 0);
+
+      float[] bias = guarded(cols);
+      float[] y0 = guarded(rows * ld), y1 = y0.clone();
+      ScalarKernels.addBias(rows, cols, bias, OFF, y0, OFF, ld);
+      SimdKernels.addBias(rows, cols, bias, OFF, y1, OFF, ld);
+      assertClose("addBias " + rows + "x" + cols, y0, y1, 1e-7, 1e-7);
+
+      float[] db0 = guarded(cols), db1 = db0.clone();
+      ScalarKernels.biasGrad(rows, cols, x, OFF, ld, db0, OFF);
+      SimdKernels.biasGrad(rows, cols, x, OFF, ld, db1, OFF);
+      assertClose("biasGrad " + rows + "x" + cols, db0, db1, 2e-6 * rows, 0);
+    }
+  }
+
+  @Test
+  void softmaxRows() {
+    for (int cols : SIZES) {
+      int rows = 3;
+      float[] x = guarded(rows * cols);
+      for (int i = 0; i < rows * cols; i++) x[OFF + i] *= 30f; // large logits: stability matters
+      float[] y0 = guarded(rows * cols), y1 = y0.clone();
+      ScalarKernels.softmaxRows(rows, cols, x, OFF, y0, OFF);
+      SimdKernels.softmaxRows(rows, cols, x, OFF, y1, OFF);
+      assertClose("softmax cols=" + cols, y0, y1, 1e-7, 1e-5);
+      for (int r = 0; r < rows; r++)
+        assertThat((double) ScalarKernels.sum(cols, y1, OFF + r * cols)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+      float[] l0 = guarded(rows * cols), l1 = l0.clone();
+      ScalarKernels.logSoftmaxRows(rows, cols, x, OFF, l0, OFF);
+      SimdKernels.logSoftmaxRows(rows, cols, x, OFF, l1, OFF);
+      assertClose("logSoftmax cols=" + cols, l0, l1, 1e-5, 1e-6);
+    }
+    float[] huge = {1000f, 1001f, -1000f};
+    float[] out = new float[3];
+    Kernels.logSoftmaxRows(1, 3, huge, 0, out, 0);
+    for (float v : out) assertThat(v).isFinite();
+  }
+
+  interface Gemm {
+    void run(int M, int N, int K, float alpha, float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
+        float beta, float[] C, int cOff, int ldc);
+  }
+
+  /** GEMM in each layout, odd shapes, padded leading dimensions, offsets, and alpha/beta cases. */
+  @ParameterizedTest
+  @ValueSource(strings = {"NN", "NT", "TN"})
+  void gemm(String layout) {
+    Gemm ref = switch (layout) {
+      case "NN" -> ScalarKernels::gemmNN;
+      case "NT" -> ScalarKernels::gemmNT;
+      default -> ScalarKernels::gemmTN;
+    };
+    Gemm simd = switch (layout) {
+      case "NN" -> SimdGemm::gemmNN;
+      case "NT" -> SimdGemm::gemmNT;
+      default -> SimdGemm::gemmTN;
+    };
+    int[] dims = {1, 3, 7, 17, 33, 100, 257};
+    float[][] ab = {{1f, 0f}, {1f, 1f}, {-1f, 1f}, {0.5f, -2f}};
+    int cases = 0;
+    for (int M : dims) for (int N : dims) for (int K : new int[] {1, 7, 31, 100, 257}) {
+      if ((long) M * N * K > 3_000_000) continue;
+      float[] albe = ab[cases++ % ab.length];
+      // Stored shapes: NN A[M×K] B[K×N]; NT A[M×K] B[N×K]; TN A[K×M] B[K×N].
+      int aRows = layout.equals("TN") ? K : M, aCols = layout.equals("TN") ? M : K;
+      int bRows = layout.equals("NT") ? N : K, bCols = layout.equals("NT") ? K : N;
+      int lda = aCols + 3, ldb = bCols + 1, ldc = N + 2;
+      float[] A = guarded(aRows * lda), B = guarded(bRows * ldb);
+      float[] C0 = guarded(M * ldc), C1 = C0.clone();
+      ref.run(M, N, K, albe[0], A, OFF, lda, B, OFF, ldb, albe[1], C0, OFF, ldc);
+      simd.run(M, N, K, albe[0], A, OFF, lda, B, OFF, ldb, albe[1], C1, OFF, ldc);
+      // Padding columns (between N and ldc) are guard cells too: compare the whole buffer.
+      assertClose(String.format("gemm%s M=%d N=%d K=%d alpha=%s beta=%s", layout, M, N, K, albe[0], albe[1]),
+          C0, C1, 2e-6 * K + 1e-6, 1e-6);
+    }
+    assertThat(cases).isGreaterThan(100);
+  }
+
+  @Test
+  void gemmWithBetaZeroIgnoresGarbageInC() {
+    int M = 5, N = 33, K = 17;
+    float[] A = random(M * K), B = random(K * N), C = new float[M * N];
+    java.util.Arrays.fill(C, Float.NaN);
+    Kernels.gemmNN(M, N, K, 1f, A, 0, K, B, 0, N, 0f, C, 0, N);
+    for (float v : C) assertThat(v).isFinite();
+  }
+
+  @Test
+  void fusedOptimizerUpdates() {
+    for (int n : SIZES) {
+      float[] p = random(n), g = random(n), s = random(n), m = random(n), v = random(n);
+      for (int i = 0; i < n; i++) { s[i] = Math.abs(s[i]); v[i] = Math.abs(v[i]); }
+      check("sgd", n, p, g, null, null, (a) -> ScalarKernels.sgd(n, a[0], a[1], 0.1f, 0.01f),
+          (a) -> SimdKernels.sgd(n, a[0], a[1], 0.1f, 0.01f));
+      for (boolean nest : new boolean[] {false, true})
+        check("momentum nesterov=" + nest, n, p, g, s, null,
+            (a) -> ScalarKernels.momentum(n, a[0], a[1], a[2], 0.1f, 0.9f, 0.01f, nest),
+            (a) -> SimdKernels.momentum(n, a[0], a[1], a[2], 0.1f, 0.9f, 0.01f, nest));
+      check("adagrad", n, p, g, s, null, (a) -> ScalarKernels.adagrad(n, a[0], a[1], a[2], 0.1f, 1e-10f, 0.01f),
+          (a) -> SimdKernels.adagrad(n, a[0], a[1], a[2], 0.1f, 1e-10f, 0.01f));
+      check("rmsprop", n, p, g, s, null, (a) -> ScalarKernels.rmsprop(n, a[0], a[1], a[2], 0.01f, 0.99f, 1e-8f, 0.01f),
+          (a) -> SimdKernels.rmsprop(n, a[0], a[1], a[2], 0.01f, 0.99f, 1e-8f, 0.01f));
+      check("adamw", n, p, g, m, v, (a) -> ScalarKernels.adam(n, a[0], a[1], a[2], a[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0.001f, 0.01f),
+          (a) -> SimdKernels.adam(n, a[0], a[1], a[2], a[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0.001f, 0.01f));
+    }
+  }
+
+  private void check(String name, int n, float[] p, float[] g, float[] s1, float[] s2,
+      Consumer<float[][]> scalar, Consumer<float[][]> simd) {
+    float[][] a = {p.clone(), g.clone(), s1 == null ? null : s1.clone(), s2 == null ? null : s2.clone()};
+    float[][] b = {p.clone(), g.clone(), s1 == null ? null : s1.clone(), s2 == null ? null : s2.clone()};
+    scalar.accept(a);
+    simd.accept(b);
+    for (int k = 0; k < 4; k++)
+      if (a[k] != null) assertClose(name + " n=" + n + " array " + k, a[k], b[k], 1e-6, 1e-5);
+    assertThat(b[1]).as("gradient is not modified").containsExactly(g);
+  }
+}
