@@ -1,0 +1,103 @@
+package org.streamlearn.optim;
+
+/**
+ * An update rule plus its explicit state (optax's view): the step count {@link #t()} and the state
+ * arrays of {@link #stateBuffers()}, each sized {@code paramCount} at construction.
+ *
+ * <p>{@link #step} is one call to one fused kernel in {@code kernels}: a single sweep that reads
+ * and writes every element of p, g and the state once. Anything that depends only on t (Adam's bias
+ * corrections) is computed once per step, outside that sweep. A step never allocates.
+ *
+ * <p>Not thread-safe: one optimizer belongs to one trainer thread.
+ */
+public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, Adam, AdamW {
+  private static final float[][] NO_STATE = new float[0][];
+
+  final OptimizerSpec spec;
+  final int n;
+  private final float[][] state;
+  long t;
+
+  Optimizer(OptimizerSpec spec, int paramCount, int stateArrays) {
+    if (spec == null) throw new IllegalArgumentException("spec = null: an optimizer needs a spec");
+    if (paramCount < 0)
+      throw new IllegalArgumentException("paramCount = " + paramCount + ": must be >= 0");
+    this.spec = spec;
+    this.n = paramCount;
+    this.state = stateArrays == 0 ? NO_STATE : new float[stateArrays][paramCount];
+  }
+
+  /** The optimizer named by {@code spec.name()}, with zeroed state for {@code paramCount} parameters. */
+  public static Optimizer create(OptimizerSpec spec, int paramCount) {
+    if (spec == null) throw new IllegalArgumentException("spec = null: an optimizer needs a spec");
+    return switch (spec.name()) {
+      case "sgd" -> new Sgd(spec, paramCount);
+      case "momentum" -> new Momentum(spec, paramCount, false);
+      case "nesterov" -> new Momentum(spec, paramCount, true);
+      case "adagrad" -> new AdaGrad(spec, paramCount);
+      case "rmsprop" -> new RmsProp(spec, paramCount);
+      case "adam" -> new Adam(spec, paramCount);
+      case "adamw" -> new AdamW(spec, paramCount);
+      default -> throw new IllegalArgumentException("spec.name = " + spec.name() + ": unknown");
+    };
+  }
+
+  /**
+   * One update of p[0..paramCount) from the gradient g[0..paramCount), in place: overwrites p and
+   * the state arrays, reads g without modifying it, then increments {@link #t()}. {@code lr} is
+   * this step's learning rate (usually {@code schedule.lr(t())}); the spec's lr is only the base.
+   *
+   * @throws IllegalArgumentException if an array is shorter than paramCount or lr is negative/NaN
+   */
+  public final void step(float[] p, float[] g, float lr) {
+    if (p.length < n) throw new IllegalArgumentException("p.length = " + p.length + ": < paramCount " + n);
+    if (g.length < n) throw new IllegalArgumentException("g.length = " + g.length + ": < paramCount " + n);
+    if (!(lr >= 0) || lr == Float.POSITIVE_INFINITY)
+      throw new IllegalArgumentException("lr = " + lr + ": must be finite and >= 0");
+    t++;
+    update(p, g, lr);
+  }
+
+  /** The fused kernel call; t is already the number of this step (1 for the first). */
+  abstract void update(float[] p, float[] g, float lr);
+
+  /** Number of steps taken (0 before the first). */
+  public final long t() {
+    return t;
+  }
+
+  /** Restores the step count (with the state buffers) from a backup or checkpoint. */
+  public final void setT(long t) {
+    if (t < 0) throw new IllegalArgumentException("t = " + t + ": must be >= 0");
+    this.t = t;
+  }
+
+  /**
+   * The live state arrays, each of length paramCount, in a fixed order per optimizer (momentum:
+   * v; adagrad, rmsprop: s; adam, adamw: m then v; sgd: none). The same arrays are returned on
+   * every call (no allocation), so a learner can back them up and restore them with
+   * {@link System#arraycopy}; do not replace the elements of the returned array.
+   */
+  public final float[][] stateBuffers() {
+    return state;
+  }
+
+  /** Number of parameters this optimizer updates. */
+  public final int paramCount() {
+    return n;
+  }
+
+  public final OptimizerSpec spec() {
+    return spec;
+  }
+
+  /** The spec's name: sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw. */
+  public final String name() {
+    return spec.name();
+  }
+
+  @Override
+  public String toString() {
+    return name() + "(t=" + t + ", params=" + n + ")";
+  }
+}
