@@ -1,0 +1,255 @@
+package org.streamlearn.learn;
+
+import java.util.Arrays;
+import org.streamlearn.kernels.Kernels;
+import org.streamlearn.nn.Loss;
+import org.streamlearn.nn.Model;
+import org.streamlearn.nn.Workspace;
+import org.streamlearn.optim.ClipSpec;
+import org.streamlearn.optim.GradClip;
+import org.streamlearn.optim.Optimizer;
+import org.streamlearn.optim.Schedule;
+
+/**
+ * Trains one model online: examples arrive one at a time or in blocks, are gathered into
+ * mini-batches of the configured size, and each full batch is first scored by the current model
+ * (test-then-train, so the prequential metrics are honest) and then trained on in one optimizer
+ * step.
+ *
+ * <p>Divergence guard: a non-finite loss or gradient norm means the step is not taken; parameters
+ * and optimizer state roll back to the newest good copy (taken every {@code backupEvery} steps),
+ * the learning rate is multiplied by {@code divergenceLrFactor}, and the event is counted. A
+ * non-finite gradient never reaches the parameters, since the norm is checked before the update.
+ *
+ * <p>After construction the training path allocates nothing: batch, gradient and workspace
+ * buffers are sized once for the batch size. Single-threaded: call from one thread (the trainer's);
+ * other threads get {@link Snapshot}s.
+ */
+public final class OnlineLearner {
+  private final LearnerConfig cfg;
+  private final Model model;
+  private final Loss loss;
+  private final Optimizer opt;
+  private final Schedule schedule;
+  private final ClipSpec clip;
+  private final int I, O, T, B;
+  private final boolean classification, crossEntropy;
+
+  private final float[] params, grads;
+  private final Workspace ws;
+  private final float[] xBatch; // [B × I]
+  private final float[] yBatch; // [B × T]
+  private final float[] dOut; // [B × O]
+  private final float[] perExample; // [B]
+  private int pending;
+
+  // Divergence guard: last good state.
+  private final float[] goodParams;
+  private final float[][] goodState;
+  private long goodT;
+  private float lrFactor = 1f;
+  private long divergences;
+  private long lastDivergenceStep = -1;
+
+  private final PrequentialMetrics metrics;
+  private long examples;
+  private float lastGradNorm = Float.NaN, lastLoss = Float.NaN;
+
+  public OnlineLearner(LearnerConfig cfg) {
+    this.cfg = cfg;
+    this.model = Model.of(cfg.spec());
+    this.loss = Loss.of(cfg.loss());
+    this.I = model.inputSize();
+    this.O = model.outputSize();
+    this.T = loss.targetSize(O);
+    this.B = cfg.batchSize();
+    this.classification = loss.classification();
+    this.crossEntropy = loss.name().equals("cross_entropy");
+    this.opt = Optimizer.create(cfg.optimizer(), model.paramCount());
+    this.schedule = Schedule.parse(cfg.schedule(), cfg.optimizer().lr());
+    this.clip = cfg.clip();
+    int n = model.paramCount();
+    params = new float[n];
+    grads = new float[n];
+    model.init(params, cfg.seed());
+    ws = model.newWorkspace(B);
+    xBatch = new float[B * I];
+    yBatch = new float[B * T];
+    dOut = new float[B * O];
+    perExample = new float[B];
+    goodParams = params.clone();
+    float[][] st = opt.stateBuffers();
+    goodState = new float[st.length][];
+    for (int i = 0; i < st.length; i++) goodState[i] = st[i].clone();
+    goodT = opt.t();
+    metrics = new PrequentialMetrics(classification, cfg.metricsWindow(), cfg.ewmaHalfLife());
+  }
+
+  public LearnerConfig config() { return cfg; }
+  public Model model() { return model; }
+  public Loss loss() { return loss; }
+  /** Features per example. */
+  public int inputSize() { return I; }
+  /** Target floats per example (1 for a class index). */
+  public int targetSize() { return T; }
+  public int outputSize() { return O; }
+  public boolean classification() { return classification; }
+  /** Examples waiting for the batch to fill. */
+  public int pending() { return pending; }
+  /** Optimizer steps taken: the weights version. */
+  public long step() { return opt.t(); }
+  /** Examples trained on (in steps that were taken). */
+  public long examples() { return examples; }
+  public long divergences() { return divergences; }
+  public float lastGradNorm() { return lastGradNorm; }
+  public float lastLoss() { return lastLoss; }
+  /** The learning rate the next step will use (schedule × divergence factor). */
+  public float learningRate() { return schedule.lr(opt.t()) * lrFactor; }
+  public Metrics metrics() { return metrics.read(); }
+
+  /**
+   * Live parameters, for checkpoints and tests on the trainer thread only. Never hand them to
+   * another thread: use {@link #snapshot()}.
+   */
+  public float[] liveParams() { return params; }
+
+  /**
+   * Adds one example (features x[xOff .. xOff+I), target y[yOff .. yOff+T)); trains when the batch
+   * is full. Returns true when a full batch was processed by this call.
+   */
+  public boolean add(float[] x, int xOff, float[] y, int yOff) {
+    System.arraycopy(x, xOff, xBatch, pending * I, I);
+    System.arraycopy(y, yOff, yBatch, pending * T, T);
+    if (++pending == B) {
+      trainPending();
+      return true;
+    }
+    return false;
+  }
+
+  /** Adds n examples laid out row after row; returns the number of batches processed. */
+  public int addBlock(int n, float[] x, int xOff, float[] y, int yOff) {
+    int steps = 0;
+    for (int i = 0; i < n; i++) if (add(x, xOff + i * I, y, yOff + i * T)) steps++;
+    return steps;
+  }
+
+  /**
+   * The batch buffer row the next example would go into: decoders may write features straight into
+   * {@code batchX()} at {@code nextRow() * inputSize()} and targets into {@code batchY()}, then call
+   * {@link #commitRow()}.
+   */
+  public int nextRow() { return pending; }
+  public float[] batchX() { return xBatch; }
+  public float[] batchY() { return yBatch; }
+
+  /** Accepts the row written in place at {@link #nextRow()}; trains when the batch is full. */
+  public boolean commitRow() {
+    if (++pending == B) {
+      trainPending();
+      return true;
+    }
+    return false;
+  }
+
+  /** Trains on a partial batch now (a slow stream's linger time ran out). True if there was one. */
+  public boolean flush() {
+    if (pending == 0) return false;
+    trainPending();
+    return true;
+  }
+
+  private void trainPending() {
+    int b = pending;
+    pending = 0;
+    float[] out = model.forward(b, params, xBatch, 0, ws);
+    float meanLoss = loss.lossAndGrad(b, O, out, 0, yBatch, 0, dOut, perExample);
+    lastLoss = meanLoss;
+    if (!Float.isFinite(meanLoss)) {
+      metrics.skip(b);
+      diverged();
+      return;
+    }
+    score(b, out);
+    Arrays.fill(grads, 0f);
+    model.backward(b, params, grads, xBatch, 0, dOut, ws);
+    float norm = globalNorm(grads);
+    lastGradNorm = norm;
+    if (!Float.isFinite(norm)) {
+      diverged();
+      return;
+    }
+    if (clip.kind() == ClipSpec.Kind.NORM) {
+      if (norm > clip.limit()) Kernels.scale(grads.length, clip.limit() / norm, grads, 0);
+    } else if (clip.kind() == ClipSpec.Kind.VALUE) {
+      GradClip.clipByValue(grads, grads.length, clip.limit());
+    }
+    opt.step(params, grads, learningRate());
+    examples += b;
+    if (opt.t() % cfg.backupEvery() == 0) backup();
+  }
+
+  /** Prequential scoring of the b examples just forwarded (out holds the model's outputs). */
+  private void score(int b, float[] out) {
+    for (int r = 0; r < b; r++) {
+      float l = perExample[r];
+      if (crossEntropy) {
+        int label = (int) yBatch[r];
+        metrics.add(l, Predictor.argmax(out, r * O, O) == label ? 1f : 0f, 0f);
+      } else if (classification) { // bce_with_logits: one binary decision per output
+        int hits = 0;
+        for (int j = 0; j < O; j++) if ((out[r * O + j] > 0f) == (yBatch[r * T + j] > 0.5f)) hits++;
+        metrics.add(l, hits / (float) O, 0f);
+      } else {
+        float abs = 0f, sq = 0f;
+        for (int j = 0; j < O; j++) {
+          float e = out[r * O + j] - yBatch[r * T + j];
+          abs += Math.abs(e);
+          sq += e * e;
+        }
+        metrics.add(l, abs / O, sq / O);
+      }
+    }
+  }
+
+  /** Euclidean norm of g, summed in double over float blocks (no overflow for finite g). */
+  private static float globalNorm(float[] g) {
+    double s = 0;
+    for (int i = 0; i < g.length; i += 4096) s += Kernels.sumSquares(Math.min(4096, g.length - i), g, i);
+    return (float) Math.sqrt(s);
+  }
+
+  private void backup() {
+    System.arraycopy(params, 0, goodParams, 0, params.length);
+    float[][] st = opt.stateBuffers();
+    for (int i = 0; i < st.length; i++) System.arraycopy(st[i], 0, goodState[i], 0, st[i].length);
+    goodT = opt.t();
+  }
+
+  private void diverged() {
+    divergences++;
+    lastDivergenceStep = opt.t();
+    System.arraycopy(goodParams, 0, params, 0, params.length);
+    float[][] st = opt.stateBuffers();
+    for (int i = 0; i < st.length; i++) System.arraycopy(goodState[i], 0, st[i], 0, st[i].length);
+    opt.setT(goodT);
+    lrFactor *= cfg.divergenceLrFactor();
+  }
+
+  /** The optimizer step at which the last divergence was detected, or -1. */
+  public long lastDivergenceStep() { return lastDivergenceStep; }
+
+  /**
+   * An immutable copy of the current parameters with step and metrics. If the live parameters are
+   * not all finite (an update overflowed), the guard rolls back first: no snapshot ever carries a
+   * non-finite weight.
+   */
+  public Snapshot snapshot() {
+    if (!Float.isFinite(Kernels.maxAbs(params.length, params, 0))) diverged();
+    return new Snapshot(cfg.spec().toString(), opt.t(), examples, System.currentTimeMillis(), params.clone(),
+        metrics.read(), divergences, learningRate(), lastGradNorm);
+  }
+
+  /** Optimizer, for checkpoints (state buffers and step count). */
+  public Optimizer optimizer() { return opt; }
+}
