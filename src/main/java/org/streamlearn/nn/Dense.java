@@ -1,0 +1,58 @@
+package org.streamlearn.nn;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.streamlearn.kernels.Kernels;
+
+/**
+ * y[B×O] = x[B×I]·Wᵀ + b, with W stored [O×I] row-major (PyTorch's {@code nn.Linear} layout) at
+ * wOff and b [O] at bOff. Backward: dW += dyᵀ·x, db += Σ_rows dy, dx = dy·W (overwritten).
+ */
+final class Dense implements Layer {
+  final int in, out, wOff, bOff;
+  final ModelSpec.Init init;
+
+  Dense(int in, int out, int off, ModelSpec.Init init) {
+    this.in = in;
+    this.out = out;
+    this.wOff = off;
+    this.bOff = off + out * in;
+    this.init = init;
+  }
+
+  @Override public int in() { return in; }
+  @Override public int out() { return out; }
+  @Override public int paramCount() { return out * in + out; }
+
+  @Override
+  public void tensors(String prefix, List<ParamTensor> t) {
+    t.add(new ParamTensor(prefix + "weight", wOff, new int[] {out, in}));
+    t.add(new ParamTensor(prefix + "bias", bOff, new int[] {out}));
+  }
+
+  /** He: normal, variance 2/I (Kaiming, fan-in). Glorot: uniform ±√(6/(I+O)), variance 2/(I+O). Bias 0. */
+  @Override
+  public void init(float[] p, SplittableRandom rnd) {
+    if (init == ModelSpec.Init.HE) {
+      double std = Math.sqrt(2.0 / in);
+      for (int i = 0; i < out * in; i++) p[wOff + i] = (float) (rnd.nextGaussian() * std);
+    } else {
+      Inits.glorotUniform(p, wOff, out * in, in, out, rnd);
+    }
+    java.util.Arrays.fill(p, bOff, bOff + out, 0f);
+  }
+
+  @Override
+  public void forward(int B, float[] p, float[] x, int xOff, float[] y, float[] s) {
+    Kernels.gemmNT(B, out, in, 1f, x, xOff, in, p, wOff, in, 0f, y, 0, out); // [B×O]
+    Kernels.addBias(B, out, p, bOff, y, 0, out);
+  }
+
+  @Override
+  public void backward(int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy, float[] dx,
+      float[] s) {
+    Kernels.gemmTN(out, in, B, 1f, dy, 0, out, x, xOff, in, 1f, g, wOff, in); // dW [O×I] +=
+    Kernels.biasGrad(B, out, dy, 0, out, g, bOff);                              // db [O] +=
+    if (dx != null) Kernels.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
+  }
+}

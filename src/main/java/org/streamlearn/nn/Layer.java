@@ -1,0 +1,40 @@
+package org.streamlearn.nn;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A layer: forward and backward over a batch, parameters at fixed offsets in the model's flat arrays.
+ *
+ * <p>Shared contract (llm.c): x is the layer input {@code [B×in]} at {@code xOff}; y its output
+ * {@code [B×out]} at 0, overwritten by forward and kept untouched until backward; s is the layer's
+ * own scratch ({@link #scratchSize}), where forward stores what backward needs. Backward reads dy
+ * {@code [B×out]} at 0 without modifying it, ACCUMULATES into the parameter gradients g, and
+ * OVERWRITES dx {@code [B×in]} at 0 unless dx is null (first layer: nobody needs it).
+ */
+interface Layer {
+  /** Flat input features per example. */
+  int in();
+
+  /** Flat output features per example. */
+  int out();
+
+  default int paramCount() {
+    return 0;
+  }
+
+  /** Adds this layer's tensors, named {@code prefix + "weight"} etc. */
+  default void tensors(String prefix, List<ParamTensor> out) {}
+
+  /** Writes initial values of this layer's parameters into p. */
+  default void init(float[] p, SplittableRandom rnd) {}
+
+  /** Floats of scratch needed for batches up to maxBatch. */
+  default int scratchSize(int maxBatch) {
+    return 0;
+  }
+
+  void forward(int B, float[] p, float[] x, int xOff, float[] y, float[] s);
+
+  void backward(int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy, float[] dx, float[] s);
+}

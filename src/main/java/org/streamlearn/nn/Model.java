@@ -1,0 +1,160 @@
+package org.streamlearn.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A feed-forward stack of layers built from a {@link ModelSpec}, over flat parameter and gradient
+ * arrays: every parameter lives in one {@code float[]} of {@link #paramCount()} elements, laid out
+ * as {@link #tensors()} says; gradients live in a parallel array of the same length.
+ *
+ * <p>A batch is row-major {@code [B × inputSize]}; forward and backward allocate nothing, all
+ * buffers come from a {@link Workspace}. A Model is immutable and thread-safe; a Workspace is not.
+ */
+public final class Model {
+  private final ModelSpec spec;
+  private final Layer[] layers;
+  private final int paramCount;
+  private final List<ParamTensor> tensors;
+
+  private Model(ModelSpec spec) {
+    this.spec = spec;
+    int[][] shape = ModelSpec.shapes(spec.steps(), spec.features(), spec.layers());
+    List<ModelSpec.LayerSpec> ls = spec.layers();
+    layers = new Layer[ls.size()];
+    int off = 0;
+    for (int i = 0; i < layers.length; i++) {
+      int t = shape[i][0], f = shape[i][1], rows = Math.max(t, 1), n = rows * f;
+      layers[i] = switch (ls.get(i)) {
+        case ModelSpec.LayerSpec.Dense d -> new Dense(n, d.units(), off, spec.initOf(i));
+        case ModelSpec.LayerSpec.Relu r -> new ReLU(n);
+        case ModelSpec.LayerSpec.LeakyRelu l -> new LeakyReLU(n, l.slope());
+        case ModelSpec.LayerSpec.Sigmoid sg -> new Sigmoid(n);
+        case ModelSpec.LayerSpec.Tanh th -> new Tanh(n);
+        case ModelSpec.LayerSpec.Softmax sm -> new Softmax(rows, f);
+        case ModelSpec.LayerSpec.LayerNorm ln -> new LayerNorm(rows, f, off, ln.eps());
+        case ModelSpec.LayerSpec.Lstm l -> new LSTM(t, f, l.hidden(), l.seq(), off);
+      };
+      off += layers[i].paramCount();
+    }
+    paramCount = off;
+    List<ParamTensor> ts = new ArrayList<>();
+    for (int i = 0; i < layers.length; i++) layers[i].tensors("layers." + i + ".", ts);
+    tensors = List.copyOf(ts);
+  }
+
+  public static Model of(ModelSpec spec) {
+    return new Model(spec);
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  /** Flat features per example (T·F for a sequence input). */
+  public int inputSize() {
+    return layers[0].in();
+  }
+
+  /** Flat outputs per example. */
+  public int outputSize() {
+    return layers[layers.length - 1].out();
+  }
+
+  public int paramCount() {
+    return paramCount;
+  }
+
+  /**
+   * The named tensors in parameter order, PyTorch names ({@code layers.<i>.weight}, {@code .bias};
+   * LSTM {@code weight_ih}, {@code weight_hh}, {@code bias}; i counts every layer after input, as in
+   * {@code nn.Sequential}); they cover {@code [0, paramCount())} exactly, without overlap.
+   */
+  public List<ParamTensor> tensors() {
+    return tensors;
+  }
+
+  /**
+   * Overwrites {@code params[0..paramCount())} with a deterministic initialisation for the seed:
+   * dense He (normal, var 2/I) or Glorot (uniform, var 2/(I+O)) per the spec, LSTM Glorot uniform
+   * with forget-gate bias 1, other biases 0, LayerNorm gain 1.
+   */
+  public void init(float[] params, long seed) {
+    checkParams(params, "params");
+    var rnd = new SplittableRandom(seed);
+    for (Layer l : layers) l.init(params, rnd);
+  }
+
+  /** All buffers for batches of up to maxBatch examples (maxBatch ≥ 1). */
+  public Workspace newWorkspace(int maxBatch) {
+    if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+    return new Workspace(this, maxBatch, layers);
+  }
+
+  /**
+   * Forward pass of B examples x[xOff .. xOff + B·inputSize). Returns the workspace's output buffer,
+   * [B × outputSize] from index 0, valid until the next forward on ws. Overwrites only ws.
+   */
+  public float[] forward(int B, float[] params, float[] x, int xOff, Workspace ws) {
+    check(B, params, ws);
+    if (xOff < 0 || xOff + B * inputSize() > x.length)
+      throw new IllegalArgumentException("x holds " + x.length + " floats, need " + B * inputSize()
+          + " from offset " + xOff);
+    float[] in = x;
+    int inOff = xOff;
+    for (int i = 0; i < layers.length; i++) {
+      layers[i].forward(B, params, in, inOff, ws.out[i], ws.scratch[i]);
+      in = ws.out[i];
+      inOff = 0;
+    }
+    return ws.out[layers.length - 1];
+  }
+
+  /**
+   * Backward pass after {@link #forward} with the same B, params, x and ws: dOut [B × outputSize] at
+   * 0 is d loss / d output (read, not modified). ACCUMULATES d loss / d params into grads; the
+   * input gradient is not computed.
+   */
+  public void backward(int B, float[] params, float[] grads, float[] x, int xOff, float[] dOut, Workspace ws) {
+    backward(B, params, grads, x, xOff, dOut, ws, false);
+  }
+
+  /**
+   * As {@link #backward(int, float[], float[], float[], int, float[], Workspace)}; with inputGrad
+   * also overwrites {@link Workspace#inputGrad()} with d loss / d x (for gradient checks and
+   * input attributions; training does not need it).
+   */
+  public void backward(int B, float[] params, float[] grads, float[] x, int xOff, float[] dOut, Workspace ws,
+      boolean inputGrad) {
+    check(B, params, ws);
+    checkParams(grads, "grads");
+    if (dOut.length < B * outputSize())
+      throw new IllegalArgumentException("dOut holds " + dOut.length + " floats, need " + B * outputSize());
+    float[] dy = dOut;
+    for (int i = layers.length - 1; i >= 0; i--) {
+      float[] in = i > 0 ? ws.out[i - 1] : x;
+      int inOff = i > 0 ? 0 : xOff;
+      float[] dx = i > 0 ? ws.dOut[i - 1] : inputGrad ? ws.dInput : null;
+      layers[i].backward(B, params, grads, in, inOff, ws.out[i], dy, dx, ws.scratch[i]);
+      dy = dx;
+    }
+  }
+
+  private void check(int B, float[] params, Workspace ws) {
+    if (ws.model != this) throw new IllegalArgumentException("workspace belongs to another model");
+    if (B < 0 || B > ws.maxBatch)
+      throw new IllegalArgumentException("batch size " + B + " outside [0, " + ws.maxBatch + "] of the workspace");
+    checkParams(params, "params");
+  }
+
+  private void checkParams(float[] a, String what) {
+    if (a.length < paramCount)
+      throw new IllegalArgumentException(what + " holds " + a.length + " floats, model has " + paramCount);
+  }
+
+  @Override
+  public String toString() {
+    return spec + " (" + paramCount + " parameters)";
+  }
+}

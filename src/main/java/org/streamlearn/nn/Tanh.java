@@ -1,0 +1,27 @@
+package org.streamlearn.nn;
+
+import java.util.Arrays;
+import org.streamlearn.kernels.Kernels;
+
+/** y = tanh(x) element-wise. Backward overwrites dx = dy·(1−y²). */
+final class Tanh implements Layer {
+  final int n;
+
+  Tanh(int n) { this.n = n; }
+
+  @Override public int in() { return n; }
+  @Override public int out() { return n; }
+
+  @Override
+  public void forward(int B, float[] p, float[] x, int xOff, float[] y, float[] s) {
+    Kernels.tanh(B * n, x, xOff, y, 0);
+  }
+
+  @Override
+  public void backward(int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy, float[] dx,
+      float[] s) {
+    if (dx == null) return;
+    Arrays.fill(dx, 0, B * n, 0f);
+    Kernels.tanhBackward(B * n, y, 0, dy, 0, dx, 0);
+  }
+}

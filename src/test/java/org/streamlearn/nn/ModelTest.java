@@ -1,0 +1,151 @@
+package org.streamlearn.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ModelTest {
+
+  @Test
+  void mlpTensorsNamesAndSizes() {
+    Model m = Model.of(ModelSpec.parse("input(784) dense(256) relu dense(10)"));
+    assertThat(m.inputSize()).isEqualTo(784);
+    assertThat(m.outputSize()).isEqualTo(10);
+    assertThat(m.paramCount()).isEqualTo(784 * 256 + 256 + 256 * 10 + 10);
+    assertThat(m.tensors()).containsExactly(
+        new ParamTensor("layers.0.weight", 0, new int[] {256, 784}),
+        new ParamTensor("layers.0.bias", 784 * 256, new int[] {256}),
+        new ParamTensor("layers.2.weight", 784 * 256 + 256, new int[] {10, 256}),
+        new ParamTensor("layers.2.bias", 784 * 256 + 256 + 2560, new int[] {10}));
+  }
+
+  @Test
+  void lstmTensorsAndSizes() {
+    Model m = Model.of(ModelSpec.parse("input(52x3) lstm(8, seq) lstm(4) dense(1)"));
+    assertThat(m.inputSize()).isEqualTo(156);
+    assertThat(m.outputSize()).isEqualTo(1);
+    assertThat(m.tensors()).extracting(ParamTensor::name).containsExactly(
+        "layers.0.weight_ih", "layers.0.weight_hh", "layers.0.bias",
+        "layers.1.weight_ih", "layers.1.weight_hh", "layers.1.bias", "layers.2.weight", "layers.2.bias");
+    assertThat(m.tensors().get(0).shape()).containsExactly(32, 3);
+    assertThat(m.tensors().get(1).shape()).containsExactly(32, 8);
+    assertThat(m.tensors().get(3).shape()).containsExactly(16, 8);
+    assertThat(Model.of(ModelSpec.parse("input(5x3) lstm(7, seq)")).outputSize()).isEqualTo(35);
+  }
+
+  /** Sorted by offset, tensors tile [0, paramCount) with no gap and no overlap; names are unique. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "input(784) dense(256) relu dense(256) relu dense(10)",
+      "input(52x1) lstm(32, seq) layernorm lstm(16) dense(4) softmax",
+      "input(7) layernorm dense(3) sigmoid",
+      "input(3) relu tanh",
+  })
+  void tensorsCoverTheBufferExactly(String spec) {
+    Model m = Model.of(ModelSpec.parse(spec));
+    List<ParamTensor> ts = m.tensors().stream().sorted(Comparator.comparingInt(ParamTensor::offset)).toList();
+    int next = 0;
+    for (ParamTensor t : ts) {
+      assertThat(t.offset()).as("offset of %s", t.name()).isEqualTo(next);
+      assertThat(t.numel()).as("size of %s", t.name()).isPositive();
+      next += t.numel();
+    }
+    assertThat(next).isEqualTo(m.paramCount());
+    assertThat(m.tensors().stream().map(ParamTensor::name).collect(Collectors.toSet())).hasSize(ts.size());
+  }
+
+  @Test
+  void initIsDeterministicPerSeed() {
+    Model m = Model.of(ModelSpec.parse("input(5x2) lstm(4) layernorm dense(6) relu dense(3)"));
+    float[] a = new float[m.paramCount()], b = new float[m.paramCount()], c = new float[m.paramCount()];
+    m.init(a, 123);
+    m.init(b, 123);
+    m.init(c, 124);
+    assertThat(b).containsExactly(a);
+    assertThat(c).isNotEqualTo(a);
+  }
+
+  /**
+   * He: variance 2/I; Glorot: 2/(I+O); means 0. With n = 200·300 = 60 000 samples the standard
+   * error of a sample variance is σ²·√(2/n) ≈ 0.6% (normal), less for uniform; we allow 5%.
+   */
+  @Test
+  void heAndGlorotVariances() {
+    int I = 200, O = 300;
+    checkVariance("input(200) dense(300) relu", 2.0 / I);
+    checkVariance("input(200) dense(300, init=he)", 2.0 / I);
+    checkVariance("input(200) dense(300)", 2.0 / (I + O));
+    checkVariance("input(200) dense(300, init=glorot) relu", 2.0 / (I + O));
+  }
+
+  private static void checkVariance(String spec, double expected) {
+    Model m = Model.of(ModelSpec.parse(spec));
+    float[] p = new float[m.paramCount()];
+    m.init(p, 99);
+    ParamTensor w = m.tensors().get(0);
+    double s = 0, s2 = 0;
+    int n = w.numel();
+    for (int i = 0; i < n; i++) {
+      s += p[w.offset() + i];
+      s2 += (double) p[w.offset() + i] * p[w.offset() + i];
+    }
+    double mean = s / n, var = s2 / n - mean * mean;
+    assertThat(var).as("variance of %s", spec).isBetween(expected * 0.95, expected * 1.05);
+    assertThat(Math.abs(mean)).as("mean of %s", spec).isLessThan(5 * Math.sqrt(expected / n));
+    ParamTensor bias = m.tensors().get(1);
+    for (int i = 0; i < bias.numel(); i++) assertThat(p[bias.offset() + i]).isZero();
+  }
+
+  @Test
+  void lstmForgetBiasIsOneOtherBiasesZeroLayerNormGainOne() {
+    Model m = Model.of(ModelSpec.parse("input(6x2) lstm(5) layernorm dense(1)"));
+    float[] p = new float[m.paramCount()];
+    m.init(p, 1);
+    ParamTensor b = m.tensors().get(2);
+    assertThat(b.name()).isEqualTo("layers.0.bias");
+    int H = 5;
+    for (int gate = 0; gate < 4; gate++)
+      for (int j = 0; j < H; j++)
+        assertThat(p[b.offset() + gate * H + j]).as("gate %d unit %d", gate, j).isEqualTo(gate == 1 ? 1f : 0f);
+    ParamTensor gain = m.tensors().get(3), beta = m.tensors().get(4);
+    for (int j = 0; j < 5; j++) {
+      assertThat(p[gain.offset() + j]).isEqualTo(1f);
+      assertThat(p[beta.offset() + j]).isZero();
+    }
+  }
+
+  /** A batch of B rows gives the same outputs as B single-example calls (batch rows independent). */
+  @Test
+  void batchRowsAreIndependent() {
+    Model m = Model.of(ModelSpec.parse("input(4x3) lstm(5, seq) layernorm lstm(4) dense(3) softmax"));
+    float[] p = new float[m.paramCount()];
+    m.init(p, 8);
+    float[] x = GradCheck.uniform(5 * 12, -1, 1, new java.util.SplittableRandom(8));
+    Workspace ws = m.newWorkspace(5);
+    float[] all = m.forward(5, p, x, 0, ws).clone();
+    for (int b = 0; b < 5; b++) {
+      float[] one = m.forward(1, p, x, b * 12, ws);
+      for (int j = 0; j < 3; j++)
+        assertThat(one[j]).isCloseTo(all[b * 3 + j], org.assertj.core.data.Offset.offset(1e-5f));
+    }
+  }
+
+  @Test
+  void rejectsMisuse() {
+    Model m = Model.of(ModelSpec.parse("input(3) dense(2)"));
+    Model other = Model.of(ModelSpec.parse("input(3) dense(2)"));
+    float[] p = new float[m.paramCount()];
+    Workspace ws = m.newWorkspace(2);
+    assertThatThrownBy(() -> m.forward(3, p, new float[9], 0, ws)).hasMessageContaining("batch size 3");
+    assertThatThrownBy(() -> m.forward(2, p, new float[5], 0, ws)).hasMessageContaining("need 6");
+    assertThatThrownBy(() -> m.forward(1, new float[2], new float[3], 0, ws)).hasMessageContaining("params holds 2");
+    assertThatThrownBy(() -> other.forward(1, p, new float[3], 0, ws)).hasMessageContaining("another model");
+    assertThatThrownBy(() -> m.newWorkspace(0)).hasMessageContaining("maxBatch");
+  }
+}
