@@ -111,7 +111,18 @@ final class SimdKernels {
   }
 
   static void biasGrad(int rows, int cols, float[] dy, int dyOff, int lddy, float[] db, int dbOff) {
-    for (int r = 0; r < rows; r++) axpy(cols, 1f, dy, dyOff + r * lddy, db, dbOff);
+    // Column blocks outermost: each db vector stays in a register across all rows.
+    int c = 0;
+    for (int end = F.loopBound(cols); c < end; c += L) {
+      FloatVector acc = FloatVector.fromArray(F, db, dbOff + c);
+      for (int r = 0; r < rows; r++) acc = acc.add(FloatVector.fromArray(F, dy, dyOff + r * lddy + c));
+      acc.intoArray(db, dbOff + c);
+    }
+    for (; c < cols; c++) {
+      float s = db[dbOff + c];
+      for (int r = 0; r < rows; r++) s += dy[dyOff + r * lddy + c];
+      db[dbOff + c] = s;
+    }
   }
 
   static void relu(int n, float[] x, int xOff, float[] y, int yOff) {
@@ -216,16 +227,30 @@ final class SimdKernels {
       FloatVector acc = FloatVector.zero(F);
       for (int end = F.loopBound(n); i < end; i += L) {
         FloatVector e = FloatVector.fromArray(F, x, xOff + i).sub(shift).lanewise(VectorOperators.EXP);
-        if (y != null) e.intoArray(y, yOff + i);
+        e.intoArray(y, yOff + i);
         acc = acc.add(e);
       }
       s = acc.reduceLanes(VectorOperators.ADD);
     }
     for (; i < n; i++) {
       float e = (float) Math.exp(x[xOff + i] - shift);
-      if (y != null) y[yOff + i] = e;
+      y[yOff + i] = e;
       s += e;
     }
+    return s;
+  }
+
+  /** Σ exp(x − shift), nothing stored. */
+  private static float sumExpShifted(int n, float shift, float[] x, int xOff) {
+    int i = 0;
+    float s = 0f;
+    if (n >= L) {
+      FloatVector acc = FloatVector.zero(F);
+      for (int end = F.loopBound(n); i < end; i += L)
+        acc = acc.add(FloatVector.fromArray(F, x, xOff + i).sub(shift).lanewise(VectorOperators.EXP));
+      s = acc.reduceLanes(VectorOperators.ADD);
+    }
+    for (; i < n; i++) s += (float) Math.exp(x[xOff + i] - shift);
     return s;
   }
 
@@ -242,7 +267,7 @@ final class SimdKernels {
     for (int r = 0; r < rows; r++) {
       int xo = xOff + r * cols, yo = yOff + r * cols;
       float max = rowMax(cols, x, xo);
-      float lse = max + (float) Math.log(expShifted(cols, max, x, xo, null, 0));
+      float lse = max + (float) Math.log(sumExpShifted(cols, max, x, xo));
       int i = 0;
       for (int end = F.loopBound(cols); i < end; i += L)
         FloatVector.fromArray(F, x, xo + i).sub(lse).intoArray(y, yo + i);

@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** After warm-up, forward + loss + backward allocate nothing (zero garbage on the hot path). */
@@ -21,8 +20,8 @@ class AllocationTest {
 
   /**
    * The nn code itself: measured in a forked JVM on the scalar kernels (-Dstreamlearn.simd.bits=0,
-   * which allocate nothing), because the kernel path is fixed per JVM and the SIMD GEMMs currently
-   * allocate (see the disabled test below).
+   * which allocate nothing), because the kernel path is fixed per JVM: this proves the layers' own code, the test below the
+   * SIMD kernels under them.
    */
   @Test
   void nnAllocatesNothingOnTheHotPath() throws Exception {
@@ -45,9 +44,6 @@ class AllocationTest {
   }
 
   /** The same on the active (SIMD) kernels. */
-  @Disabled("kernels: SimdGemm.gemmNN/gemmTN allocate 80-320 B per call (masked column tails, e.g. "
-      + "gemmNN(8,16,4), gemmTN(16,9,8)); gemmNT and the element-wise kernels allocate nothing. "
-      + "Enable when fixed in org.streamlearn.kernels.")
   @Test
   void activeKernelsAllocateNothing() {
     for (String c : CASES) {
