@@ -199,10 +199,13 @@ public final class ConfigDef {
         v -> num(v) > lo.doubleValue() && num(v) < hi.doubleValue());
   }
 
+  /** Rules of {@link #in} start with this; such values are stored in lower case. */
+  static final String ONE_OF = "must be one of ";
+
   /** One of the given strings, compared case-insensitively. */
   public static Validator in(String... allowed) {
     List<String> list = List.of(allowed);
-    return new Validator("must be one of " + String.join(", ", list),
+    return new Validator(ONE_OF + String.join(", ", list),
         v -> v instanceof String s && list.contains(s.toLowerCase(Locale.ROOT)));
   }
 

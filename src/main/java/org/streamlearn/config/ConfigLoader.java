@@ -143,7 +143,7 @@ public final class ConfigLoader {
   private void typed(String key, ConfigDef.Key def, Settings.Setting s) {
     try {
       Object v = ConfigDef.parse(def.type(), s.raw());
-      if (v instanceof String str && def.validator().rule().startsWith("must be one of")) {
+      if (v instanceof String str && def.validator().rule().startsWith(ConfigDef.ONE_OF)) {
         v = str.toLowerCase(Locale.ROOT);
       }
       String violation = def.validator().violation(v);

@@ -32,7 +32,8 @@ class EmbeddedKafkaTest {
   @Timeout(120)
   void compactedTopicSurvivesRestartOnSameDirectory(@TempDir Path dir) throws Exception {
     String topic = "embedded-test-weights";
-    try (EmbeddedKafka kafka = new EmbeddedKafka(dir.resolve("kafka"))) {
+    EmbeddedKafka kafka = new EmbeddedKafka(dir.resolve("kafka"));
+    try {
       String bootstrap = kafka.start();
       assertThat(bootstrap).matches("127\\.0\\.0\\.1:\\d+");
 
@@ -58,6 +59,18 @@ class EmbeddedKafkaTest {
         assertThat(admin.listTopics().names().get()).contains(topic);
       }
       assertThat(consumeAll(again, topic, "group-2", 3)).containsExactly("model-0=v0", "model-1=v1", "model-2=v2");
+    } finally {
+      kafka.close();
+    }
+    // As after a process restart: a new instance on the same directory (new ports) keeps the data
+    // and the committed offsets of group-1.
+    try (EmbeddedKafka second = new EmbeddedKafka(dir.resolve("kafka"))) {
+      String bootstrap = second.start();
+      assertThat(consumeAll(bootstrap, topic, "group-3", 3)).containsExactly("model-0=v0", "model-1=v1", "model-2=v2");
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        var offsets = admin.listConsumerGroupOffsets("group-1").partitionsToOffsetAndMetadata().get();
+        assertThat(offsets.get(new org.apache.kafka.common.TopicPartition(topic, 0)).offset()).isEqualTo(3);
+      }
     }
   }
 
