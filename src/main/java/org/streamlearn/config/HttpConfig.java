@@ -1,0 +1,3 @@
+package org.streamlearn.config;
+
+public record HttpConfig(String host, int port, long bodyLimitBytes) {}

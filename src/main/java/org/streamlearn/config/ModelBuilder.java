@@ -1,0 +1,186 @@
+package org.streamlearn.config;
+
+import static org.streamlearn.config.ConfigKeys.*;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Defaults and cross-key rules of one model, then its {@link ModelConfig}. */
+final class ModelBuilder {
+  private static final Pattern SCHEDULE_ARG = Pattern.compile("\\s*([a-z_][a-z0-9_]*)\\s*=\\s*([^,]+?)\\s*(,|$)");
+
+  private final ConfigLoader l;
+  private final String name;
+
+  ModelBuilder(ConfigLoader loader, String name) {
+    this.l = loader;
+    this.name = name;
+  }
+
+  private String k(String rel) {
+    return modelKey(name, rel);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> T v(String rel) {
+    return (T) l.value(k(rel));
+  }
+
+  /** Null when a key of this model is invalid (errors recorded). */
+  ModelConfig build() {
+    for (var def : ConfigKeys.MODEL.keys()) l.fillDefault(k(def.name()), def);
+    for (var def : ConfigKeys.MODEL.keys()) {
+      if (l.invalid(k(def.name())) || (def.required() && l.value(k(def.name())) == null)) return null;
+    }
+    boolean ok = true;
+
+    // Input shape: features, or window × channels for sequences.
+    Integer features = v(FEATURES), window = v(WINDOW);
+    int channels = v(CHANNELS);
+    if (window != null) {
+      long f = (long) window * channels;
+      if (f > (1 << 24)) {
+        l.error(k(WINDOW), "window × channels = " + f + " must be <= " + (1 << 24));
+        ok = false;
+      } else if (features != null && features != f) {
+        l.error(k(FEATURES), "must equal window × channels = " + f + " (or be left out)");
+        ok = false;
+      }
+      features = (int) f;
+      l.put(k(FEATURES), features, "window × channels");
+    } else {
+      if (features == null) {
+        l.error(k(FEATURES), "required: give features, or window and channels for sequence inputs");
+        return null;
+      }
+      if (l.given(k(CHANNELS)) && channels != 1) {
+        l.error(k(CHANNELS), "needs window (channels only describe sequence inputs)");
+        ok = false;
+      }
+    }
+
+    // Label.
+    var labelType = LabelConfig.Type.valueOf(((String) v(LABEL_TYPE)).toUpperCase(Locale.ROOT));
+    Integer classes = v(LABEL_CLASSES);
+    int targets = v(TARGETS);
+    if (labelType == LabelConfig.Type.CLASS) {
+      if (classes == null) {
+        l.error(k(LABEL_CLASSES), "required when label.type = class");
+        return null;
+      }
+      if (targets != 1) {
+        l.error(k(TARGETS), "must be 1 when label.type = class (one class index per example)");
+        ok = false;
+      }
+    } else if (classes != null) {
+      l.error(k(LABEL_CLASSES), "only for label.type = class (this model is regression)");
+      ok = false;
+    }
+    var label = new LabelConfig(labelType, classes == null ? 0 : classes, targets);
+    int labelWidth = labelType == LabelConfig.Type.CLASS ? 1 : targets;
+
+    // Input format.
+    var format = InputConfig.Format.valueOf(((String) v(FORMAT)).toUpperCase(Locale.ROOT));
+    int labelColumn = v(CSV_LABEL_COLUMN);
+    if (format == InputConfig.Format.CSV && labelColumn > features) {
+      l.error(k(CSV_LABEL_COLUMN), "must be -1 or <= features (" + features + "): a row has "
+          + (features + labelWidth) + " columns");
+      ok = false;
+    }
+    var input = new InputConfig(format, features, window == null ? 0 : window, channels, v(JSON_X), v(JSON_Y),
+        labelColumn);
+
+    // Loss, consistent with the label.
+    String lossText = v(LOSS);
+    if (lossText == null) {
+      lossText = labelType == LabelConfig.Type.CLASS ? "cross_entropy" : "mse";
+      l.put(k(LOSS), lossText, "default");
+    }
+    Matcher lm = LOSS_SPEC.matcher(lossText);
+    lm.matches();
+    var lossKind = LossConfig.Kind.valueOf(lm.group(1).toUpperCase(Locale.ROOT));
+    Double delta = ConfigLoader.number(lm, 3);
+    if (delta != null && (lossKind != LossConfig.Kind.HUBER || !(delta > 0))) {
+      l.error(k(LOSS), lossKind == LossConfig.Kind.HUBER ? "huber's delta must be a number > 0"
+          : "only huber takes an argument");
+      ok = false;
+    }
+    String lossRule = switch (lossKind) {
+      case CROSS_ENTROPY -> labelType == LabelConfig.Type.CLASS ? null : "cross_entropy needs label.type = class";
+      case MSE, HUBER -> labelType == LabelConfig.Type.REGRESSION ? null
+          : lossKind.name().toLowerCase(Locale.ROOT) + " needs label.type = regression (use cross_entropy for classes)";
+      case BCE_WITH_LOGITS -> labelType == LabelConfig.Type.REGRESSION || label.classes() == 2 ? null
+          : "bce_with_logits needs label.classes = 2 or label.type = regression (targets in [0, 1])";
+    };
+    if (lossRule != null) {
+      l.error(k(LOSS), lossRule);
+      ok = false;
+    }
+    var loss = new LossConfig(lossKind, delta == null ? 1.0 : delta);
+
+    var optimizer = new OptimizerConfig(
+        OptimizerConfig.Name.valueOf(((String) v(OPTIMIZER_NAME)).toUpperCase(Locale.ROOT)),
+        v(OPTIMIZER_LR), v(OPTIMIZER_MOMENTUM), v(OPTIMIZER_BETA1), v(OPTIMIZER_BETA2), v(OPTIMIZER_EPS),
+        v(OPTIMIZER_RHO), v(OPTIMIZER_L2), v(OPTIMIZER_WEIGHT_DECAY));
+
+    ScheduleConfig schedule = schedule(v(SCHEDULE));
+    if (schedule == null) ok = false;
+
+    Matcher cm = CLIP_SPEC.matcher((String) v(CLIP));
+    cm.matches();
+    ClipConfig clip = new ClipConfig(ClipConfig.Kind.NONE, 0);
+    if (cm.group(1) != null) {
+      Double t = ConfigLoader.number(cm, 2);
+      if (!(t > 0)) {
+        l.error(k(CLIP), "the threshold of " + cm.group(1) + "(x) must be a number > 0");
+        ok = false;
+      } else {
+        clip = new ClipConfig(ClipConfig.Kind.valueOf(cm.group(1).toUpperCase(Locale.ROOT)), t);
+      }
+    }
+
+    int batchSize = v(BATCH_SIZE), queueMax = v(QUEUE_MAX_RECORDS);
+    if (queueMax < batchSize) {
+      l.error(k(QUEUE_MAX_RECORDS), "must be >= batch.size (" + batchSize + ")");
+      ok = false;
+    }
+    String group = v(GROUP);
+    if (group == null) {
+      group = "streamlearn-" + name;
+      l.put(k(GROUP), group, "default");
+    }
+    if (!ok) return null;
+    return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
+        batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(METRICS_WINDOW),
+        v(PUBLISH_EVERY_STEPS), v(PUBLISH_EVERY_MS), queueMax, v(DEMO));
+  }
+
+  private ScheduleConfig schedule(String text) {
+    int open = text.indexOf('(');
+    if (open < 0) return new ScheduleConfig(text, Map.of());
+    Map<String, Double> args = new LinkedHashMap<>();
+    Matcher m = SCHEDULE_ARG.matcher(text.substring(open + 1, text.length() - 1));
+    while (m.find()) {
+      double d;
+      try {
+        d = Double.parseDouble(m.group(2));
+      } catch (NumberFormatException e) {
+        d = Double.NaN;
+      }
+      if (!Double.isFinite(d)) {
+        l.error(k(SCHEDULE), "argument " + m.group(1) + " must be a finite number");
+        return null;
+      }
+      if (args.put(m.group(1), d) != null) {
+        l.error(k(SCHEDULE), "argument " + m.group(1) + " given twice");
+        return null;
+      }
+    }
+    return new ScheduleConfig(text.substring(0, open), args);
+  }
+
+}
