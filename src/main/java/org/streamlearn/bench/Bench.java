@@ -1,0 +1,52 @@
+package org.streamlearn.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.streamlearn.kernels.Kernels;
+import org.streamlearn.kernels.Reference;
+
+/**
+ * The {@code bench} mode of the main command: from one run, on one core, the FMA peak, GEMM
+ * GFLOP/s per layout and shape (as a share of the peak and a multiple of the scalar reference),
+ * and the training rate of the MLP 784-256-256-10 per batch size for SGD and Adam (as a share of
+ * the flop bound: peak / flops per example). Ratios, not absolute numbers, are what compare
+ * across machines. Options: {@code --quick} (shorter timings), {@code --only kernels|mlp}.
+ */
+public final class Bench {
+  private Bench() {}
+
+  public static void main(String[] args) {
+    boolean quick = List.of(args).contains("--quick");
+    String only = "";
+    for (int i = 0; i + 1 < args.length; i++) if (args[i].equals("--only")) only = args[i + 1];
+    int ms = quick ? 60 : 250;
+    System.out.println("Streamlearn bench: " + Kernels.describe() + ", 1 trainer thread, Java "
+        + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " cores visible");
+    if (!Reference.kernelsAreRoots())
+      System.out.println("  (kernels not compiled as roots: figures will be low; see the warning above)");
+    double peak = FmaPeak.gflops(quick ? 3 : 7);
+    System.out.printf(Locale.ROOT, "FMA peak (12 independent vector FMA chains): %.1f GFLOP/s%n", peak);
+
+    if (!only.equals("mlp")) {
+      System.out.println("GEMM, C = A·B, row-major (NN: A[M×K]·B[K×N]; NT: A·B[N×K]ᵀ; TN: A[K×M]ᵀ·B):");
+      int[][] shapes = {{64, 256, 784}, {256, 256, 256}, {16, 256, 784}, {1, 256, 784}, {64, 10, 256}};
+      for (int[] s : shapes)
+        for (GemmBench.Layout l : GemmBench.Layout.values())
+          System.out.println(GemmBench.format(GemmBench.measure(l, s[0], s[1], s[2], ms), peak));
+    }
+    if (!only.equals("kernels")) {
+      double bound = peak * 1e9 / MlpBench.FLOPS_PER_EXAMPLE;
+      System.out.printf(Locale.ROOT, "MLP 784-256-256-10 training (%.2f MFLOP/example; flop bound at the FMA peak"
+          + " %.0f examples/s):%n", MlpBench.FLOPS_PER_EXAMPLE / 1e6, bound);
+      List<String> rows = new ArrayList<>();
+      for (int batch : new int[] {1, 16, 64, 256}) {
+        double sgd = MlpBench.examplesPerSecond("sgd", batch, ms * 2);
+        double adam = MlpBench.examplesPerSecond("adam", batch, ms * 2);
+        rows.add(String.format(Locale.ROOT, "  batch %4d  SGD %9.0f ex/s (%5.1f%% of bound)   Adam %9.0f ex/s (%5.1f%% of bound)",
+            batch, sgd, 100 * sgd / bound, adam, 100 * adam / bound));
+        System.out.println(rows.getLast());
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package org.streamlearn.bench;
+
+import java.util.SplittableRandom;
+import org.streamlearn.learn.LearnerConfig;
+import org.streamlearn.learn.OnlineLearner;
+import org.streamlearn.optim.OptimizerSpec;
+
+/**
+ * Training throughput of the MLP 784-256-256-10 (ReLU, softmax cross-entropy) through the online
+ * learner, in examples per second, on in-memory synthetic data (a fixed block of random inputs and
+ * labels streamed again and again).
+ */
+public final class MlpBench {
+  private MlpBench() {}
+
+  public static final String SPEC = "input(784) dense(256) relu dense(256) relu dense(10)";
+
+  /** Multiply-adds ×2 per example: forward, weight gradients, and input gradients of layers 2 and 3. */
+  public static final double FLOPS_PER_EXAMPLE =
+      2.0 * (784 * 256 + 256 * 256 + 256 * 10) // forward
+      + 2.0 * (784 * 256 + 256 * 256 + 256 * 10) // dW
+      + 2.0 * (256 * 256 + 256 * 10); // dx of layers 2 and 3 (layer 1's input needs none)
+
+  public static OnlineLearner learner(String optimizer, int batch) {
+    float lr = optimizer.equals("sgd") ? 0.01f : 1e-3f;
+    return new OnlineLearner(LearnerConfig.of(SPEC, "cross_entropy", OptimizerSpec.defaults(optimizer, lr), batch));
+  }
+
+  /** Examples per second, best of 5 repetitions of about {@code ms} ms each after warm-up. */
+  public static double examplesPerSecond(String optimizer, int batch, int ms) {
+    OnlineLearner l = learner(optimizer, batch);
+    int n = 1024;
+    SplittableRandom r = new SplittableRandom(9);
+    float[] x = new float[n * 784], y = new float[n];
+    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
+    for (int i = 0; i < n; i++) y[i] = r.nextInt(10);
+    long warmEnd = System.nanoTime() + ms * 3_000_000L;
+    long seen = 0;
+    while (System.nanoTime() < warmEnd) { l.addBlock(n, x, 0, y, 0); seen += n; }
+    double best = 0;
+    int blocks = (int) Math.max(1, seen / n / 3);
+    for (int rep = 0; rep < 5; rep++) {
+      long t0 = System.nanoTime();
+      for (int b = 0; b < blocks; b++) l.addBlock(n, x, 0, y, 0);
+      best = Math.max(best, blocks * (double) n / ((System.nanoTime() - t0) * 1e-9));
+    }
+    if (!Float.isFinite(l.lastLoss())) throw new IllegalStateException("training diverged during the benchmark");
+    return best;
+  }
+}

@@ -1,0 +1,47 @@
+package org.streamlearn.bench;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.*;
+import org.streamlearn.learn.OnlineLearner;
+
+/**
+ * One optimizer step of the MLP 784-256-256-10 (ReLU, softmax cross-entropy) through the online
+ * learner: batch assembly, forward, loss, backward, norm check, update. With {@code -prof gc},
+ * gc.alloc.rate.norm must be ~0 B/op: the hot path allocates nothing. Run:
+ * {@code mvn -Pjmh test-compile exec:exec -Djmh.args="TrainStepBenchmark -prof gc"}.
+ * Score is microseconds per step; examples/s = batch · 1e6 / score.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@State(Scope.Thread)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 3, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:CompileCommand=quiet",
+    "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*"})
+public class TrainStepBenchmark {
+  @Param({"sgd", "adam"})
+  public String optimizer;
+
+  @Param({"1", "16", "64", "256"})
+  public int batch;
+
+  OnlineLearner learner;
+  float[] x, y;
+
+  @Setup
+  public void setup() {
+    learner = MlpBench.learner(optimizer, batch);
+    SplittableRandom r = new SplittableRandom(9);
+    x = new float[batch * 784];
+    y = new float[batch];
+    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
+    for (int i = 0; i < batch; i++) y[i] = r.nextInt(10);
+  }
+
+  @Benchmark
+  public long step() {
+    learner.addBlock(batch, x, 0, y, 0);
+    return learner.step();
+  }
+}
