@@ -51,6 +51,15 @@ public final class OnlineLearner {
   private long divergences;
   private long lastDivergenceStep = -1;
 
+  /**
+   * Plain SGD (no L2, no clipping) with batches of at most {@value #DIRECT_SGD_MAX_BATCH} on a
+   * dense model: updates go straight from activations to parameters (Model.directSgdStep), with
+   * the same result and the same guard as the general path but one pass over the weights.
+   */
+  private final boolean directSgd;
+
+  static final int DIRECT_SGD_MAX_BATCH = 32;
+
   private final PrequentialMetrics metrics;
   private long examples;
   private float lastGradNorm = Float.NaN, lastLoss = Float.NaN;
@@ -83,7 +92,13 @@ public final class OnlineLearner {
     for (int i = 0; i < st.length; i++) goodState[i] = st[i].clone();
     goodT = opt.t();
     metrics = new PrequentialMetrics(classification, cfg.metricsWindow(), cfg.ewmaHalfLife());
+    directSgd = cfg.optimizer().name().equals("sgd") && cfg.optimizer().l2() == 0f
+        && clip.kind() == ClipSpec.Kind.NONE && B <= DIRECT_SGD_MAX_BATCH && model.supportsDirectSgd()
+        && !Boolean.getBoolean("streamlearn.directSgd.off");
   }
+
+  /** True when steps take the direct-SGD path (see the field's doc). */
+  public boolean usesDirectSgd() { return directSgd; }
 
   public LearnerConfig config() { return cfg; }
   public Model model() { return model; }
@@ -171,6 +186,18 @@ public final class OnlineLearner {
       return;
     }
     score(b, out);
+    if (directSgd) {
+      float norm = model.directSgdStep(b, params, xBatch, 0, dOut, ws, learningRate());
+      lastGradNorm = norm;
+      if (!Float.isFinite(norm)) {
+        diverged();
+        return;
+      }
+      opt.setT(opt.t() + 1);
+      examples += b;
+      if (opt.t() % cfg.backupEvery() == 0) backup();
+      return;
+    }
     Arrays.fill(grads, 0f);
     model.backward(b, params, grads, xBatch, 0, dOut, ws);
     float norm = globalNorm(grads);

@@ -55,4 +55,46 @@ final class Dense implements Layer {
     Kernels.biasGrad(B, out, dy, 0, out, g, bOff);                              // db [O] +=
     if (dx != null) Kernels.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
   }
+
+  // ---- direct SGD ----
+
+  @Override
+  public boolean directSgd() {
+    return true;
+  }
+
+  /** The bias gradient Σ_rows dy is kept here between gradNormSquared and applySgd. */
+  @Override
+  public int scratchSize(int maxBatch) {
+    return out;
+  }
+
+  @Override
+  public void backwardInput(int B, float[] p, float[] x, int xOff, float[] y, float[] dy, float[] dx, float[] s) {
+    Kernels.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
+  }
+
+  /**
+   * ‖dW‖² + ‖db‖² without forming dW = dyᵀ·x: ‖dyᵀx‖²_F = Σ_a Σ_b (dy_a·dy_b)(x_a·x_b), B² dot
+   * products (at B = 1, simply ‖dy‖²·‖x‖²). Summed in double.
+   */
+  @Override
+  public double gradNormSquared(int B, float[] x, int xOff, float[] dy, float[] s) {
+    java.util.Arrays.fill(s, 0, out, 0f);
+    Kernels.biasGrad(B, out, dy, 0, out, s, 0);
+    double sq = Kernels.sumSquares(out, s, 0);
+    for (int a = 0; a < B; a++) {
+      double dd = Kernels.sumSquares(out, dy, a * out), xx = Kernels.sumSquares(in, x, xOff + a * in);
+      sq += dd * xx;
+      for (int b = a + 1; b < B; b++)
+        sq += 2.0 * Kernels.dot(out, dy, a * out, dy, b * out) * Kernels.dot(in, x, xOff + a * in, x, xOff + b * in);
+    }
+    return sq;
+  }
+
+  @Override
+  public void applySgd(int B, float[] p, float[] x, int xOff, float[] dy, float lr, float[] s) {
+    Kernels.gemmTN(out, in, B, -lr, dy, 0, out, x, xOff, in, 1f, p, wOff, in); // W −= lr·dyᵀ·x
+    Kernels.axpy(out, -lr, s, 0, p, bOff);                                     // b −= lr·Σ dy
+  }
 }

@@ -37,4 +37,25 @@ interface Layer {
   void forward(int B, float[] p, float[] x, int xOff, float[] y, float[] s);
 
   void backward(int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy, float[] dx, float[] s);
+
+  // ---- Direct SGD: plain SGD applied from the activations and output gradients, with no gradient
+  // buffer (one pass over the weights instead of four: zero, accumulate, norm, update). ----
+
+  /** True when the layer implements the direct-SGD methods below (parameterless layers do). */
+  default boolean directSgd() {
+    return paramCount() == 0;
+  }
+
+  /** Backward without parameter gradients: OVERWRITES dx (not null) from dy, as backward does. */
+  default void backwardInput(int B, float[] p, float[] x, int xOff, float[] y, float[] dy, float[] dx, float[] s) {
+    backward(B, p, null, x, xOff, y, dy, dx, s);
+  }
+
+  /** Squared norm of the parameter gradient this batch would produce; may leave data in s for applySgd. */
+  default double gradNormSquared(int B, float[] x, int xOff, float[] dy, float[] s) {
+    return 0;
+  }
+
+  /** p −= lr·(parameter gradient of this batch), after gradNormSquared on the same arguments. */
+  default void applySgd(int B, float[] p, float[] x, int xOff, float[] dy, float lr, float[] s) {}
 }

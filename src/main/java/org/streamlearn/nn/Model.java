@@ -141,6 +141,46 @@ public final class Model {
     }
   }
 
+  /** True when every layer supports {@link #directSgdStep} (dense and parameterless layers). */
+  public boolean supportsDirectSgd() {
+    for (Layer l : layers) if (!l.directSgd()) return false;
+    return true;
+  }
+
+  /**
+   * Plain SGD without a gradient buffer, after {@link #forward} on the same ws: a backward pass
+   * computes every layer's output gradient with the old parameters and the exact global gradient
+   * norm (without forming the gradient), then, only if that norm is finite, every layer applies
+   * p −= lr·grad straight from its input and output gradient. Returns the norm; when it is not
+   * finite, params are untouched. Same result as backward + norm + {@code Kernels.sgd}, with one
+   * pass over the weights instead of four, which is what bounds batch sizes of a few examples.
+   * The norm costs B² dot products per dense layer: meant for small batches.
+   */
+  public float directSgdStep(int B, float[] params, float[] x, int xOff, float[] dOut, Workspace ws, float lr) {
+    check(B, params, ws);
+    if (!supportsDirectSgd()) throw new IllegalStateException("model has layers without direct SGD: " + spec);
+    double sq = 0;
+    float[] dy = dOut;
+    for (int i = layers.length - 1; i >= 0; i--) {
+      float[] in = i > 0 ? ws.out[i - 1] : x;
+      int inOff = i > 0 ? 0 : xOff;
+      sq += layers[i].gradNormSquared(B, in, inOff, dy, ws.scratch[i]);
+      if (i > 0) {
+        layers[i].backwardInput(B, params, in, inOff, ws.out[i], dy, ws.dOut[i - 1], ws.scratch[i]);
+        dy = ws.dOut[i - 1];
+      }
+    }
+    float norm = (float) Math.sqrt(sq);
+    if (!Float.isFinite(norm)) return norm;
+    dy = dOut;
+    for (int i = layers.length - 1; i >= 0; i--) {
+      float[] in = i > 0 ? ws.out[i - 1] : x;
+      layers[i].applySgd(B, params, in, i > 0 ? 0 : xOff, dy, lr, ws.scratch[i]);
+      if (i > 0) dy = ws.dOut[i - 1];
+    }
+    return norm;
+  }
+
   private void check(int B, float[] params, Workspace ws) {
     if (ws.model != this) throw new IllegalArgumentException("workspace belongs to another model");
     if (B < 0 || B > ws.maxBatch)
