@@ -244,7 +244,61 @@ final class SimdGemm {
   // NT: C(i,j) = Σ_k A[i·lda + k]·B[j·ldb + k]
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * K-block of NT: 256 floats of k for every row of B is 1 KiB per row, so N rows of a dense layer
+   * (N ≤ a few hundred) stay in L2 while every block of 4 rows of A sweeps them; unblocked, each
+   * block of A re-streamed all of B from L3.
+   */
+  private static final int KC_NT = 256;
+
   static void gemmNT(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    if (K == 0) {
+      applyBeta(M, N, beta, C, cOff, ldc);
+      return;
+    }
+    if (M >= NT_PACK_MIN_ROWS && N >= 3 * L) {
+      ntPacked(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+      return;
+    }
+    for (int k0 = 0; k0 < K; k0 += KC_NT)
+      ntBlock(M, N, Math.min(KC_NT, K - k0), alpha, A, aOff + k0, lda, B, bOff + k0, ldb, k0 == 0 ? beta : 1f,
+          C, cOff, ldc);
+  }
+
+  /**
+   * From this many rows of A on, NT transposes each 3-vector panel of B once (kc × 3L floats) and
+   * runs the packed NN micro-kernel: the transpose costs one scalar copy per element of B per
+   * K-block, repaid over M/4 micro-kernel calls; below it the dot-product form wins.
+   */
+  private static final int NT_PACK_MIN_ROWS = 32;
+
+  private static void ntPacked(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    applyBeta(M, N, beta, C, cOff, ldc);
+    final int NB = 3 * L;
+    Scratch ws = SCRATCH.get().ensure(M);
+    int M4 = M & ~3, nFull = N - N % NB;
+    float[] bp = ws.b;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int kc = Math.min(KC, K - k0);
+      packA(M4, kc, A, aOff + k0, lda, 1, ws.a);
+      for (int j = 0; j < nFull; j += NB) {
+        for (int jj = 0; jj < NB; jj++) {
+          int row = bOff + (j + jj) * ldb + k0;
+          for (int k = 0, o = jj; k < kc; k++, o += NB) bp[o] = B[row + k];
+        }
+        for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, C, cOff + i * ldc + j, ldc);
+        if (M4 < M)
+          ntBlock(M - M4, NB, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + j * ldb + k0, ldb, 1f, C,
+              cOff + M4 * ldc + j, ldc);
+      }
+      if (nFull < N)
+        ntBlock(M, N - nFull, kc, alpha, A, aOff + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C, cOff + nFull, ldc);
+    }
+  }
+
+  private static void ntBlock(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
     int kv = F.loopBound(K);
     int i = 0;
