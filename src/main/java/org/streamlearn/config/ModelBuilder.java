@@ -8,6 +8,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.streamlearn.nn.Loss;
+import org.streamlearn.nn.Model;
+import org.streamlearn.nn.ModelSpec;
+import org.streamlearn.optim.Schedule;
 
 /** Defaults and cross-key rules of one model, then its {@link ModelConfig}. */
 final class ModelBuilder {
@@ -143,6 +147,9 @@ final class ModelBuilder {
       }
     }
 
+    // The core's own parsers: layers, schedule, loss and optimizer as the learner will build them.
+    if (ok && !core(input, label, loss, optimizer, schedule)) ok = false;
+
     int batchSize = v(BATCH_SIZE), queueMax = v(QUEUE_MAX_RECORDS);
     if (queueMax < batchSize) {
       l.error(k(QUEUE_MAX_RECORDS), "must be >= batch.size (" + batchSize + ")");
@@ -157,6 +164,69 @@ final class ModelBuilder {
     return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
         batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(METRICS_WINDOW),
         v(PUBLISH_EVERY_STEPS), v(PUBLISH_EVERY_MS), queueMax, v(DEMO));
+  }
+
+  /**
+   * Parses layers, schedule, loss and optimizer with the learning core's parsers and checks that the
+   * layer spec fits the data: input size = features (a sequence input must be window x channels),
+   * output size = classes (cross_entropy), 1 (bce_with_logits on two classes) or targets (regression).
+   */
+  private boolean core(InputConfig input, LabelConfig label, LossConfig loss, OptimizerConfig optimizer,
+      ScheduleConfig schedule) {
+    boolean ok = true;
+    ModelSpec spec = null;
+    try {
+      spec = ModelSpec.parse(v(LAYERS));
+    } catch (IllegalArgumentException e) {
+      l.error(k(LAYERS), e.getMessage());
+      ok = false;
+    }
+    if (spec != null) {
+      if (input.sequence() && (spec.steps() != input.window() || spec.features() != input.channels())) {
+        l.error(k(LAYERS), "input must be input(" + input.window() + "x" + input.channels()
+            + ") to match window = " + input.window() + " and channels = " + input.channels());
+        ok = false;
+      } else if (spec.inputSize() != input.features()) {
+        l.error(k(LAYERS), "input size " + spec.inputSize() + " must equal features = " + input.features());
+        ok = false;
+      } else {
+        int out = Model.of(spec).outputSize();
+        int want = label.type() == LabelConfig.Type.REGRESSION ? label.targets()
+            : loss.kind() == LossConfig.Kind.BCE_WITH_LOGITS ? 1 : label.classes();
+        String what = label.type() == LabelConfig.Type.REGRESSION ? "targets = " + label.targets()
+            : loss.kind() == LossConfig.Kind.BCE_WITH_LOGITS ? "1 (one logit for bce_with_logits on 2 classes)"
+            : "label.classes = " + label.classes();
+        if (out != want) {
+          l.error(k(LAYERS), "output size " + out + " must equal " + what);
+          ok = false;
+        }
+      }
+    }
+    try {
+      Schedule.parse(schedule.toString(), (float) optimizer.lr());
+    } catch (IllegalArgumentException e) {
+      l.error(k(SCHEDULE), e.getMessage());
+      ok = false;
+    }
+    try {
+      Loss.of(ModelConfig.lossText(loss));
+    } catch (IllegalArgumentException e) {
+      l.error(k(LOSS), e.getMessage());
+      ok = false;
+    }
+    if (optimizer.name() != OptimizerConfig.Name.ADAMW && l.given(k(OPTIMIZER_WEIGHT_DECAY))
+        && optimizer.weightDecay() != 0) {
+      l.error(k(OPTIMIZER_WEIGHT_DECAY), "only adamw decays decoupled; for "
+          + optimizer.name().name().toLowerCase(Locale.ROOT) + " use optimizer.l2 (coupled)");
+      ok = false;
+    }
+    try {
+      ModelConfig.optimizerSpec(optimizer);
+    } catch (IllegalArgumentException e) {
+      l.error(k(e.getMessage().startsWith("momentum") ? OPTIMIZER_MOMENTUM : OPTIMIZER_NAME), e.getMessage());
+      ok = false;
+    }
+    return ok;
   }
 
   private ScheduleConfig schedule(String text) {

@@ -184,7 +184,7 @@ class ConfigLoaderTest {
             channels: 2
             label.type: regression
             targets: 4
-            layers: input(52,2) lstm(8) dense(4)
+            layers: input(52x2) lstm(8) dense(4)
         """;
     ModelConfig m = parse(co2).models().get("co2");
     assertThat(m.topics()).containsExactly("co2.train", "co2.more");

@@ -1,0 +1,119 @@
+package org.streamlearn.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+import org.streamlearn.codec.DecodeResult;
+import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunnerObserver;
+
+/**
+ * The meters of Streamlearn, named {@code streamlearn.<area>.<name>} and tagged {@code model}.
+ * Counters and gauges read figures the runner's threads already keep (volatile fields written once
+ * per step or per poll), so scraping costs the hot path nothing; timers are fed through a
+ * {@link RunnerObserver}. README's "Metrics" section lists the Prometheus names.
+ */
+public final class StreamlearnMeters {
+  public static final String PREFIX = "streamlearn.";
+
+  private StreamlearnMeters() {}
+
+  /** A Prometheus registry with the JVM's memory, GC, thread and processor meters bound. */
+  public static PrometheusMeterRegistry newRegistry() {
+    PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(r);
+    new JvmGcMetrics().bindTo(r); // AutoCloseable; lives as long as the process
+    new JvmThreadMetrics().bindTo(r);
+    new ProcessorMetrics().bindTo(r);
+    return r;
+  }
+
+  /** Registers the meters of one model and makes the runner report its timings; call before start(). */
+  public static void bind(MeterRegistry reg, ModelRunner m) {
+    Tags t = Tags.of("model", m.name());
+    counter(reg, "train.examples", t, m, ModelRunner::rowsTrained, "Examples trained on (in completed steps)");
+    counter(reg, "train.steps", t, m, ModelRunner::steps, "Optimizer steps taken");
+    counter(reg, "train.divergences", t, m, ModelRunner::divergences,
+        "Divergences (non-finite loss or gradient): rolled back, learning rate lowered");
+    counter(reg, "ingest.records", t, m, ModelRunner::recordsIn, "Records consumed from the training topics");
+    for (DecodeResult.Reason r : DecodeResult.Reason.values()) {
+      counter(reg, "ingest.dead.lettered", t.and("reason", r.name().toLowerCase(Locale.ROOT)), m,
+          x -> x.deadLettered(r), "Records sent to <model>.dlq, by reason");
+    }
+    counter(reg, "weights.publish.failures", t, m, ModelRunner::publishFailures,
+        "Weights versions or dead letters the broker did not accept");
+
+    gauge(reg, "prequential.loss", t.and("average", "ewma"), m, x -> x.metrics().lossEwma(),
+        "Prequential (test-then-train) loss, exponentially weighted");
+    gauge(reg, "prequential.loss", t.and("average", "window"), m, x -> x.metrics().lossWindow(),
+        "Prequential loss, mean over the last metrics.window examples");
+    if (m.classification()) {
+      gauge(reg, "prequential.accuracy", t.and("average", "ewma"), m, x -> x.metrics().accuracyEwma(),
+          "Prequential accuracy, exponentially weighted");
+      gauge(reg, "prequential.accuracy", t.and("average", "window"), m, x -> x.metrics().accuracyWindow(),
+          "Prequential accuracy over the last metrics.window examples");
+    } else {
+      gauge(reg, "prequential.rmse", t.and("average", "window"), m, x -> x.metrics().rmseWindow(),
+          "Prequential RMSE over the last metrics.window examples");
+      gauge(reg, "prequential.mae", t.and("average", "window"), m, x -> x.metrics().maeWindow(),
+          "Prequential mean absolute error over the last metrics.window examples");
+    }
+    gauge(reg, "train.learning.rate", t, m, ModelRunner::learningRate, "Learning rate of the next step");
+    gauge(reg, "train.gradient.norm", t, m, ModelRunner::gradNorm, "Global gradient L2 norm of the last step, before clipping");
+    gauge(reg, "weights.version", t, m, ModelRunner::version, "Newest published weights version (optimizer step)");
+    gauge(reg, "ingest.paused", t, m, x -> x.paused() ? 1 : 0, "1 while fetching is paused by backpressure");
+    gauge(reg, "ingest.queue.depth", t, m, ModelRunner::queueDepth, "Decoded records waiting for the trainer");
+    gauge(reg, "ingest.queue.capacity", t, m, ModelRunner::queueCapacity, "queue.max.records");
+    gauge(reg, "ingest.examples.rate", t, m, x -> x.status().examplesPerSecond(), "Examples trained per second (last second)");
+
+    Timer step = Timer.builder(PREFIX + "train.step.latency").tags(t).publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(10))
+        .description("Time of one optimizer step (forward, backward, update)").register(reg);
+    Timer publish = Timer.builder(PREFIX + "weights.publish.latency").tags(t).publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(30))
+        .description("Snapshot, encoding and broker acknowledgement of one weights version").register(reg);
+    Timer freshness = Timer.builder(PREFIX + "weights.freshness").tags(t).publishPercentiles(0.5, 0.99)
+        .distributionStatisticExpiry(Duration.ofMinutes(2))
+        .description("Publish time minus the oldest record timestamp trained into the version").register(reg);
+    m.observe(new RunnerObserver() {
+      @Override public void step(long nanos) {
+        step.record(nanos, TimeUnit.NANOSECONDS);
+      }
+
+      @Override public void published(long nanos) {
+        publish.record(nanos, TimeUnit.NANOSECONDS);
+      }
+
+      @Override public void freshness(long millis) {
+        freshness.record(millis, TimeUnit.MILLISECONDS);
+      }
+
+      @Override public void partitionAssigned(String tp) {
+        Gauge.builder(PREFIX + "consumer.lag", m, x -> x.lag(tp)).tags(t.and("partition", tp))
+            .description("Records behind the end of the partition").strongReference(true).register(reg);
+      }
+    });
+  }
+
+  private static void counter(MeterRegistry reg, String name, Tags t, ModelRunner m, ToDoubleFunction<ModelRunner> f,
+      String doc) {
+    FunctionCounter.builder(PREFIX + name, m, f).tags(t).description(doc).register(reg);
+  }
+
+  private static void gauge(MeterRegistry reg, String name, Tags t, ModelRunner m, ToDoubleFunction<ModelRunner> f,
+      String doc) {
+    Gauge.builder(PREFIX + name, m, f).tags(t).description(doc).strongReference(true).register(reg);
+  }
+}

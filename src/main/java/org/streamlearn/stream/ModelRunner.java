@@ -1,0 +1,558 @@
+package org.streamlearn.stream;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.streamlearn.codec.DecodeResult;
+import org.streamlearn.codec.RecordDecoder;
+import org.streamlearn.codec.SafeTensors;
+import org.streamlearn.config.ModelConfig;
+import org.streamlearn.http.ServedModel;
+import org.streamlearn.learn.Metrics;
+import org.streamlearn.learn.OnlineLearner;
+
+/**
+ * One configured model running against Kafka: a consumer thread (poll, decode into the
+ * {@link RowRing}, dead-letter, pause/resume, commit) and a {@link Trainer} thread (learn, publish).
+ *
+ * <p>Offsets are committed only up to records that a completed step trained on or that were
+ * dead-lettered (and the dead letter acknowledged), so after a crash nothing is skipped, and after
+ * a graceful {@link #close()} nothing is trained twice. The consumer pauses its partitions when the
+ * ring is above its high-water mark and resumes below the low-water mark: the ring never holds more
+ * than {@code queue.max.records} rows.
+ */
+public final class ModelRunner implements ServedModel, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
+  static final int MAX_PARTITIONS = 4096;
+  static final long COMMIT_INTERVAL_MS = 1000, LAG_INTERVAL_MS = 1000;
+  /** Without a successful broker round trip for this long the model is not ready. */
+  static final long BROKER_SILENCE_MS = 10_000;
+  public static final String[] DLQ_HEADERS =
+      {"dlq.reason", "dlq.detail", "dlq.topic", "dlq.partition", "dlq.offset", "dlq.timestamp"};
+
+  private final ModelConfig mc;
+  private final KafkaClients kafka;
+  private final long shutdownTimeoutMs;
+  private final RecordDecoder decoder;
+  private final OnlineLearner learner;
+  private final RowRing ring;
+  private final Trainer trainer;
+  private final int maxPollRecords, highWater, lowWater;
+  private final String weightsTopic, dlqTopic;
+  private final byte[] key;
+
+  // Consumer-thread state.
+  private final Map<TopicPartition, Integer> index = new HashMap<>();
+  private final TopicPartition[] partitions = new TopicPartition[MAX_PARTITIONS];
+  private final String[] partitionNames = new String[MAX_PARTITIONS];
+  private final long[] committed = new long[MAX_PARTITIONS];
+  private final Set<TopicPartition> assigned = new LinkedHashSet<>();
+  private KafkaConsumer<byte[], byte[]> consumer;
+  private KafkaProducer<byte[], byte[]> producer;
+  private long nextCommitMs, nextLagMs;
+
+  // Shared.
+  private final AtomicLongArray covered = new AtomicLongArray(MAX_PARTITIONS);
+  private final AtomicLongArray deadLettered = new AtomicLongArray(DecodeResult.Reason.values().length);
+  private final AtomicLong recordsIn = new AtomicLong(), pauses = new AtomicLong(), publishFailures = new AtomicLong();
+  private final Map<String, Long> lagByPartition = new ConcurrentHashMap<>();
+  private final List<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
+  private volatile Published latest;
+  private volatile boolean running, paused;
+  private volatile int assignedCount, maxDepth;
+  private volatile long lag = -1, lastBrokerContactMs, closeDeadlineNanos;
+  private volatile String problem = "starting";
+  private volatile RunnerObserver observer = RunnerObserver.NONE;
+  private Thread consumerThread, trainerThread;
+
+  public ModelRunner(ModelConfig mc, KafkaClients kafka, long shutdownTimeoutMs) {
+    this.mc = mc;
+    this.kafka = kafka;
+    this.shutdownTimeoutMs = shutdownTimeoutMs;
+    this.decoder = mc.decoder();
+    this.learner = new OnlineLearner(mc.learnerConfig());
+    if (decoder.features() != learner.inputSize() || decoder.labelWidth() != learner.targetSize())
+      throw new IllegalArgumentException("model " + mc.name() + ": decoder writes " + decoder.features() + "+"
+          + decoder.labelWidth() + " floats, learner takes " + learner.inputSize() + "+" + learner.targetSize());
+    int cap = mc.queueMaxRecords();
+    this.ring = new RowRing(cap, learner.inputSize(), learner.targetSize());
+    // After a poll the ring must still fit: pause while fewer than maxPollRecords slots are free.
+    this.maxPollRecords = Math.max(1, Math.min(500, cap / 4));
+    this.highWater = cap - maxPollRecords;
+    this.lowWater = highWater / 2;
+    this.weightsTopic = Topics.weights(mc.name());
+    this.dlqTopic = Topics.deadLetters(mc.name());
+    this.key = mc.name().getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < MAX_PARTITIONS; i++) covered.set(i, -1);
+    java.util.Arrays.fill(committed, -1);
+    this.trainer = new Trainer(mc.name(), learner, ring, mc.batchLingerMs(), mc.publishEverySteps(),
+        mc.publishEveryMs(), partitionNames, covered, this::deliver);
+  }
+
+  /** Timers and per-partition meters; set before {@link #start()}. */
+  public void observe(RunnerObserver o) {
+    observer = o;
+    trainer.observer = o;
+  }
+
+  /** Creates the topics if absent, connects, and starts the consumer and trainer threads. */
+  public synchronized ModelRunner start() {
+    if (running) return this;
+    Topics.ensure(kafka, mc.name(), mc.topics(), learner.model().paramCount() * 4 + (64 << 10));
+    resume();
+    producer = new KafkaProducer<>(kafka.config(Map.of(
+        ProducerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-out",
+        ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.LINGER_MS_CONFIG, 5,
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.maxMessageBytes(learner.model().paramCount() * 4))),
+        new ByteArraySerializer(), new ByteArraySerializer());
+    consumer = new KafkaConsumer<>(kafka.config(Map.of(
+        ConsumerConfig.GROUP_ID_CONFIG, mc.group(),
+        ConsumerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-in",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords)),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    running = true;
+    trainerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-trainer").daemon(true).start(trainer);
+    consumerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-consumer").daemon(true).start(this::consume);
+    return this;
+  }
+
+  /**
+   * Continues from the newest version on the weights topic, if its spec matches: parameters and
+   * step count (so versions keep increasing across restarts). The optimizer's moments start again
+   * from zero; a checkpoint would keep them.
+   */
+  private void resume() {
+    TopicPartition tp = new TopicPartition(weightsTopic, 0);
+    try (var c = new KafkaConsumer<>(kafka.config(Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-resume")),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.assign(List.of(tp));
+      long end = c.endOffsets(List.of(tp), Duration.ofSeconds(10)).get(tp);
+      if (end == 0) return;
+      c.seek(tp, end - 1);
+      byte[] last = null;
+      for (long until = System.currentTimeMillis() + 10_000; last == null && System.currentTimeMillis() < until; ) {
+        for (var r : c.poll(Duration.ofMillis(200))) last = r.value();
+      }
+      if (last == null) {
+        log.warn("model {}: could not read the newest version on {}; starting fresh", mc.name(), weightsTopic);
+        return;
+      }
+      var contents = SafeTensors.read(last);
+      String spec = contents.metadata().get(SafeTensors.META_SPEC);
+      long version = Long.parseLong(contents.metadata().get(SafeTensors.META_VERSION));
+      if (!spec().equals(spec)) {
+        log.warn("model {}: {} holds spec '{}', configured is '{}'; starting fresh at version 0 (use a new model "
+            + "name, or delete the topic, so versions keep increasing)", mc.name(), weightsTopic, spec, spec());
+        return;
+      }
+      float[] p = learner.liveParams();
+      for (var t : learner.model().tensors()) {
+        float[] d = contents.tensor(t.name()).data();
+        System.arraycopy(d, 0, p, t.offset(), t.numel());
+      }
+      learner.optimizer().setT(version);
+      log.info("model {}: resumed from weights version {} on {}", mc.name(), version, weightsTopic);
+    } catch (RuntimeException | java.io.IOException e) {
+      log.warn("model {}: cannot resume from {} ({}); starting fresh", mc.name(), weightsTopic, e.toString());
+    }
+  }
+
+  // ---- consumer thread ----------------------------------------------------------------------
+
+  private void consume() {
+    try {
+      consumer.subscribe(mc.topics(), new Rebalance());
+      while (running) {
+        int depth = ring.size();
+        if (!paused && depth > highWater) {
+          consumer.pause(assigned);
+          paused = true;
+          pauses.incrementAndGet();
+        } else if (paused && depth <= lowWater) {
+          consumer.resume(assigned);
+          paused = false;
+        }
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(paused ? 10 : 100));
+        if (!records.isEmpty()) {
+          long polled = System.nanoTime();
+          for (ConsumerRecord<byte[], byte[]> r : records) if (!enqueue(r, polled)) break;
+          recordsIn.addAndGet(records.count());
+          int d = ring.size();
+          if (d > maxDepth) maxDepth = d;
+          LockSupport.unpark(trainer.thread);
+        }
+        long now = System.currentTimeMillis();
+        if (now >= nextCommitMs) {
+          commit(assigned);
+          nextCommitMs = now + COMMIT_INTERVAL_MS;
+        }
+        if (now >= nextLagMs && !assigned.isEmpty()) {
+          refreshLag();
+          nextLagMs = System.currentTimeMillis() + LAG_INTERVAL_MS;
+        }
+        if (trainer.done && running) {
+          problem = "trainer stopped: " + trainer.failure;
+          break;
+        }
+      }
+    } catch (WakeupException e) {
+      if (running) problem = "consumer woken up unexpectedly";
+    } catch (Throwable e) {
+      problem = "consumer failed: " + e;
+      log.error("consumer of model {} failed: {}", mc.name(), e.toString(), e);
+    } finally {
+      shutdown();
+    }
+  }
+
+  /** Decodes one record into the next ring slot; false when closing while the ring is full. */
+  private boolean enqueue(ConsumerRecord<byte[], byte[]> r, long polledNanos) {
+    long seq = ring.tail();
+    while (seq - ring.head() >= ring.capacity) { // cannot happen with the water marks; never drop
+      if (!running) return false;
+      LockSupport.parkNanos(1_000_000L);
+    }
+    int s = ring.slot(seq);
+    int p = indexOf(new TopicPartition(r.topic(), r.partition()));
+    DecodeResult res = decoder.decode(r.value(), ring.x, s * ring.I, ring.y, s * ring.T);
+    ring.partition[s] = p;
+    ring.offset[s] = r.offset();
+    ring.timestamp[s] = r.timestamp();
+    ring.polledNanos[s] = polledNanos;
+    ring.good[s] = res.ok();
+    if (!res.ok()) deadLetter(r, res);
+    ring.publish(seq + 1);
+    return true;
+  }
+
+  private int indexOf(TopicPartition tp) {
+    Integer i = index.get(tp);
+    if (i != null) return i;
+    int n = index.size();
+    if (n == MAX_PARTITIONS) throw new IllegalStateException("more than " + MAX_PARTITIONS + " partitions");
+    partitions[n] = tp;
+    partitionNames[n] = tp.toString();
+    index.put(tp, n);
+    observer.partitionAssigned(tp.toString());
+    return n;
+  }
+
+  /** The record, key and value unchanged, to {@code <model>.dlq} with the reason in headers. */
+  private void deadLetter(ConsumerRecord<byte[], byte[]> r, DecodeResult res) {
+    deadLettered.incrementAndGet(res.reason().ordinal());
+    var out = new ProducerRecord<>(dlqTopic, null, r.timestamp() >= 0 ? r.timestamp() : null, r.key(), r.value());
+    for (Header h : r.headers()) out.headers().add(h);
+    String[] values = {res.reason().name(), res.detail(), r.topic(), Integer.toString(r.partition()),
+        Long.toString(r.offset()), Instant.now().toString()};
+    for (int i = 0; i < DLQ_HEADERS.length; i++) out.headers().add(DLQ_HEADERS[i], values[i].getBytes(StandardCharsets.UTF_8));
+    producer.send(out, (md, e) -> {
+      if (e != null && publishFailures.getAndIncrement() == 0)
+        log.warn("dead letter to {} failed (later failures only counted): {}", dlqTopic, e.toString());
+    });
+  }
+
+  /** Commits what the trainer has covered for the given partitions; dead letters are flushed first. */
+  private void commit(Collection<TopicPartition> tps) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition tp : tps) {
+      Integer i = index.get(tp);
+      if (i == null) continue;
+      long c = covered.get(i);
+      if (c > committed[i]) offsets.put(tp, new OffsetAndMetadata(c));
+    }
+    if (offsets.isEmpty()) return;
+    try {
+      producer.flush();
+      consumer.commitSync(offsets, Duration.ofSeconds(5));
+      offsets.forEach((tp, o) -> committed[index.get(tp)] = o.offset());
+    } catch (WakeupException e) {
+      throw e;
+    } catch (KafkaException e) {
+      log.warn("commit of model {} offsets {} failed, will retry: {}", mc.name(), offsets, e.toString());
+    }
+  }
+
+  private void refreshLag() {
+    try {
+      Map<TopicPartition, Long> ends = consumer.endOffsets(assigned, Duration.ofSeconds(2));
+      long sum = 0;
+      for (var e : ends.entrySet()) {
+        long l = Math.max(0, e.getValue() - consumer.position(e.getKey(), Duration.ofSeconds(2)));
+        lagByPartition.put(e.getKey().toString(), l);
+        sum += l;
+      }
+      lag = sum;
+      lastBrokerContactMs = System.currentTimeMillis();
+      if (problem != null && (problem.startsWith("broker") || problem.equals("starting"))) problem = null;
+    } catch (WakeupException e) {
+      throw e;
+    } catch (KafkaException e) {
+      problem = "broker unreachable at " + kafka.bootstrapServers() + ": " + e.getMessage();
+    }
+  }
+
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override public void onPartitionsRevoked(Collection<TopicPartition> parts) {
+      commit(parts);
+      lose(parts);
+    }
+
+    @Override public void onPartitionsLost(Collection<TopicPartition> parts) {
+      lose(parts);
+    }
+
+    @Override public void onPartitionsAssigned(Collection<TopicPartition> parts) {
+      for (TopicPartition tp : parts) indexOf(tp);
+      assigned.addAll(parts);
+      assignedCount = assigned.size();
+      if (paused) consumer.pause(parts);
+      nextLagMs = 0;
+    }
+
+    private void lose(Collection<TopicPartition> parts) {
+      assigned.removeAll(parts);
+      assignedCount = assigned.size();
+      for (TopicPartition tp : parts) lagByPartition.remove(tp.toString());
+    }
+  }
+
+  /**
+   * Stop fetching; let the trainer drain the ring, train the batch in flight and publish a last
+   * version; then commit what was covered and close the clients, all within shutdown.timeout.ms.
+   */
+  private void shutdown() {
+    long deadline = closeDeadlineNanos != 0 ? closeDeadlineNanos : System.nanoTime() + shutdownTimeoutMs * 1_000_000L;
+    long budget = deadline - System.nanoTime();
+    trainer.drainDeadlineNanos = System.nanoTime() + budget * 6 / 10;
+    trainer.stopping = true;
+    LockSupport.unpark(trainer.thread);
+    while (!trainer.done && System.nanoTime() < deadline - budget * 2 / 10) LockSupport.parkNanos(2_000_000L);
+    if (!trainer.done) log.warn("trainer of model {} did not finish within shutdown.timeout.ms = {}", mc.name(), shutdownTimeoutMs);
+    try {
+      commit(assigned);
+    } catch (RuntimeException e) {
+      log.warn("final commit of model {} failed: {}", mc.name(), e.toString());
+    }
+    Duration rest = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()) / 2);
+    try {
+      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(rest));
+    } catch (RuntimeException e) {
+      log.warn("closing the consumer of model {}: {}", mc.name(), e.toString());
+    }
+    producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    assignedCount = 0;
+    paused = false;
+    problem = "stopped";
+  }
+
+  /** Graceful stop within shutdown.timeout.ms; idempotent. */
+  @Override public void close() {
+    Thread ct;
+    synchronized (this) {
+      if (!running) return;
+      closeDeadlineNanos = System.nanoTime() + shutdownTimeoutMs * 1_000_000L;
+      running = false;
+      ct = consumerThread;
+    }
+    consumer.wakeup();
+    try {
+      ct.join(shutdownTimeoutMs + 1000);
+      trainerThread.join(Math.max(1, (closeDeadlineNanos - System.nanoTime()) / 1_000_000L));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (ct.isAlive()) log.warn("model {} did not stop within shutdown.timeout.ms = {}", mc.name(), shutdownTimeoutMs);
+  }
+
+  /** Trainer-thread sink of a version: to the weights topic, then to the listeners. */
+  private void deliver(Published p, long snapshotNanos) {
+    var rec = new ProducerRecord<>(weightsTopic, null, p.snapshot().createdMillis(), key, p.safetensors());
+    producer.send(rec, (md, e) -> {
+      if (e == null) observer.published(System.nanoTime() - snapshotNanos);
+      else if (publishFailures.getAndIncrement() == 0)
+        log.warn("publishing weights version {} to {} failed (later failures only counted): {}", p.version(),
+            weightsTopic, e.toString());
+    });
+    latest = p;
+    Trainer.notify(listeners, p);
+  }
+
+  // ---- ServedModel and figures ----------------------------------------------------------------
+
+  @Override public String name() {
+    return mc.name();
+  }
+
+  @Override public String spec() {
+    return learner.config().spec().toString();
+  }
+
+  @Override public Map<String, Object> describe() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("topics", mc.topics());
+    m.put("group", mc.group());
+    m.put("format", mc.input().format().name().toLowerCase(java.util.Locale.ROOT));
+    m.put("features", mc.input().features());
+    m.put("label", mc.label().type().name().toLowerCase(java.util.Locale.ROOT));
+    if (mc.label().classes() > 0) m.put("classes", mc.label().classes());
+    else m.put("targets", mc.label().targets());
+    m.put("spec", spec());
+    m.put("params", learner.model().paramCount());
+    m.put("loss", learner.config().loss());
+    m.put("optimizer", learner.config().optimizer().name());
+    m.put("lr", learner.config().optimizer().lr());
+    m.put("schedule", learner.config().schedule());
+    m.put("clip", learner.config().clip().toString());
+    m.put("batch_size", mc.batchSize());
+    m.put("batch_linger_ms", mc.batchLingerMs());
+    m.put("publish_every_steps", mc.publishEverySteps());
+    m.put("publish_every_ms", mc.publishEveryMs());
+    m.put("queue_max_records", mc.queueMaxRecords());
+    m.put("weights_topic", weightsTopic);
+    m.put("dlq_topic", dlqTopic);
+    return m;
+  }
+
+  @Override public Published latest() {
+    return latest;
+  }
+
+  @Override public Status status() {
+    boolean brokerOk = System.currentTimeMillis() - lastBrokerContactMs < BROKER_SILENCE_MS;
+    boolean ready = running && assignedCount > 0 && brokerOk;
+    String p = problem;
+    if (p == null && !ready) p = running ? (assignedCount == 0 ? "no partitions assigned" : "broker silent") : "stopped";
+    return new Status(ready, paused, trainer.examplesPerSecond, lag, p);
+  }
+
+  @Override public AutoCloseable onPublish(Consumer<Published> listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
+  }
+
+  public ModelConfig config() {
+    return mc;
+  }
+
+  /** Records consumed (decoded or dead-lettered). */
+  public long recordsIn() {
+    return recordsIn.get();
+  }
+
+  /** Records trained on in completed steps. */
+  public long rowsTrained() {
+    return trainer.rowsTrained;
+  }
+
+  public long deadLettered(DecodeResult.Reason r) {
+    return deadLettered.get(r.ordinal());
+  }
+
+  public long deadLetteredTotal() {
+    long s = 0;
+    for (int i = 0; i < deadLettered.length(); i++) s += deadLettered.get(i);
+    return s;
+  }
+
+  public long steps() {
+    return trainer.steps;
+  }
+
+  public long examples() {
+    return trainer.examples;
+  }
+
+  public long divergences() {
+    return trainer.divergences;
+  }
+
+  public long version() {
+    return trainer.version;
+  }
+
+  public double learningRate() {
+    return trainer.learningRate;
+  }
+
+  public double gradNorm() {
+    return trainer.gradNorm;
+  }
+
+  public Metrics metrics() {
+    return trainer.metrics;
+  }
+
+  public boolean classification() {
+    return learner.classification();
+  }
+
+  public boolean paused() {
+    return paused;
+  }
+
+  /** Times the consumer paused for backpressure. */
+  public long pauses() {
+    return pauses.get();
+  }
+
+  public int queueDepth() {
+    return ring.size();
+  }
+
+  public int queueCapacity() {
+    return ring.capacity;
+  }
+
+  /** Deepest the hand-off queue has been. */
+  public int maxQueueDepth() {
+    return maxDepth;
+  }
+
+  /** Records behind the end per assigned partition ("topic-partition"), refreshed every second. */
+  public long lag(String topicPartition) {
+    return lagByPartition.getOrDefault(topicPartition, 0L);
+  }
+
+  public long lag() {
+    return lag;
+  }
+
+  /** Weights or dead letters the broker refused. */
+  public long publishFailures() {
+    return publishFailures.get();
+  }
+}

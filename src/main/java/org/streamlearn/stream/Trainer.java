@@ -1,0 +1,240 @@
+package org.streamlearn.stream;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.streamlearn.codec.SafeTensors;
+import org.streamlearn.codec.TensorRef;
+import org.streamlearn.http.ServedModel.Published;
+import org.streamlearn.learn.Metrics;
+import org.streamlearn.learn.OnlineLearner;
+import org.streamlearn.learn.Snapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trainer thread of one model: takes decoded rows from the {@link RowRing} in order, feeds the
+ * learner, trains a partial batch once its oldest row has waited {@code batch.linger.ms}, tracks
+ * per partition the next offset covered by the last completed step, and publishes weights versions
+ * by steps and/or time. All arithmetic of the model happens here; other threads read the volatile
+ * figures below, updated once per step.
+ */
+final class Trainer implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+  /** Rows taken from the ring before its head is released, so the consumer can refill meanwhile. */
+  private static final int CHUNK = 256;
+
+  private final String model;
+  private final OnlineLearner learner;
+  private final RowRing ring;
+  private final int B;
+  private final long lingerNanos, publishEveryNanos, publishEverySteps;
+  private final List<TensorRef> tensors;
+  private final String[] partitionNames; // written by the consumer before a row of the partition is published
+  private final AtomicLongArray covered; // next offset covered per partition index, -1 unknown; read by the consumer
+  private final long[] pendingNext; // next offset once the batch in flight completes, -1 none
+  private final Sink sink;
+  volatile RunnerObserver observer = RunnerObserver.NONE;
+
+  /** Where published versions go: Kafka and the listeners; called on this thread. */
+  interface Sink {
+    void publish(Published p, long snapshotNanos);
+  }
+
+  // Figures for status and meters, written once per step (or per publish) by this thread.
+  volatile long steps, examples, rowsTrained, divergences, version = -1, lastPublishMillis;
+  volatile double learningRate = Double.NaN, gradNorm = Double.NaN, examplesPerSecond;
+  volatile Metrics metrics = Metrics.EMPTY;
+  volatile boolean stopping, done;
+  volatile long drainDeadlineNanos = Long.MAX_VALUE;
+  volatile Throwable failure;
+  volatile Thread thread;
+
+  private int rowsInBatch;
+  private long batchStartNanos, oldestTimestamp = Long.MAX_VALUE, lastPublishNanos, lastPublishedVersion = -1;
+  private long rateNanos, rateRows;
+
+  Trainer(String model, OnlineLearner learner, RowRing ring, long lingerMs, long publishEverySteps,
+      long publishEveryMs, String[] partitionNames, AtomicLongArray covered, Sink sink) {
+    this.model = model;
+    this.learner = learner;
+    this.ring = ring;
+    this.B = learner.config().batchSize();
+    this.lingerNanos = lingerMs * 1_000_000L;
+    this.publishEverySteps = publishEverySteps;
+    this.publishEveryNanos = publishEveryMs * 1_000_000L;
+    this.tensors = learner.model().tensors().stream().map(t -> new TensorRef(t.name(), t.offset(), t.shape())).toList();
+    this.partitionNames = partitionNames;
+    this.covered = covered;
+    this.pendingNext = new long[partitionNames.length];
+    java.util.Arrays.fill(pendingNext, -1);
+    this.sink = sink;
+  }
+
+  @Override public void run() {
+    thread = Thread.currentThread();
+    long now = System.nanoTime();
+    lastPublishNanos = now;
+    rateNanos = now;
+    if (learner.step() > 0) { // resumed from a published version: continue after it
+      lastPublishedVersion = learner.step();
+      version = steps = learner.step();
+    }
+    try {
+      while (true) {
+        long h = ring.head(), t = ring.tail();
+        boolean stop = stopping;
+        if (stop && System.nanoTime() > drainDeadlineNanos) break; // out of time: leave the rest uncommitted
+        if (h < t) {
+          long end = Math.min(t, h + CHUNK);
+          for (long seq = h; seq < end; seq++) take(ring.slot(seq));
+          ring.release(end);
+        }
+        boolean empty = ring.size() == 0;
+        now = System.nanoTime();
+        if (rowsInBatch > 0 && (stop && empty || now - batchStartNanos >= lingerNanos)) {
+          long t0 = System.nanoTime();
+          learner.flush();
+          stepDone(System.nanoTime() - t0);
+        }
+        if (publishEveryNanos > 0 && now - lastPublishNanos >= publishEveryNanos) publish();
+        if (now - rateNanos >= 1_000_000_000L) {
+          examplesPerSecond = (rowsTrained - rateRows) * 1e9 / (now - rateNanos);
+          rateNanos = now;
+          rateRows = rowsTrained;
+        }
+        if (stop && empty && rowsInBatch == 0) break;
+        if (empty) park(now);
+      }
+      publish(); // the last version, if anything was trained since the previous one
+    } catch (Throwable e) {
+      failure = e;
+      log.error("trainer of model {} stopped: {}", model, e.toString(), e);
+    } finally {
+      done = true;
+    }
+  }
+
+  /** Sleeps until rows arrive (the consumer unparks), the linger or publish time is due, or 50 ms. */
+  private void park(long now) {
+    long wait = 50_000_000L;
+    if (rowsInBatch > 0) wait = Math.min(wait, batchStartNanos + lingerNanos - now);
+    if (publishEveryNanos > 0) wait = Math.min(wait, lastPublishNanos + publishEveryNanos - now);
+    if (wait > 0) LockSupport.parkNanos(this, wait);
+  }
+
+  private void take(int s) {
+    int p = ring.partition[s];
+    pendingNext[p] = ring.offset[s] + 1;
+    if (!ring.good[s]) { // dead-lettered: covered as soon as nothing before it is in flight
+      if (rowsInBatch == 0) cover();
+      return;
+    }
+    if (rowsInBatch++ == 0) batchStartNanos = ring.polledNanos[s];
+    long ts = ring.timestamp[s];
+    if (ts >= 0 && ts < oldestTimestamp) oldestTimestamp = ts;
+    if (learner.pending() == B - 1) {
+      long t0 = System.nanoTime();
+      learner.add(ring.x, s * ring.I, ring.y, s * ring.T);
+      stepDone(System.nanoTime() - t0);
+    } else {
+      learner.add(ring.x, s * ring.I, ring.y, s * ring.T);
+    }
+  }
+
+  private void stepDone(long nanos) {
+    rowsTrained += rowsInBatch;
+    rowsInBatch = 0;
+    cover();
+    steps = learner.step();
+    examples = learner.examples();
+    divergences = learner.divergences();
+    learningRate = learner.learningRate();
+    gradNorm = learner.lastGradNorm();
+    metrics = learner.metrics();
+    observer.step(nanos);
+    if (publishEverySteps > 0 && learner.step() - Math.max(lastPublishedVersion, 0) >= publishEverySteps) publish();
+  }
+
+  private void cover() {
+    for (int p = 0; p < pendingNext.length; p++) {
+      if (pendingNext[p] < 0) {
+        if (partitionNames[p] == null) break; // indices are handed out in order
+        continue;
+      }
+      covered.set(p, pendingNext[p]);
+      pendingNext[p] = -1;
+    }
+  }
+
+  /** Publishes a version if the optimizer has stepped past the last published one. */
+  private void publish() {
+    lastPublishNanos = System.nanoTime();
+    if (learner.step() <= lastPublishedVersion || learner.step() == 0) return;
+    long t0 = System.nanoTime();
+    Snapshot snap = learner.snapshot(); // may roll back a non-finite update: check the version again
+    if (snap.version() <= lastPublishedVersion) return;
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put(SafeTensors.META_MODEL, model);
+    meta.put(SafeTensors.META_VERSION, Long.toString(snap.version()));
+    meta.put(SafeTensors.META_CREATED, Instant.ofEpochMilli(snap.createdMillis()).toString());
+    meta.put(SafeTensors.META_OFFSETS, offsetsJson());
+    meta.put(SafeTensors.META_SPEC, snap.spec());
+    meta.put(SafeTensors.META_METRICS, metricsJson(snap));
+    byte[] bytes = SafeTensors.write(snap.params(), tensors, meta);
+    lastPublishedVersion = snap.version();
+    version = snap.version();
+    sink.publish(new Published(snap, bytes), t0);
+    long nowMillis = System.currentTimeMillis();
+    lastPublishMillis = nowMillis;
+    if (oldestTimestamp != Long.MAX_VALUE) observer.freshness(Math.max(0, nowMillis - oldestTimestamp));
+    oldestTimestamp = Long.MAX_VALUE;
+  }
+
+  /** {"topic-partition": next offset covered, ...} */
+  String offsetsJson() {
+    StringBuilder sb = new StringBuilder("{");
+    for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++) {
+      long c = covered.get(p);
+      if (c < 0) continue;
+      if (sb.length() > 1) sb.append(',');
+      sb.append('"').append(partitionNames[p]).append("\":").append(c);
+    }
+    return sb.append('}').toString();
+  }
+
+  static String metricsJson(Snapshot s) {
+    Metrics m = s.metrics();
+    StringBuilder sb = new StringBuilder("{");
+    sb.append("\"examples\":").append(m.examples()).append(",\"skipped\":").append(m.skipped())
+        .append(",\"window\":").append(m.window());
+    num(sb, "loss_ewma", m.lossEwma());
+    num(sb, "loss_window", m.lossWindow());
+    num(sb, "accuracy_ewma", m.accuracyEwma());
+    num(sb, "accuracy_window", m.accuracyWindow());
+    num(sb, "mae_window", m.maeWindow());
+    num(sb, "rmse_window", m.rmseWindow());
+    num(sb, "learning_rate", s.learningRate());
+    num(sb, "grad_norm", s.gradNorm());
+    sb.append(",\"divergences\":").append(s.divergences()).append(",\"trained_examples\":").append(s.examples());
+    return sb.append('}').toString();
+  }
+
+  private static void num(StringBuilder sb, String k, double v) {
+    sb.append(",\"").append(k).append("\":").append(Double.isFinite(v) ? Double.toString(v) : "null");
+  }
+
+  static void notify(List<Consumer<Published>> listeners, Published p) {
+    for (var l : listeners) {
+      try {
+        l.accept(p);
+      } catch (RuntimeException e) {
+        log.warn("a publish listener failed on version {}: {}", p.version(), e.toString(), e);
+      }
+    }
+  }
+}

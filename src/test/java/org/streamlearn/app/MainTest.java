@@ -1,0 +1,117 @@
+package org.streamlearn.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.streamlearn.config.AppConfig;
+
+class MainTest {
+  record Result(int code, String out, String err) {}
+
+  static Result run(Map<String, String> env, String... args) {
+    var out = new ByteArrayOutputStream();
+    var err = new ByteArrayOutputStream();
+    int code = Main.execute(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  static final String MODEL = """
+      models:
+        m1:
+          topics: [m1.train]
+          format: csv
+          features: 4
+          label: {type: class, classes: 3}
+          layers: %s
+      """;
+
+  @Test
+  void badConfigForTheNewRulesExitsWith2AndOneLineNamingTheKey(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bad.yaml");
+    Files.writeString(f, MODEL.formatted("input(4) dnse(3)"));
+    Result r = run(Map.of(), "run", "--config", f.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).doesNotContain("\n")
+        .startsWith("config error: models.m1.layers = input(4) dnse(3) (" + f + "): unknown layer 'dnse' at position 2");
+
+    Files.writeString(f, MODEL.formatted("input(4) dense(8) relu dense(4)"));
+    r = run(Map.of(), "--config", f.toString()); // run is the default command
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("models.m1.layers = input(4) dense(8) relu dense(4)").contains("output size 4 must equal label.classes = 3");
+
+    Files.writeString(f, MODEL.formatted("input(4) dense(3)") + "    schedule: cosine(total=-5)\n");
+    r = run(Map.of(), "run", "--config", f.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).startsWith("config error: models.m1.schedule = cosine(total=-5)");
+  }
+
+  @Test
+  void missingFileAndBadEnvOverrideOfTheDefaultExitWith2() {
+    Result r = run(Map.of(), "run", "--config", "/nonexistent/streamlearn.yaml");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("/nonexistent/streamlearn.yaml not found");
+
+    r = run(Map.of("STREAMLEARN_MODELS_DIGITS_LAYERS", "input(64) dnse(10)"), "run", "--check");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).startsWith("config error: models.digits.layers = input(64) dnse(10) "
+        + "(env STREAMLEARN_MODELS_DIGITS_LAYERS): unknown layer 'dnse' at position 2");
+
+    r = run(Map.of(), "run", "--no-such-option");
+    assertThat(r.code()).isEqualTo(2);
+  }
+
+  @Test
+  void embeddedDefaultIsValidAndUsedWithoutConfig() {
+    assertThat(run(Map.of(), "run", "--check").code()).isZero();
+    AppConfig c = Main.loadConfig(null, Map.of());
+    assertThat(c.kafka().embedded()).isTrue();
+    assertThat(c.demo().enabled()).isTrue();
+    assertThat(c.models().get("digits").layers()).isEqualTo("input(64) dense(64) relu dense(10)");
+    assertThat(c.models().get("co2").layers()).isEqualTo("input(52x1) lstm(16) dense(1)");
+    assertThat(c.effective().get("kafka.bootstrap.servers")).contains("embedded default");
+  }
+
+  @Test
+  void benchSubcommandRuns() {
+    Result r = run(Map.of(), "bench");
+    assertThat(r.code()).isZero();
+  }
+
+  @Test
+  @Timeout(90)
+  void defaultModeTrainsBothDemoModelsAndStopsGracefully(@TempDir Path dir) throws Exception {
+    AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(),
+        "STREAMLEARN_DEMO_RATE", "2000", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0",
+        "STREAMLEARN_MODELS_DIGITS_PUBLISH_EVERY_STEPS", "5", "STREAMLEARN_MODELS_CO2_PUBLISH_EVERY_STEPS", "5"));
+    Service s = Service.start(cfg);
+    try {
+      await().atMost(Duration.ofSeconds(45)).until(() -> s.runners().stream()
+          .allMatch(r -> r.status().ready() && r.version() >= 10));
+      for (var r : s.runners()) {
+        String line = Service.progressLine(r);
+        System.out.println(line);
+        assertThat(line).startsWith(r.name() + ": ").contains("ex/s").contains("version ").contains("lag ")
+            .contains(r.classification() ? "acc " : "rmse ");
+      }
+      assertThat(s.registry().scrape()).contains("streamlearn_train_steps_total{model=\"co2\"}");
+    } finally {
+      long t0 = System.nanoTime();
+      s.close();
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      System.out.println("default mode stopped in " + ms + " ms");
+      assertThat(ms).as("close within shutdown.timeout.ms plus the broker's own shutdown").isLessThan(20_000);
+    }
+    for (var r : s.runners()) assertThat(r.status().problem()).isEqualTo("stopped");
+  }
+}
