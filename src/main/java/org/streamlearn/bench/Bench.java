@@ -17,15 +17,34 @@ public final class Bench {
   private Bench() {}
 
   public static void main(String[] args) {
-    boolean quick = List.of(args).contains("--quick");
+    run(args, System.out);
+  }
+
+  /**
+   * Runs the benchmarks, printing to out. {@code --quick}: shorter timings; {@code --smoke}: a
+   * seconds-long pass through every measurement (figures meaningless; proves the mode works);
+   * {@code --only kernels|mlp}.
+   */
+  public static void run(String[] args, java.io.PrintStream out) {
+    java.io.PrintStream saved = System.out;
+    System.setOut(out);
+    try {
+      runMeasurements(args);
+    } finally {
+      System.setOut(saved);
+    }
+  }
+
+  private static void runMeasurements(String[] args) {
+    boolean quick = List.of(args).contains("--quick"), smoke = List.of(args).contains("--smoke");
     String only = "";
     for (int i = 0; i + 1 < args.length; i++) if (args[i].equals("--only")) only = args[i + 1];
-    int ms = quick ? 60 : 250;
+    int ms = smoke ? 5 : quick ? 60 : 250;
     System.out.println("Streamlearn bench: " + Kernels.describe() + ", 1 trainer thread, Java "
         + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " cores visible");
     if (!Reference.kernelsAreRoots())
       System.out.println("  (kernels not compiled as roots: figures will be low; see the warning above)");
-    double peak = FmaPeak.gflops(quick ? 3 : 7);
+    double peak = FmaPeak.gflops(smoke ? 1 : quick ? 3 : 7);
     System.out.printf(Locale.ROOT, "FMA peak (12 independent vector FMA chains): %.1f GFLOP/s%n", peak);
 
     if (!only.equals("mlp")) {

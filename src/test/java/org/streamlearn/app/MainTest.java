@@ -84,8 +84,19 @@ class MainTest {
 
   @Test
   void benchSubcommandRuns() {
-    Result r = run(Map.of(), "bench");
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream saved = System.out;
+    System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+    Result r;
+    try {
+      r = run(Map.of(), "bench", "--smoke");
+    } finally {
+      System.setOut(saved);
+    }
     assertThat(r.code()).isZero();
+    String text = buf.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(text).contains("FMA peak", "gemmNN", "gemmNT", "gemmTN", "of FMA peak", "× scalar",
+        "batch    1", "batch  256", "of bound");
   }
 
   @Test
