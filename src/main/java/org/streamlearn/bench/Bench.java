@@ -47,14 +47,14 @@ public final class Bench {
     double peak = FmaPeak.gflops(smoke ? 1 : quick ? 3 : 7);
     System.out.printf(Locale.ROOT, "FMA peak (12 independent vector FMA chains): %.1f GFLOP/s%n", peak);
 
-    if (!only.equals("mlp")) {
+    if (!only.equals("mlp") && !only.equals("kafka")) {
       System.out.println("GEMM, C = A·B, row-major (NN: A[M×K]·B[K×N]; NT: A·B[N×K]ᵀ; TN: A[K×M]ᵀ·B):");
       int[][] shapes = {{64, 256, 784}, {256, 256, 256}, {16, 256, 784}, {1, 256, 784}, {64, 10, 256}};
       for (int[] s : shapes)
         for (GemmBench.Layout l : GemmBench.Layout.values())
           System.out.println(GemmBench.format(GemmBench.measure(l, s[0], s[1], s[2], ms), peak));
     }
-    if (!only.equals("kernels")) {
+    if (!only.equals("kernels") && !only.equals("kafka")) {
       double bound = peak * 1e9 / MlpBench.FLOPS_PER_EXAMPLE;
       System.out.printf(Locale.ROOT, "MLP 784-256-256-10 training (%.2f MFLOP/example; flop bound at the FMA peak"
           + " %.0f examples/s):%n", MlpBench.FLOPS_PER_EXAMPLE / 1e6, bound);
@@ -66,6 +66,28 @@ public final class Bench {
             batch, sgd, 100 * sgd / bound, adam, 100 * adam / bound));
         System.out.println(rows.getLast());
       }
+    }
+    if (only.isEmpty() || only.equals("kafka")) kafka(smoke, quick, ms);
+  }
+
+  /** Kafka-fed training with an embedded broker in this process, against in-memory training. */
+  private static void kafka(boolean smoke, boolean quick, int ms) {
+    System.out.println("Kafka-fed training (embedded broker in this process, loopback; MLP 784-256-256-10, SGD,"
+        + " batch 64, synthetic inputs):");
+    int warm = smoke ? 256 : 5000, n = smoke ? 512 : quick ? 15000 : 40000;
+    try (KafkaBench kb = new KafkaBench()) {
+      double mem = MlpBench.examplesPerSecond("sgd", 64, ms * 2);
+      System.out.printf(Locale.ROOT, "  in memory       %9.0f ex/s%n", mem);
+      for (String f : new String[] {"f32", "json"}) {
+        double e2e = kb.endToEnd(f, warm, f.equals("json") ? n / 2 : n);
+        System.out.printf(Locale.ROOT, "  from Kafka %-4s %9.0f ex/s  (%.2f × in memory)%n", f, e2e, e2e / mem);
+      }
+      int secs = smoke ? 2 : quick ? 10 : 20;
+      long[] fr = kb.freshness(1000, secs, 10);
+      System.out.printf(Locale.ROOT, "  freshness, digits model, batch 16, linger 10 ms, publish every step, 1000"
+          + " records/s for %d s: p50 %d ms, p99 %d ms (%d versions)%n", secs, fr[0], fr[1], fr[2]);
+    } catch (Exception e) {
+      System.out.println("  Kafka benchmark failed: " + e);
     }
   }
 }

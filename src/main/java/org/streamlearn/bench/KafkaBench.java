@@ -1,0 +1,130 @@
+package org.streamlearn.bench;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.streamlearn.config.AppConfig;
+import org.streamlearn.config.ConfigLoader;
+import org.streamlearn.stream.DemoProducer;
+import org.streamlearn.stream.EmbeddedKafka;
+import org.streamlearn.stream.KafkaClients;
+import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunnerObserver;
+
+/**
+ * Kafka-fed training against an embedded broker in this process (loopback): end-to-end examples/s
+ * of the MLP 784-256-256-10 at batch 64 from pre-produced synthetic records in f32 and json, and
+ * freshness of the digits model publishing every step at a steady 1,000 records/s, batch 16.
+ */
+public final class KafkaBench implements AutoCloseable {
+  private final Path dir;
+  private final EmbeddedKafka broker;
+  private final String bootstrap;
+  private final KafkaClients kafka;
+  private int seq;
+
+  public KafkaBench() throws Exception {
+    dir = Files.createTempDirectory("streamlearn-bench");
+    broker = new EmbeddedKafka(dir.resolve("kafka"));
+    bootstrap = broker.start();
+    kafka = KafkaClients.of(bootstrap);
+  }
+
+  private ModelRunner runner(String modelYaml) {
+    String yaml = "kafka: {bootstrap.servers: \"" + bootstrap + "\"}\nmodels:\n" + modelYaml;
+    AppConfig cfg = ConfigLoader.parse(yaml, "bench", Map.of());
+    return new ModelRunner(cfg.models().values().iterator().next(), kafka, 10_000);
+  }
+
+  static byte[] f32Record(float[] x, int label) {
+    ByteBuffer b = ByteBuffer.allocate(4 * (x.length + 1)).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : x) b.putFloat(v);
+    b.putFloat(label);
+    return b.array();
+  }
+
+  static byte[] jsonRecord(float[] x, int label) {
+    StringBuilder s = new StringBuilder(x.length * 8).append("{\"x\":[");
+    for (int i = 0; i < x.length; i++) s.append(i == 0 ? "" : ",").append(x[i]);
+    return s.append("],\"y\":").append(label).append('}').toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Produces warm + n synthetic records in the format, then trains on them from Kafka; returns
+   * examples/s over the last n (the first warm records let C2 compile decoder and kernels).
+   */
+  public double endToEnd(String format, int warm, int n) throws Exception {
+    String model = "e2e_" + format + "_" + (seq++), topic = model + ".train";
+    SplittableRandom r = new SplittableRandom(17);
+    List<byte[]> distinct = new ArrayList<>();
+    for (int i = 0; i < 512; i++) {
+      float[] x = new float[784];
+      for (int j = 0; j < 784; j++) x[j] = (float) Math.round(r.nextDouble() * 1000) / 1000f;
+      distinct.add(format.equals("f32") ? f32Record(x, i % 10) : jsonRecord(x, i % 10));
+    }
+    try (var p = new KafkaProducer<byte[], byte[]>(kafka.config(Map.of(ProducerConfig.LINGER_MS_CONFIG, 20,
+        ProducerConfig.BATCH_SIZE_CONFIG, 1 << 20, ProducerConfig.COMPRESSION_TYPE_CONFIG, "none")),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < warm + n; i++) p.send(new ProducerRecord<>(topic, distinct.get(i % distinct.size())));
+      p.flush();
+    }
+    ModelRunner run = runner("  " + model + ":\n    topics: [" + topic + "]\n    format: " + format
+        + "\n    features: 784\n    label: {type: class, classes: 10}\n"
+        + "    layers: input(784) dense(256) relu dense(256) relu dense(10)\n"
+        + "    optimizer: {name: sgd, lr: 0.01}\n    batch.size: 64\n    publish.every.steps: 1000000\n"
+        + "    queue.max.records: 4096\n");
+    try (run) {
+      run.start();
+      long deadline = System.nanoTime() + 600_000_000_000L;
+      while (run.rowsTrained() < warm && System.nanoTime() < deadline) Thread.sleep(1);
+      long t0 = System.nanoTime(), r0 = run.rowsTrained();
+      while (run.rowsTrained() < warm + n && System.nanoTime() < deadline) Thread.sleep(1);
+      return (run.rowsTrained() - r0) / ((System.nanoTime() - t0) * 1e-9);
+    }
+  }
+
+  /** Freshness percentiles (ms) of the digits model publishing every step, batch 16, at rate records/s. */
+  public long[] freshness(double rate, int seconds, int lingerMs) throws Exception {
+    String model = "fresh" + (seq++), topic = model + ".train";
+    ConcurrentLinkedQueue<Long> samples = new ConcurrentLinkedQueue<>();
+    ModelRunner run = runner("  " + model + ":\n    topics: [" + topic + "]\n    format: csv\n    features: 64\n"
+        + "    label: {type: class, classes: 10}\n    layers: input(64) dense(64) relu dense(10)\n"
+        + "    optimizer: {name: adam, lr: 0.003}\n    batch.size: 16\n    batch.linger.ms: " + lingerMs + "\n"
+        + "    publish.every.steps: 1\n");
+    long[] warmUntil = {Long.MAX_VALUE};
+    run.observe(new RunnerObserver() {
+      @Override public void freshness(long millis) {
+        if (System.nanoTime() > warmUntil[0]) samples.add(millis);
+      }
+    });
+    try (run) {
+      run.start();
+      try (var demo = new DemoProducer(kafka, "digits", topic, rate, 5)) {
+        warmUntil[0] = System.nanoTime() + 4_000_000_000L; // connect, join, compile
+        Thread.sleep(4000L + seconds * 1000L);
+      }
+    }
+    long[] s = samples.stream().mapToLong(Long::longValue).sorted().toArray();
+    if (s.length == 0) return new long[] {-1, -1, 0};
+    return new long[] {s[s.length / 2], s[Math.min(s.length - 1, (int) Math.ceil(s.length * 0.99) - 1)], s.length};
+  }
+
+  @Override public void close() throws Exception {
+    broker.close();
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+}
