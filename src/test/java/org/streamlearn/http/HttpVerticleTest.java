@@ -243,6 +243,42 @@ class HttpVerticleTest {
   }
 
   @Test
+  void concurrentPredictionsAgreeWithOneAnother() throws Exception {
+    // Worker threads each use their own Predictor: 24 requests in flight must all see the same answer.
+    String body = "{\"x\": [[0.5, 1.5, -0.5, 2], [2, 0, 0, 0]]}";
+    long v = iris.latest().version();
+    var futures = new ArrayList<io.vertx.core.Future<Buffer>>();
+    for (int i = 0; i < 24; i++)
+      futures.add(client.request(HttpMethod.POST, port, "127.0.0.1", "/models/iris/predict")
+          .compose(req -> req.putHeader("Content-Type", "application/json").send(body))
+          .compose(HttpClientResponse::body));
+    io.vertx.core.Future.all(futures).await(30, TimeUnit.SECONDS);
+    JsonObject first = futures.get(0).result().toJsonObject();
+    assertThat(first.getLong("version")).isEqualTo(v);
+    for (var f : futures) assertThat(f.result().toJsonObject()).isEqualTo(first);
+  }
+
+  @Test
+  void ifNoneMatchAcceptsListsWeakTagsAndStar() {
+    assertThat(HttpVerticle.matches("\"3\"", "\"3\"")).isTrue();
+    assertThat(HttpVerticle.matches("\"1\", W/\"3\"", "\"3\"")).isTrue();
+    assertThat(HttpVerticle.matches("*", "\"3\"")).isTrue();
+    assertThat(HttpVerticle.matches("\"33\"", "\"3\"")).isFalse();
+    assertThat(HttpVerticle.matches(null, "\"3\"")).isFalse();
+  }
+
+  @Test
+  void describeValuesBecomePlainJson() {
+    var in = new java.util.LinkedHashMap<String, Object>();
+    in.put("nan", Double.NaN);
+    in.put("f", 0.5f);
+    in.put("nested", Map.of("list", List.of(1, Double.POSITIVE_INFINITY)));
+    in.put("other", Duration.ofSeconds(2));
+    String json = new JsonObject(ModelJson.plain(in)).encode();
+    assertThat(json).isEqualTo("{\"nan\":null,\"f\":0.5,\"nested\":{\"list\":[1,null]},\"other\":\"PT2S\"}");
+  }
+
+  @Test
   void readyIs200WhenEveryModelIsReadyAnd503NamingTheProblemOtherwise() throws Exception {
     Resp ok = get("/ready");
     assertThat(ok.status()).isEqualTo(200);
