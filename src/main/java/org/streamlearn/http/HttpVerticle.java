@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  private static final java.util.regex.Pattern PREDICT_PATH = java.util.regex.Pattern.compile("/models/[^/]+/predict/?");
 
   private final HttpOptions options;
   private final Map<String, ServedEntry> models = new LinkedHashMap<>();
@@ -76,7 +77,11 @@ public final class HttpVerticle extends VerticleBase {
         .handler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
         .handler(this::predict);
     r.route().failureHandler(HttpErrors::handle);
-    for (int status : new int[] {400, 404, 405, 406, 413, 415, 500, 501, 503}) r.errorHandler(status, HttpErrors::handle);
+    for (int status : new int[] {400, 404, 406, 413, 415, 500, 501, 503}) r.errorHandler(status, HttpErrors::handle);
+    r.errorHandler(405, ctx -> { // RFC 9110: a 405 lists the methods the resource allows
+      ctx.response().putHeader(HttpHeaders.ALLOW, PREDICT_PATH.matcher(ctx.request().path()).matches() ? "POST" : "GET");
+      HttpErrors.handle(ctx);
+    });
     return vertx.createHttpServer()
         .requestHandler(r)
         .listen(options.port(), options.host())
@@ -176,8 +181,9 @@ public final class HttpVerticle extends VerticleBase {
       HttpErrors.send(ctx, 503, "no weights yet", "model " + e.name() + " has not published a version yet");
       return;
     }
-    byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-    vertx.executeBlocking(() -> Prediction.run(e, p.snapshot(), body, options.maxBatchRows()), false)
+    Buffer body = ctx.body().buffer(); // null when empty; copied to an array on the worker
+    vertx.executeBlocking(() -> Prediction.run(e, p.snapshot(), body == null ? new byte[0] : body.getBytes(),
+            options.maxBatchRows()), false)
         .onSuccess(bytes -> json(ctx, 200, Buffer.buffer(bytes)))
         .onFailure(ctx::fail);
   }
