@@ -43,7 +43,8 @@ final class HttpErrors {
     String where = req.method() + " " + req.path();
     String detail = switch (status) {
       case 404 -> "no route for " + where;
-      case 405 -> "method " + req.method() + " not allowed on " + req.path();
+      case 405 -> "method " + req.method() + " not allowed on " + req.path()
+          + (ctx.response().headers().contains(HttpHeaders.ALLOW) ? "; allowed: " + ctx.response().headers().get(HttpHeaders.ALLOW) : "");
       case 406 -> "cannot produce a type listed in Accept: " + req.getHeader(HttpHeaders.ACCEPT);
       case 413 -> "request body is larger than the limit"
           + (req.getHeader(HttpHeaders.CONTENT_LENGTH) == null ? "" : " (Content-Length "
