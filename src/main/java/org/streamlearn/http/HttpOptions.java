@@ -1,0 +1,43 @@
+package org.streamlearn.http;
+
+import java.time.Duration;
+import org.streamlearn.config.HttpConfig;
+
+/**
+ * Settings of {@link HttpVerticle}.
+ *
+ * @param host address to bind, e.g. 0.0.0.0 or 127.0.0.1
+ * @param port TCP port, 0 for any free port ({@link HttpVerticle#actualPort()} tells which)
+ * @param bodyLimitBytes largest request body accepted; larger ones get 413
+ * @param maxBatchRows largest number of feature vectors in one predict request; more get 413
+ * @param heartbeat interval of the comment lines that keep an idle event stream open through proxies
+ */
+public record HttpOptions(String host, int port, long bodyLimitBytes, int maxBatchRows, Duration heartbeat) {
+  public static final int DEFAULT_MAX_BATCH_ROWS = 1024;
+  public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(15);
+
+  public HttpOptions {
+    if (host == null || host.isBlank()) throw new IllegalArgumentException("host is required");
+    if (port < 0 || port > 65535) throw new IllegalArgumentException("port = " + port + ": must be in [0, 65535]");
+    if (bodyLimitBytes < 1) throw new IllegalArgumentException("bodyLimitBytes = " + bodyLimitBytes + ": must be >= 1");
+    if (maxBatchRows < 1) throw new IllegalArgumentException("maxBatchRows = " + maxBatchRows + ": must be >= 1");
+    if (heartbeat == null || heartbeat.toMillis() < 1)
+      throw new IllegalArgumentException("heartbeat = " + heartbeat + ": must be at least 1 ms");
+  }
+
+  public HttpOptions(String host, int port, long bodyLimitBytes) {
+    this(host, port, bodyLimitBytes, DEFAULT_MAX_BATCH_ROWS, DEFAULT_HEARTBEAT);
+  }
+
+  public static HttpOptions of(HttpConfig c) {
+    return new HttpOptions(c.host(), c.port(), c.bodyLimitBytes());
+  }
+
+  public HttpOptions withMaxBatchRows(int rows) {
+    return new HttpOptions(host, port, bodyLimitBytes, rows, heartbeat);
+  }
+
+  public HttpOptions withHeartbeat(Duration d) {
+    return new HttpOptions(host, port, bodyLimitBytes, maxBatchRows, d);
+  }
+}

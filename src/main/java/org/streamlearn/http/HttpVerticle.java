@@ -1,0 +1,257 @@
+package org.streamlearn.http;
+
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API: models, their weights, live updates as server-sent events, predictions, health,
+ * readiness and Prometheus metrics. Every error is JSON ({@link HttpErrors}). The event loop only
+ * moves bytes: request parsing, inference and the metrics scrape run on worker threads.
+ *
+ * <p>Deploy with {@code vertx.deployVerticle(new HttpVerticle(options, models, registry))}: the
+ * deployment fails when the port cannot be bound; {@link #actualPort()} then tells the port (useful
+ * with port 0).
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+  static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  private static final java.util.regex.Pattern PREDICT_PATH = java.util.regex.Pattern.compile("/models/[^/]+/predict/?");
+
+  private final HttpOptions options;
+  private final Map<String, ServedEntry> models = new LinkedHashMap<>();
+  private final PrometheusMeterRegistry registry;
+  private final Set<UpdateStream> streams = new HashSet<>();
+  private HttpServer server;
+  private volatile int actualPort = -1;
+
+  public HttpVerticle(HttpOptions options, List<ServedModel> models, PrometheusMeterRegistry registry) {
+    this.options = options;
+    this.registry = registry;
+    for (ServedModel m : models) {
+      if (this.models.putIfAbsent(m.name(), new ServedEntry(m)) != null)
+        throw new IllegalArgumentException("two models named " + m.name());
+    }
+  }
+
+  /** The bound port once deployed (the chosen one when the options said 0), else -1. */
+  public int actualPort() {
+    return actualPort;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router r = Router.router(vertx);
+    r.route().handler(this::timed);
+    r.get("/").handler(this::index);
+    r.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    r.get("/ready").handler(this::ready);
+    r.get("/metrics").handler(this::metrics);
+    r.get("/models").handler(this::list);
+    r.get("/models/:m").handler(this::describe);
+    r.get("/models/:m/weights").handler(this::weights);
+    r.get("/models/:m/updates").handler(this::updates);
+    r.post("/models/:m/predict").consumes("application/json")
+        .handler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
+        .handler(this::predict);
+    r.route().failureHandler(HttpErrors::handle);
+    for (int status : new int[] {400, 404, 406, 413, 415, 500, 501, 503}) r.errorHandler(status, HttpErrors::handle);
+    r.errorHandler(405, ctx -> { // RFC 9110: a 405 lists the methods the resource allows
+      ctx.response().putHeader(HttpHeaders.ALLOW, PREDICT_PATH.matcher(ctx.request().path()).matches() ? "POST" : "GET");
+      HttpErrors.handle(ctx);
+    });
+    return vertx.createHttpServer()
+        .requestHandler(r)
+        .listen(options.port(), options.host())
+        .onSuccess(s -> {
+          server = s;
+          actualPort = s.actualPort();
+          LOG.info("HTTP API on {}:{} serving models {}", options.host(), actualPort, models.keySet());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    for (UpdateStream s : List.copyOf(streams)) s.close();
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** Records every answer in streamlearn.http.requests (method, route template, status). */
+  private void timed(RoutingContext ctx) {
+    long start = System.nanoTime();
+    ctx.addEndHandler(ar -> {
+      Route route = ctx.currentRoute();
+      String path = route == null || route.getPath() == null ? "unmatched" : route.getPath();
+      Timer.builder("streamlearn.http.requests")
+          .description("HTTP requests answered, by method, route and status")
+          .tag("method", ctx.request().method().name())
+          .tag("route", path)
+          .tag("status", Integer.toString(ctx.response().getStatusCode()))
+          .register(registry)
+          .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    });
+    ctx.next();
+  }
+
+  private ServedEntry model(RoutingContext ctx) {
+    String name = ctx.pathParam("m");
+    ServedEntry e = models.get(name);
+    if (e == null) HttpErrors.send(ctx, 404, "unknown model", "no model named \"" + name + "\"; models: " + models.keySet());
+    return e;
+  }
+
+  private void list(RoutingContext ctx) {
+    var a = new JsonArray();
+    for (ServedEntry e : models.values()) a.add(ModelJson.summary(e.served));
+    json(ctx, 200, a.toBuffer());
+  }
+
+  private void describe(RoutingContext ctx) {
+    ServedEntry e = model(ctx);
+    if (e == null) return;
+    json(ctx, 200, ModelJson.detail(e.served).put("outputs", e.kind.name().toLowerCase()).toBuffer());
+  }
+
+  private void weights(RoutingContext ctx) {
+    ServedEntry e = model(ctx);
+    if (e == null) return;
+    ServedModel.Published p = e.served.latest();
+    if (p == null) {
+      HttpErrors.send(ctx, 503, "no weights yet", "model " + e.name() + " has not published a version yet");
+      return;
+    }
+    String etag = "\"" + p.version() + "\"";
+    var res = ctx.response().putHeader(HttpHeaders.ETAG, etag).putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+    if (matches(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
+      res.setStatusCode(304).end();
+      return;
+    }
+    res.putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
+        .putHeader("Content-Disposition", "attachment; filename=\"" + e.name().replaceAll("[^A-Za-z0-9._-]", "_")
+            + "-" + p.version() + ".safetensors\"")
+        .end(e.weightsBuffer(p));
+  }
+
+  /** If-None-Match: a list of (possibly weak) entity tags, or *. */
+  static boolean matches(String ifNoneMatch, String etag) {
+    if (ifNoneMatch == null) return false;
+    for (String t : ifNoneMatch.split(",")) {
+      t = t.trim();
+      if (t.startsWith("W/")) t = t.substring(2);
+      if (t.equals("*") || t.equals(etag)) return true;
+    }
+    return false;
+  }
+
+  private void updates(RoutingContext ctx) {
+    ServedEntry e = model(ctx);
+    if (e == null) return;
+    var stream = new UpdateStream(e, ctx.response(), vertx.getOrCreateContext(), streams::remove);
+    streams.add(stream);
+    stream.start(options.heartbeat());
+  }
+
+  private void predict(RoutingContext ctx) {
+    ServedEntry e = model(ctx);
+    if (e == null) return;
+    ServedModel.Published p = e.served.latest();
+    if (p == null) {
+      HttpErrors.send(ctx, 503, "no weights yet", "model " + e.name() + " has not published a version yet");
+      return;
+    }
+    Buffer body = ctx.body().buffer(); // null when empty; copied to an array on the worker
+    vertx.executeBlocking(() -> Prediction.run(e, p.snapshot(), body == null ? new byte[0] : body.getBytes(),
+            options.maxBatchRows()), false)
+        .onSuccess(bytes -> json(ctx, 200, Buffer.buffer(bytes)))
+        .onFailure(ctx::fail);
+  }
+
+  private void ready(RoutingContext ctx) {
+    var problems = new JsonObject();
+    var all = new JsonObject();
+    for (ServedEntry e : models.values()) {
+      ServedModel.Status s = e.served.status();
+      all.put(e.name(), ModelJson.status(s));
+      if (!s.ready()) problems.put(e.name(), s.problem() == null ? "not ready" : s.problem());
+    }
+    if (problems.isEmpty()) {
+      json(ctx, 200, new JsonObject().put("status", "READY").put("models", all).toBuffer());
+    } else {
+      var detail = new ArrayList<String>();
+      problems.forEach(en -> detail.add(en.getKey() + ": " + en.getValue()));
+      json(ctx, 503, new JsonObject().put("error", "not ready").put("detail", String.join("; ", detail))
+          .put("problems", problems).put("models", all).toBuffer());
+    }
+  }
+
+  private void metrics(RoutingContext ctx) {
+    vertx.executeBlocking(registry::scrape, false)
+        .onSuccess(text -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, PROMETHEUS_TEXT).end(text))
+        .onFailure(ctx::fail);
+  }
+
+  /** A minimal page until the dashboard issue: model names as links, all text escaped. */
+  private void index(RoutingContext ctx) {
+    var sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>Streamlearn</title></head>"
+        + "<body><h1>Streamlearn</h1><ul>");
+    for (String name : models.keySet()) {
+      String href = "/models/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+      sb.append("<li><a href=\"").append(html(href)).append("\">").append(html(name)).append("</a></li>");
+    }
+    sb.append("</ul><p><a href=\"/models\">/models</a> · <a href=\"/metrics\">/metrics</a></p></body></html>");
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
+        .putHeader("Content-Security-Policy", "default-src 'none'")
+        .putHeader("X-Content-Type-Options", "nosniff")
+        .end(sb.toString());
+  }
+
+  static String html(String s) {
+    var sb = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '<' -> sb.append("&lt;");
+        case '>' -> sb.append("&gt;");
+        case '&' -> sb.append("&amp;");
+        case '"' -> sb.append("&quot;");
+        case '\'' -> sb.append("&#39;");
+        default -> sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    json(ctx, status, body.toBuffer());
+  }
+
+  private static void json(RoutingContext ctx, int status, Buffer body) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, HttpErrors.JSON).end(body);
+  }
+
+  Collection<String> modelNames() {
+    return models.keySet();
+  }
+}

@@ -1,0 +1,120 @@
+package org.streamlearn.http;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Map;
+import org.streamlearn.learn.Metrics;
+import org.streamlearn.learn.Snapshot;
+
+/** The JSON views of models, snapshots, metrics and status. Non-finite numbers become null. */
+final class ModelJson {
+  private ModelJson() {}
+
+  /** A double as JSON: null when NaN or infinite (JSON has no such numbers). */
+  static Double num(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+
+  static JsonObject metrics(Metrics m) {
+    return new JsonObject()
+        .put("examples", m.examples())
+        .put("skipped", m.skipped())
+        .put("window", m.window())
+        .put("lossEwma", num(m.lossEwma()))
+        .put("lossWindow", num(m.lossWindow()))
+        .put("accuracyEwma", num(m.accuracyEwma()))
+        .put("accuracyWindow", num(m.accuracyWindow()))
+        .put("maeWindow", num(m.maeWindow()))
+        .put("rmseWindow", num(m.rmseWindow()));
+  }
+
+  static JsonObject metricsSummary(Metrics m) {
+    return new JsonObject()
+        .put("lossEwma", num(m.lossEwma()))
+        .put("accuracyEwma", num(m.accuracyEwma()))
+        .put("rmseWindow", num(m.rmseWindow()));
+  }
+
+  static JsonObject status(ServedModel.Status s) {
+    return new JsonObject()
+        .put("ready", s.ready())
+        .put("paused", s.paused())
+        .put("examplesPerSecond", num(s.examplesPerSecond()))
+        .put("lag", s.lag())
+        .put("problem", s.problem());
+  }
+
+  /** One published version: the data of an SSE event, and part of GET /models/{m}. */
+  static JsonObject version(Snapshot s) {
+    return new JsonObject()
+        .put("version", s.version())
+        .put("examples", s.examples())
+        .put("metrics", metrics(s.metrics()))
+        .put("learningRate", num(s.learningRate()))
+        .put("gradNorm", num(s.gradNorm()))
+        .put("divergences", s.divergences())
+        .put("created", Instant.ofEpochMilli(s.createdMillis()).toString());
+  }
+
+  /** Entry of GET /models. */
+  static JsonObject summary(ServedModel m) {
+    ServedModel.Published p = m.latest();
+    Snapshot s = p == null ? null : p.snapshot();
+    return new JsonObject()
+        .put("name", m.name())
+        .put("spec", m.spec())
+        .put("version", s == null ? null : s.version())
+        .put("examples", s == null ? 0L : s.examples())
+        .put("metrics", metricsSummary(s == null ? Metrics.EMPTY : s.metrics()))
+        .put("ready", m.status().ready());
+  }
+
+  /** GET /models/{m}. */
+  static JsonObject detail(ServedModel m) {
+    ServedModel.Published p = m.latest();
+    Snapshot s = p == null ? null : p.snapshot();
+    JsonObject o = new JsonObject()
+        .put("name", m.name())
+        .put("spec", m.spec())
+        .put("describe", new JsonObject(plain(m.describe())))
+        .put("status", status(m.status()))
+        .put("version", s == null ? null : s.version());
+    if (s == null) {
+      o.put("examples", 0L).put("metrics", metrics(Metrics.EMPTY)).put("learningRate", null).put("gradNorm", null)
+          .put("divergences", 0L).put("created", null);
+    } else {
+      o.mergeIn(version(s));
+    }
+    return o;
+  }
+
+  /**
+   * A copy of describe() that JSON can encode whatever the implementation put in: maps and
+   * collections recursively, numbers (non-finite as null), strings, booleans; anything else as its
+   * toString().
+   */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> plain(Map<String, ?> in) {
+    var out = new java.util.LinkedHashMap<String, Object>();
+    if (in != null) in.forEach((k, v) -> out.put(String.valueOf(k), plainValue(v)));
+    return out;
+  }
+
+  private static Object plainValue(Object v) {
+    if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Long) return v;
+    if (v instanceof Number n) return num(n.doubleValue());
+    if (v instanceof Map<?, ?> m) {
+      var o = new JsonObject();
+      m.forEach((k, x) -> o.put(String.valueOf(k), plainValue(x)));
+      return o;
+    }
+    if (v instanceof Collection<?> c) {
+      var a = new JsonArray();
+      c.forEach(x -> a.add(plainValue(x)));
+      return a;
+    }
+    return v.toString();
+  }
+}

@@ -1,0 +1,89 @@
+package org.streamlearn.http;
+
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import java.time.Duration;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client of GET /models/{m}/updates: a server-sent event per published version, starting with
+ * the latest, and a comment line every heartbeat so proxies keep an idle stream open.
+ *
+ * <p>Publish callbacks arrive on the trainer's thread and hop to the request's event loop before
+ * touching the response. A slow client never queues more than one version: while the write queue
+ * is full only the newest pending version is kept, and written when it drains. Versions only go
+ * forward (the latest sent at start may also arrive through the listener).
+ */
+final class UpdateStream {
+  private static final Logger LOG = LoggerFactory.getLogger(UpdateStream.class);
+
+  private final ServedEntry entry;
+  private final HttpServerResponse res;
+  private final Context context;
+  private final Consumer<UpdateStream> onClose;
+  private AutoCloseable registration;
+  private long timer = -1;
+  private long lastSent = Long.MIN_VALUE;
+  private ServedModel.Published pending;
+  private boolean closed;
+
+  UpdateStream(ServedEntry entry, HttpServerResponse res, Context context, Consumer<UpdateStream> onClose) {
+    this.entry = entry;
+    this.res = res;
+    this.context = context;
+    this.onClose = onClose;
+  }
+
+  /** Starts the stream; call on the request's event loop. */
+  void start(Duration heartbeat) {
+    res.setChunked(true)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .putHeader("X-Accel-Buffering", "no"); // nginx: do not buffer the stream
+    res.closeHandler(v -> close());
+    res.exceptionHandler(t -> close());
+    res.drainHandler(v -> {
+      ServedModel.Published p = pending;
+      pending = null;
+      if (p != null) offer(p);
+    });
+    // Headers and a first line now, so the client sees the stream open before any version.
+    res.write(Buffer.buffer(": " + entry.name() + " updates\nretry: 2000\n\n"));
+    // Register before reading latest(): a version published in between comes through the listener.
+    registration = entry.served.onPublish(p -> context.runOnContext(v -> offer(p)));
+    ServedModel.Published latest = entry.served.latest();
+    if (latest != null) offer(latest);
+    timer = context.owner().setPeriodic(heartbeat.toMillis(), id -> {
+      if (!closed && !res.writeQueueFull()) res.write(Buffer.buffer(": heartbeat\n\n"));
+    });
+  }
+
+  private void offer(ServedModel.Published p) {
+    if (closed || p.version() <= lastSent) return;
+    if (res.writeQueueFull()) {
+      if (pending == null || p.version() > pending.version()) pending = p;
+      return;
+    }
+    lastSent = p.version();
+    String data = ModelJson.version(p.snapshot()).encode(); // one line: JSON strings escape newlines
+    res.write(Buffer.buffer("event: version\nid: " + p.version() + "\ndata: " + data + "\n\n"));
+  }
+
+  /** Unregisters the listener and stops the heartbeat; idempotent. Ends the response if still open. */
+  void close() {
+    if (closed) return;
+    closed = true;
+    if (timer >= 0) context.owner().cancelTimer(timer);
+    try {
+      if (registration != null) registration.close();
+    } catch (Exception e) {
+      LOG.warn("closing the publish listener of model {} failed", entry.name(), e);
+    }
+    if (!res.ended() && !res.closed()) res.end();
+    onClose.accept(this);
+  }
+}

@@ -1,0 +1,119 @@
+package org.streamlearn.http;
+
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import org.streamlearn.codec.SafeTensors;
+import org.streamlearn.codec.TensorRef;
+import org.streamlearn.learn.LearnerConfig;
+import org.streamlearn.learn.OnlineLearner;
+import org.streamlearn.learn.Snapshot;
+import org.streamlearn.optim.OptimizerSpec;
+
+/**
+ * A real {@link ServedModel} for the HTTP tests: an {@link OnlineLearner} trained on its own thread
+ * (as the trainer is) on synthetic data, publishing snapshots and their safetensors encoding to the
+ * registered listeners from that thread. Not a mock: it is the contract implemented without Kafka.
+ *
+ * <p>Data: three Gaussian blobs in 4 dimensions (class = blob, seed fixed) for cross_entropy, or
+ * y = w·x + noise for mse.
+ */
+final class LearnedModel implements ServedModel {
+  private final String name;
+  private final String loss;
+  private final OnlineLearner learner;
+  private final List<TensorRef> refs;
+  private final ExecutorService trainer;
+  private final SplittableRandom rnd;
+  private final CopyOnWriteArrayList<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
+  private volatile Published latest;
+  private volatile Status status = new Status(true, false, 0, 0, null);
+
+  static LearnedModel classifier(String name, long seed) {
+    return new LearnedModel(name, "input(4) dense(8) relu dense(3)", "cross_entropy", seed);
+  }
+
+  static LearnedModel regressor(String name, long seed) {
+    return new LearnedModel(name, "input(4) dense(2)", "mse", seed);
+  }
+
+  private LearnedModel(String name, String spec, String loss, long seed) {
+    this.name = name;
+    this.loss = loss;
+    this.learner = new OnlineLearner(LearnerConfig.of(spec, loss, OptimizerSpec.defaults("adam", 0.01f), 16).withSeed(seed));
+    this.refs = learner.model().tensors().stream().map(t -> new TensorRef(t.name(), t.offset(), t.shape())).toList();
+    this.rnd = new SplittableRandom(seed);
+    this.trainer = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "trainer-" + name);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Trains on n more examples on the trainer thread, then publishes one version; waits for it. */
+  Published trainAndPublish(int n) throws Exception {
+    Future<Published> f = trainer.submit(() -> {
+      float[] x = new float[4];
+      float[] y = new float[learner.targetSize()];
+      for (int i = 0; i < n; i++) {
+        example(x, y);
+        learner.add(x, 0, y, 0);
+      }
+      Snapshot s = learner.snapshot();
+      byte[] bytes = SafeTensors.write(s.params(), refs, Map.of(SafeTensors.META_MODEL, name,
+          SafeTensors.META_VERSION, Long.toString(s.version()), SafeTensors.META_SPEC, s.spec()));
+      Published p = new Published(s, bytes);
+      latest = p;
+      for (Consumer<Published> l : listeners) l.accept(p);
+      return p;
+    });
+    return f.get();
+  }
+
+  private void example(float[] x, float[] y) {
+    if (loss.equals("cross_entropy")) {
+      int c = rnd.nextInt(3);
+      for (int j = 0; j < 4; j++) x[j] = (float) (rnd.nextGaussian() * 0.5 + (j == c ? 2 : 0));
+      y[0] = c;
+    } else {
+      for (int j = 0; j < 4; j++) x[j] = (float) rnd.nextGaussian();
+      y[0] = x[0] - 2 * x[1] + 0.1f * (float) rnd.nextGaussian();
+      y[1] = 0.5f * x[2] + x[3];
+    }
+  }
+
+  void setStatus(Status s) {
+    status = s;
+  }
+
+  int listenerCount() {
+    return listeners.size();
+  }
+
+  void shutdown() {
+    trainer.shutdownNow();
+  }
+
+  @Override public String name() { return name; }
+
+  @Override public String spec() { return learner.config().spec().toString(); }
+
+  @Override public Map<String, Object> describe() {
+    return Map.of("loss", loss, "classification", learner.classification(), "batchSize", 16,
+        "optimizer", "adam(lr=0.01)", "topics", List.of("examples-" + name));
+  }
+
+  @Override public Published latest() { return latest; }
+
+  @Override public Status status() { return status; }
+
+  @Override public AutoCloseable onPublish(Consumer<Published> listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
+  }
+}
