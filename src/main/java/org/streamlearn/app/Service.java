@@ -90,24 +90,40 @@ public final class Service implements AutoCloseable {
   }
 
   /**
-   * TODO(integrator) HTTP hook: the HTTP API lives in org.streamlearn.http (another branch). Once
-   * HttpVerticle is merged, replace the body with:
-   * <pre>{@code
-   * io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
-   * var verticle = new HttpVerticle(HttpOptions.of(cfg.http()), List.copyOf(runners), registry);
-   * vertx.deployVerticle(verticle).await(); // a port in use fails start-up
-   * log.info("HTTP on http://{}:{}/", cfg.http().host(), verticle.actualPort());
-   * return () -> vertx.close().await();
-   * }</pre>
+   * Vert.x with its own meters in the service's registry (vertx_* series), and the HTTP verticle on
+   * it. A port in use fails start-up. The event loop only serves: training runs on the runners'
+   * threads, predictions on Vert.x worker threads.
    */
   private AutoCloseable startHttp() {
-    log.warn("HTTP server not wired in this build (TODO integrator: Service.startHttp); metrics are in the registry");
-    return () -> {};
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.builder()
+        .with(new io.vertx.core.VertxOptions().setMetricsOptions(
+            new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new io.vertx.micrometer.MicrometerMetricsFactory(registry))
+        .build();
+    var verticle = new org.streamlearn.http.HttpVerticle(org.streamlearn.http.HttpOptions.of(cfg.http()),
+        List.copyOf(runners), registry);
+    try {
+      vertx.deployVerticle(verticle).await();
+    } catch (RuntimeException e) {
+      vertx.close().await();
+      throw new IllegalStateException("HTTP server could not listen on " + cfg.http().host() + ":" + cfg.http().port()
+          + ": " + e.getMessage() + " (set http.port, or STREAMLEARN_HTTP_PORT)", e);
+    }
+    httpPort = verticle.actualPort();
+    log.info("HTTP on http://{}:{}/", cfg.http().host(), httpPort);
+    return () -> vertx.close().await();
+  }
+
+  private volatile int httpPort = -1;
+
+  /** The port the HTTP server listens on (the real one when http.port is 0), or -1. */
+  public int httpPort() {
+    return httpPort;
   }
 
   /** The URLs the HTTP side serves (once wired). */
   public List<String> urls() {
-    String base = "http://" + cfg.http().host() + ":" + cfg.http().port();
+    String base = "http://" + cfg.http().host() + ":" + (httpPort > 0 ? httpPort : cfg.http().port());
     List<String> u = new ArrayList<>(List.of(base + "/  (dashboard)", base + "/metrics  (Prometheus)", base + "/ready"));
     for (ModelRunner r : runners) u.add(base + "/models/" + r.name() + "  (weights: /models/" + r.name() + "/weights)");
     return u;

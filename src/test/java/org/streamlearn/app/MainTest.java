@@ -104,7 +104,8 @@ class MainTest {
   void defaultModeTrainsBothDemoModelsAndStopsGracefully(@TempDir Path dir) throws Exception {
     AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(),
         "STREAMLEARN_DEMO_RATE", "2000", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0",
-        "STREAMLEARN_MODELS_DIGITS_PUBLISH_EVERY_STEPS", "5", "STREAMLEARN_MODELS_CO2_PUBLISH_EVERY_STEPS", "5"));
+        "STREAMLEARN_MODELS_DIGITS_PUBLISH_EVERY_STEPS", "5", "STREAMLEARN_MODELS_CO2_PUBLISH_EVERY_STEPS", "5",
+        "STREAMLEARN_HTTP_PORT", "0"));
     Service s = Service.start(cfg);
     try {
       await().atMost(Duration.ofSeconds(45)).until(() -> s.runners().stream()
@@ -116,6 +117,7 @@ class MainTest {
             .contains(r.classification() ? "acc " : "rmse ");
       }
       assertThat(s.registry().scrape()).contains("streamlearn_train_steps_total{model=\"co2\"}");
+      httpServesTheTrainingModels(s);
     } finally {
       long t0 = System.nanoTime();
       s.close();
@@ -124,5 +126,61 @@ class MainTest {
       assertThat(ms).as("close within shutdown.timeout.ms plus the broker's own shutdown").isLessThan(20_000);
     }
     for (var r : s.runners()) assertThat(r.status().problem()).isEqualTo("stopped");
+  }
+
+  /**
+   * The whole loop over HTTP: the digits weights served at /models/digits/weights (safetensors)
+   * classify held-out digits; /ready is 200; /metrics has training, Vert.x and JVM series; SSE
+   * delivers new versions.
+   */
+  static void httpServesTheTrainingModels(Service s) throws Exception {
+    var http = java.net.http.HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + s.httpPort();
+    java.util.function.Function<String, java.net.http.HttpRequest> get =
+        u -> java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + u)).timeout(Duration.ofSeconds(20)).build();
+    var ready = http.send(get.apply("/ready"), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+    var models = http.send(get.apply("/models"), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(models.body()).contains("\"digits\"", "\"co2\"");
+
+    // Train until the served digits weights classify the data set well, then check them ourselves.
+    var digits = org.streamlearn.data.Datasets.digits();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+      var w = http.send(get.apply("/models/digits/weights"), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+      if (w.statusCode() != 200) return false;
+      return accuracy(w.body(), digits) >= 0.9;
+    });
+    var w = http.send(get.apply("/models/digits/weights"), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    String etag = w.headers().firstValue("ETag").orElseThrow();
+    var meta = org.streamlearn.codec.SafeTensors.read(w.body()).metadata();
+    assertThat(etag).isEqualTo("\"" + meta.get("version") + "\"");
+    assertThat(meta.get("model")).isEqualTo("digits");
+
+    var metrics = http.send(get.apply("/metrics"), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics).contains("streamlearn_train_examples_total{model=\"digits\"}", "streamlearn_weights_version",
+        "streamlearn_prequential_accuracy", "jvm_memory_used_bytes", "vertx_pool_in_use");
+
+    // SSE: two distinct versions arrive.
+    var sse = http.send(get.apply("/models/digits/updates"), java.net.http.HttpResponse.BodyHandlers.ofLines());
+    assertThat(sse.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+    try (var lines = sse.body()) {
+      long ids = lines.filter(l -> l.startsWith("id: ")).distinct().limit(2).count();
+      assertThat(ids).isEqualTo(2);
+    }
+  }
+
+  /** Accuracy on the whole digits data set of the safetensors weights (the model saw a stream of it). */
+  static double accuracy(byte[] safetensors, org.streamlearn.data.Datasets.Digits d) throws Exception {
+    var c = org.streamlearn.codec.SafeTensors.read(safetensors);
+    var model = org.streamlearn.nn.Model.of(org.streamlearn.nn.ModelSpec.parse(c.metadata().get("spec")));
+    float[] p = new float[model.paramCount()];
+    for (var t : model.tensors()) System.arraycopy(c.tensor(t.name()).data(), 0, p, t.offset(), t.numel());
+    var pred = new org.streamlearn.learn.Predictor(model, 256);
+    int n = d.size(), hits = 0;
+    float[] x = new float[n * 64], out = new float[n * 10];
+    for (int i = 0; i < n; i++) for (int j = 0; j < 64; j++) x[i * 64 + j] = d.pixels()[i][j] / 16f;
+    pred.predict(p, n, x, 0, out, 0);
+    for (int i = 0; i < n; i++) if (org.streamlearn.learn.Predictor.argmax(out, i * 10, 10) == d.labels()[i]) hits++;
+    return hits / (double) n;
   }
 }
