@@ -37,7 +37,7 @@ final class AsciiFloat {
       any = true;
       int d = b[i] - '0';
       if (mant == 0 && d == 0) continue;
-      if (digits < 19) {
+      if (digits < 18) { // 18 digits always fit a long; 19 may not (9.9e18 > 2^63)
         mant = mant * 10 + d;
         digits++;
       } else {
@@ -50,7 +50,7 @@ final class AsciiFloat {
         int d = b[i] - '0';
         if (mant == 0 && d == 0) {
           exp10--;
-        } else if (digits < 19) {
+        } else if (digits < 18) {
           mant = mant * 10 + d;
           digits++;
           exp10--;

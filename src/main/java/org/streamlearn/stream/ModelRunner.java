@@ -140,6 +140,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         ConsumerConfig.GROUP_ID_CONFIG, mc.group(),
         ConsumerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-in",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords)),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -157,6 +158,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private void resume() {
     TopicPartition tp = new TopicPartition(weightsTopic, 0);
     try (var c = new KafkaConsumer<>(kafka.config(Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
         ConsumerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-resume")),
         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       c.assign(List.of(tp));
