@@ -279,4 +279,60 @@ public final class OnlineLearner {
 
   /** Optimizer, for checkpoints (state buffers and step count). */
   public Optimizer optimizer() { return opt; }
+
+  /** A deep copy of the complete state (see {@link LearnerState}); trainer thread only. */
+  public LearnerState exportState() {
+    float[][] st = opt.stateBuffers(), state = new float[st.length][], good = new float[goodState.length][];
+    for (int i = 0; i < st.length; i++) state[i] = st[i].clone();
+    for (int i = 0; i < goodState.length; i++) good[i] = goodState[i].clone();
+    float[][] rings = metrics.rings(), ringCopy = new float[rings.length][];
+    for (int i = 0; i < rings.length; i++) ringCopy[i] = rings[i].clone();
+    return new LearnerState(cfg.spec().toString(), opt.t(), examples, lrFactor, divergences, lastDivergenceStep,
+        lastGradNorm, lastLoss, params.clone(), state, goodParams.clone(), good, goodT, pending,
+        java.util.Arrays.copyOf(xBatch, pending * I), java.util.Arrays.copyOf(yBatch, pending * T),
+        metrics.exportScalars(), ringCopy);
+  }
+
+  /**
+   * Makes this learner continue exactly as the one the state was exported from. The configuration
+   * must be the same; a different model spec or shape is refused with both named.
+   */
+  public void importState(LearnerState s) {
+    if (!s.spec().equals(cfg.spec().toString()))
+      throw new IllegalArgumentException("state is of model spec '" + s.spec() + "', this learner's is '" + cfg.spec() + "'");
+    float[][] st = opt.stateBuffers();
+    if (s.params().length != params.length || s.optimizerState().length != st.length
+        || s.goodState().length != goodState.length || s.pending() > B || s.pendingX().length != s.pending() * I
+        || s.pendingY().length != s.pending() * T)
+      throw new IllegalArgumentException("state shapes do not match this learner (" + cfg.optimizer().name()
+          + ", batch " + B + "): " + s.params().length + " params, " + s.optimizerState().length + " state arrays, "
+          + s.pending() + " pending rows");
+    for (int i = 0; i < st.length; i++) {
+      if (s.optimizerState()[i].length != st[i].length) throw new IllegalArgumentException("optimizer state " + i + " has "
+          + s.optimizerState()[i].length + " floats, expected " + st[i].length);
+      System.arraycopy(s.optimizerState()[i], 0, st[i], 0, st[i].length);
+      System.arraycopy(s.goodState()[i], 0, goodState[i], 0, goodState[i].length);
+    }
+    System.arraycopy(s.params(), 0, params, 0, params.length);
+    System.arraycopy(s.goodParams(), 0, goodParams, 0, goodParams.length);
+    opt.setT(s.step());
+    goodT = s.goodStep();
+    examples = s.examples();
+    lrFactor = s.lrFactor();
+    divergences = s.divergences();
+    lastDivergenceStep = s.lastDivergenceStep();
+    lastGradNorm = s.lastGradNorm();
+    lastLoss = s.lastLoss();
+    pending = s.pending();
+    System.arraycopy(s.pendingX(), 0, xBatch, 0, s.pendingX().length);
+    System.arraycopy(s.pendingY(), 0, yBatch, 0, s.pendingY().length);
+    float[][] rings = metrics.rings();
+    if (s.metricRings().length != rings.length) throw new IllegalArgumentException("metrics state does not match");
+    for (int i = 0; i < rings.length; i++) {
+      if (s.metricRings()[i].length != rings[i].length)
+        throw new IllegalArgumentException("metrics window is " + s.metricRings()[i].length + ", this learner's " + rings[i].length);
+      System.arraycopy(s.metricRings()[i], 0, rings[i], 0, rings[i].length);
+    }
+    metrics.restore(s.metricScalars());
+  }
 }

@@ -82,7 +82,7 @@ final class PrequentialMetrics {
 
   /** State for checkpoints: ring contents and running values, restored by {@link #restore}. */
   double[] exportScalars() {
-    return new double[] {pos, filled, sinceRecompute, lossEwma, hitEwma, examples, skipped};
+    return new double[] {pos, filled, sinceRecompute, lossEwma, hitEwma, examples, skipped, lossSum, hitSum, absSum, sqSum};
   }
 
   float[][] rings() {
@@ -97,7 +97,10 @@ final class PrequentialMetrics {
     hitEwma = s[4];
     examples = (long) s[5];
     skipped = (long) s[6];
-    recompute();
-    sinceRecompute = (int) s[2];
+    // The running sums as they were (not recomputed): readings continue bit for bit.
+    lossSum = s[7];
+    hitSum = s[8];
+    absSum = s[9];
+    sqSum = s[10];
   }
 }

@@ -1,0 +1,14 @@
+package org.streamlearn.learn;
+
+/**
+ * Everything that determines a learner's future, copied out of it: parameters, optimizer state and
+ * step (the schedule's position is the step), the divergence guard's last good copy and learning
+ * rate factor, the mini-batch being assembled, and the prequential metrics. Restoring it into a
+ * learner of the same configuration makes that learner continue exactly, bit for bit, as the one
+ * it was taken from. (The learner draws no random numbers after initialisation, so there is no
+ * random state.)
+ */
+public record LearnerState(String spec, long step, long examples, float lrFactor, long divergences,
+    long lastDivergenceStep, float lastGradNorm, float lastLoss, float[] params, float[][] optimizerState,
+    float[] goodParams, float[][] goodState, long goodStep, int pending, float[] pendingX, float[] pendingY,
+    double[] metricScalars, float[][] metricRings) {}
