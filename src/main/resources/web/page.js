@@ -6,7 +6,8 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_POINTS = 600; // per chart; older points scroll out
-const W = 300, H = 100, PAD = 6;
+const W = 300, H = 110;                // SVG user units; the plot area leaves room for the labels
+const L = 44, R = 4, T = 4, B = 94;    // plot area: x from L to W - R, y from T to B
 const POLL_MS = 2000;
 
 const fmt = v => v == null || !Number.isFinite(v) ? "–"
@@ -32,10 +33,10 @@ class Chart {
     caption.append(this.title, this.value);
     this.svg = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title, "data-points": "0" });
     this.line = svg("polyline", { class: "line", points: "" });
-    this.hi = svg("text", { class: "tick", x: PAD, y: PAD + 8 });
-    this.lo = svg("text", { class: "tick", x: PAD, y: H - PAD - 2 });
-    this.span = svg("text", { class: "tick", x: W - PAD, y: H - PAD - 2, "text-anchor": "end" });
-    this.svg.append(svg("rect", { class: "frame", x: 0.5, y: 0.5, width: W - 1, height: H - 1 }),
+    this.hi = svg("text", { class: "tick", x: L - 4, y: T + 8, "text-anchor": "end" });
+    this.lo = svg("text", { class: "tick", x: L - 4, y: B, "text-anchor": "end" });
+    this.span = svg("text", { class: "tick", x: W - R, y: H - 4, "text-anchor": "end" });
+    this.svg.append(svg("rect", { class: "frame", x: L, y: T, width: W - R - L, height: B - T }),
       this.line, this.hi, this.lo, this.span);
     fig.append(caption, this.svg);
     parent.append(fig);
@@ -55,12 +56,12 @@ class Chart {
     let lo = Infinity, hi = -Infinity;
     for (const [, y] of p) { lo = Math.min(lo, y); hi = Math.max(hi, y); }
     if (hi - lo < 1e-12) { hi += 0.5; lo -= 0.5; }
-    const x = t => PAD + (W - 2 * PAD) * (t1 > t0 ? (t - t0) / (t1 - t0) : 1);
-    const y = v => H - PAD - (H - 2 * PAD) * (v - lo) / (hi - lo);
+    const x = t => L + 2 + (W - R - L - 4) * (t1 > t0 ? (t - t0) / (t1 - t0) : 1);
+    const y = v => B - 3 - (B - T - 6) * (v - lo) / (hi - lo);
     this.line.setAttribute("points", p.map(([t, v]) => x(t).toFixed(1) + "," + y(v).toFixed(1)).join(" "));
     this.hi.textContent = fmt(hi);
     this.lo.textContent = fmt(lo);
-    this.span.textContent = "last " + Math.round(t1 - t0) + " s";
+    this.span.textContent = "last " + Math.round(t1 - t0) + " s, " + p.length + " versions";
     this.value.textContent = fmt(p[p.length - 1][1]);
   }
 }
