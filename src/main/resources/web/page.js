@@ -2,13 +2,16 @@
 // The built-in page of the HTTP API. Lists the models (GET /models) and draws, per model, live line
 // charts of the prequential loss, the accuracy (RMSE for regression) and the weights version, fed
 // by the server-sent events of GET /models/{m}/updates; examples/s, lag and state are polled from
-// GET /models/{m}. Data reaches the page only through textContent and SVG attributes, never markup.
+// GET /models/{m} (which also feeds the charts of models past the fourth: see MAX_STREAMS). Data reaches the page only through textContent and SVG attributes, never markup.
 
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_POINTS = 600; // per chart; older points scroll out
 const W = 300, H = 110;                // SVG user units; the plot area leaves room for the labels
 const L = 44, R = 4, T = 4, B = 94;    // plot area: x from L to W - R, y from T to B
 const POLL_MS = 2000;
+// A browser opens at most 6 HTTP/1.1 connections per server: models past the fourth poll instead
+// (?streams=N in the page's address changes the number; ?streams=0 polls for every model).
+const MAX_STREAMS = (n => Number.isInteger(n) && n >= 0 ? n : 4)(Number(new URLSearchParams(location.search).get("streams") ?? 4));
 
 const fmt = v => v == null || !Number.isFinite(v) ? "–"
   : Number.isInteger(v) ? v.toLocaleString("en") : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(3);
@@ -68,7 +71,7 @@ class Chart {
 
 /** One model's card: its stats, its three charts, its event stream and its status poll. */
 class ModelView {
-  constructor(summary, parent) {
+  constructor(summary, parent, stream) {
     this.name = String(summary.name);
     this.path = "/models/" + encodeURIComponent(this.name);
     this.card = document.getElementById("card").content.firstElementChild.cloneNode(true);
@@ -82,10 +85,13 @@ class ModelView {
     this.quality = new Chart(charts, "accuracy (EWMA)", "quality");
     this.version = new Chart(charts, "weights version", "version");
     this.qualityKey = null; // accuracyEwma for classification, rmseWindow for regression
+    this.last = -1;         // latest version shown
     parent.append(this.card);
-    this.events = new EventSource(this.path + "/updates");
-    this.events.addEventListener("version", e => this.update(JSON.parse(e.data)));
-    this.events.addEventListener("error", () => this.set("state", "reconnecting…"));
+    if (stream) {
+      this.events = new EventSource(this.path + "/updates");
+      this.events.addEventListener("version", e => this.update(JSON.parse(e.data)));
+      this.events.addEventListener("error", () => this.set("state", "reconnecting…"));
+    }
     this.poll();
   }
 
@@ -94,6 +100,8 @@ class ModelView {
   }
 
   update(u) {
+    if (u.version == null || u.version <= this.last) return;
+    this.last = u.version;
     const m = u.metrics ?? {}, t = Date.parse(u.created) / 1000;
     if (this.qualityKey == null && (m.accuracyEwma != null || m.rmseWindow != null)) {
       this.qualityKey = m.accuracyEwma != null ? "accuracyEwma" : "rmseWindow";
@@ -112,7 +120,8 @@ class ModelView {
     try {
       const r = await fetch(this.path, { cache: "no-store" });
       if (!r.ok) throw new Error("HTTP " + r.status);
-      const s = (await r.json()).status;
+      const d = await r.json(), s = d.status;
+      if (!this.events) this.update(d); // same fields as an event
       this.set("rate", s.examplesPerSecond == null ? "–" : s.examplesPerSecond.toFixed(0));
       this.set("lag", s.lag < 0 ? "–" : fmt(s.lag));
       this.set("state", s.problem ?? (s.paused ? "paused" : s.ready ? "training" : "not ready"));
@@ -148,7 +157,7 @@ async function main() {
     if (!r.ok) throw new Error("HTTP " + r.status);
     const models = await r.json();
     const parent = document.getElementById("models");
-    for (const m of models) views.push(new ModelView(m, parent));
+    models.forEach((m, i) => views.push(new ModelView(m, parent, i < MAX_STREAMS)));
     status.textContent = models.length === 1 ? "1 model, live" : models.length + " models, live";
   } catch (e) {
     status.textContent = "could not list the models (" + e.message + "), retrying…";

@@ -21,7 +21,8 @@ import org.streamlearn.config.AppConfig;
  * The built-in page (GET /) in a real headless Chromium against the whole service (embedded Kafka,
  * both demo models training from their demo streams): it lists the models, its charts gain points
  * as new versions arrive over server-sent events, it shows examples/s, it loads nothing from
- * elsewhere and logs no error. Leaves a screenshot in target/screenshots/page.png.
+ * elsewhere and logs no error; with {@code ?streams=0} the charts grow from polling instead. Leaves
+ * a screenshot in target/screenshots/page.png.
  */
 class PageBrowserTest {
   /** Per model, as the page shows it: name, points per chart, quality chart title, examples/s. */
@@ -82,6 +83,15 @@ class PageBrowserTest {
           .allSatisfy(u -> assertThat(u).startsWith(base + "/"))
           .contains(base + "/", base + "/web/page.js", base + "/web/page.css", base + "/models",
               base + "/models/digits/updates", base + "/models/co2/updates", base + "/models/digits");
+
+      // With ?streams=0 the charts are fed by polling GET /models/{m} (the path of models past the fourth).
+      requests.clear();
+      browser.call("Page.navigate", new JsonObject().put("url", base + "/?streams=0"));
+      await("polled charts grow").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
+          .until(() -> models(browser).size() == 2 && allPoints(browser).stream().allMatch(n -> n >= 3));
+      assertThat(requests).contains(base + "/models/digits", base + "/models/co2")
+          .noneSatisfy(u -> assertThat(u).endsWith("/updates"));
+      assertThat(errors).as("console errors, exceptions and error log entries of the page").isEmpty();
     }
     System.out.printf("page test took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
   }
