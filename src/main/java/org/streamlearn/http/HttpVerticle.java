@@ -13,8 +13,6 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -65,7 +63,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router r = Router.router(vertx);
     r.route().handler(this::timed);
-    r.get("/").handler(this::index);
+    for (var page : PAGE.entrySet()) r.get(page.getKey()).handler(ctx -> page(ctx, page.getValue()));
     r.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     r.get("/ready").handler(this::ready);
     r.get("/metrics").handler(this::metrics);
@@ -212,35 +210,36 @@ public final class HttpVerticle extends VerticleBase {
         .onFailure(ctx::fail);
   }
 
-  /** A minimal page until the dashboard issue: model names as links, all text escaped. */
-  private void index(RoutingContext ctx) {
-    var sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>Streamlearn</title></head>"
-        + "<body><h1>Streamlearn</h1><ul>");
-    for (String name : models.keySet()) {
-      String href = "/models/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
-      sb.append("<li><a href=\"").append(html(href)).append("\">").append(html(name)).append("</a></li>");
-    }
-    sb.append("</ul><p><a href=\"/models\">/models</a> · <a href=\"/metrics\">/metrics</a></p></body></html>");
-    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
-        .putHeader("Content-Security-Policy", "default-src 'none'")
-        .putHeader("X-Content-Type-Options", "nosniff")
-        .end(sb.toString());
-  }
+  /**
+   * The built-in page and its own script, style and icon (src/main/resources/web), read once: path →
+   * content type and bytes. The policy lets the page load only those and talk only to this origin.
+   */
+  private static final Map<String, PageFile> PAGE = Map.of(
+      "/", PageFile.load("index.html", "text/html; charset=utf-8"),
+      "/web/page.js", PageFile.load("page.js", "text/javascript; charset=utf-8"),
+      "/web/page.css", PageFile.load("page.css", "text/css; charset=utf-8"),
+      "/web/icon.svg", PageFile.load("icon.svg", "image/svg+xml"));
+  static final String PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+      + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-  static String html(String s) {
-    var sb = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '<' -> sb.append("&lt;");
-        case '>' -> sb.append("&gt;");
-        case '&' -> sb.append("&amp;");
-        case '"' -> sb.append("&quot;");
-        case '\'' -> sb.append("&#39;");
-        default -> sb.append(c);
+  record PageFile(String type, Buffer body) {
+    static PageFile load(String name, String type) {
+      try (var in = HttpVerticle.class.getResourceAsStream("/web/" + name)) {
+        if (in == null) throw new IllegalStateException("web/" + name + " is missing from the class path");
+        return new PageFile(type, Buffer.buffer(in.readAllBytes()));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("reading web/" + name, e);
       }
     }
-    return sb.toString();
+  }
+
+  private static void page(RoutingContext ctx, PageFile f) {
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, f.type())
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .putHeader("Content-Security-Policy", PAGE_POLICY)
+        .putHeader("X-Content-Type-Options", "nosniff")
+        .putHeader("Referrer-Policy", "no-referrer")
+        .end(f.body());
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

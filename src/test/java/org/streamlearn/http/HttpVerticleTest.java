@@ -318,14 +318,29 @@ class HttpVerticleTest {
         .contains("streamlearn_http_requests_seconds_count{method=\"GET\",route=\"/health\",status=\"200\"}");
   }
 
+  /** The page and its files: own content types, a strict policy, nothing from elsewhere, no markup from data. */
   @Test
-  void indexListsModelsAndEscapes() throws Exception {
+  void indexIsTheBuiltInPageWithItsOwnScriptUnderAStrictPolicy() throws Exception {
     Resp r = get("/");
     assertThat(r.status()).isEqualTo(200);
-    assertThat(r.type()).startsWith("text/html");
-    assertThat(r.body().toString()).contains("<a href=\"/models/iris\">iris</a>").doesNotContain("<script", "http://", "https://");
-    assertThat(HttpVerticle.html("<script>\"x\"&'y'</script>"))
-        .isEqualTo("&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;");
+    assertThat(r.type()).isEqualTo("text/html; charset=utf-8");
+    assertThat(r.headers().get("Content-Security-Policy")).isEqualTo(HttpVerticle.PAGE_POLICY)
+        .startsWith("default-src 'none'; script-src 'self';").doesNotContain("unsafe", "*");
+    assertThat(r.headers().get("X-Content-Type-Options")).isEqualTo("nosniff");
+    assertThat(r.body().toString()).contains("<script src=\"/web/page.js\" defer></script>",
+        "href=\"/web/page.css\"", "<main id=\"models\">").doesNotContain("http://", "https://", "<script>", "style=");
+    var files = Map.of("/web/page.js", "text/javascript; charset=utf-8", "/web/page.css", "text/css; charset=utf-8",
+        "/web/icon.svg", "image/svg+xml");
+    for (var f : files.entrySet()) {
+      Resp x = get(f.getKey());
+      assertThat(x.status()).as(f.getKey()).isEqualTo(200);
+      assertThat(x.type()).as(f.getKey()).isEqualTo(f.getValue());
+      assertThat(x.headers().get("Content-Security-Policy")).isEqualTo(HttpVerticle.PAGE_POLICY);
+    }
+    String js = get("/web/page.js").body().toString();
+    assertThat(js).contains("new EventSource(", "/updates", "textContent").doesNotContain("innerHTML", "outerHTML",
+        "insertAdjacentHTML", "document.write", "eval(", "https://");
+    assertThat(get("/web/nope.js").status()).isEqualTo(404);
   }
 
   // ---- server-sent events
