@@ -135,6 +135,8 @@ final class Trainer implements Runnable {
         }
         if (publishEveryNanos > 0 && now - lastPublishNanos >= publishEveryNanos) publish();
         if (checkpointEveryNanos > 0 && now - lastCheckpointNanos >= checkpointEveryNanos) checkpoint(false);
+        // A step-triggered checkpoint skipped while the writer was busy is taken once it is free.
+        if (checkpointEverySteps > 0 && learner.step() - lastAttemptStep >= checkpointEverySteps) checkpoint(false);
         if (now - rateNanos >= 1_000_000_000L) {
           examplesPerSecond = (rowsTrained - rateRows) * 1e9 / (now - rateNanos);
           rateNanos = now;

@@ -87,7 +87,7 @@ class KillNineTest {
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
         admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
       }
-      // Produced at about 200 records/s, so the kills land while it trains.
+      // Produced at about 150 records/s over some 20 s, so the kills land while it trains.
       Thread producer = Thread.ofPlatform().daemon(true).start(() -> produce(bootstrap, records));
       for (int k = 0; k <= KILLS; k++) {
         Child c = Child.start(config, bootstrap);
@@ -100,8 +100,10 @@ class KillNineTest {
             assertThat(c.p.isAlive()).as("child alive before kill %d; output:%n%s", k, c.output()).isTrue();
             c.p.toHandle().destroyForcibly(); // SIGKILL
             assertThat(c.p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            long at = covered(ckpts);
             System.out.printf("kill %d at %.1f s: newest checkpoint covers %d of %d%n", k + 1,
-                (System.nanoTime() - t0) / 1e9, covered(ckpts), N);
+                (System.nanoTime() - t0) / 1e9, at, N);
+            assertThat(at).as("killed while records were left to train").isLessThan(N);
           } else {
             await(c, 45, () -> covered(ckpts) >= N);
             checkpointOverHttp(c, ckpts);
@@ -142,6 +144,7 @@ class KillNineTest {
 
   /** GET /models/kill9/checkpoint of the running child describes its newest checkpoint file. */
   static void checkpointOverHttp(Child c, Checkpoints ckpts) throws Exception {
+    await(c, 30, () -> c.output().contains("HTTP on http://")); // the runner starts training before HTTP is up
     var m = java.util.regex.Pattern.compile("HTTP on http://127\\.0\\.0\\.1:(\\d+)/").matcher(c.output());
     assertThat(m.find()).as("HTTP port in the output").isTrue();
     var http = java.net.http.HttpClient.newHttpClient();
@@ -184,7 +187,7 @@ class KillNineTest {
         new ByteArraySerializer(), new ByteArraySerializer())) {
       for (int i = 0; i < records.size(); i++) {
         p.send(new ProducerRecord<>(TOPIC, 0, null, records.get(i)));
-        if (i % 20 == 19) {
+        if (i % 16 == 15) {
           p.flush();
           Thread.sleep(100);
         }
