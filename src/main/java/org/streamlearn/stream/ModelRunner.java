@@ -512,6 +512,12 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     m.put("queue_max_records", mc.queueMaxRecords());
     m.put("weights_topic", weightsTopic);
     m.put("dlq_topic", dlqTopic);
+    if (checkpoints != null) {
+      m.put("checkpoint_dir", checkpoints.dir().toString());
+      m.put("checkpoint_every_steps", mc.checkpoint().everySteps());
+      m.put("checkpoint_every_ms", mc.checkpoint().everyMs());
+      m.put("checkpoint_keep", mc.checkpoint().keep());
+    }
     return m;
   }
 

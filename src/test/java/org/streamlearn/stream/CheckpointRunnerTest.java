@@ -73,6 +73,8 @@ class CheckpointRunnerTest {
       StreamlearnMeters.bind(registry, r1);
       r1.start();
       assertThat(r1.checkpoint()).isNull();
+      assertThat(r1.describe()).containsEntry("checkpoint_dir", mine.toString())
+          .containsEntry("checkpoint_every_steps", 7L).containsEntry("checkpoint_keep", 3);
       produce(bootstrap, name + ".train", lines.subList(0, 300));
       await().atMost(Duration.ofSeconds(30)).until(() -> r1.rowsTrained() == 300);
       // Every 7 steps, or the next step when the writer is still busy with the previous one.
