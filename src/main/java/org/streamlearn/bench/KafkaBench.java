@@ -42,7 +42,9 @@ public final class KafkaBench implements AutoCloseable {
   }
 
   private ModelRunner runner(String modelYaml) {
-    String yaml = "kafka: {bootstrap.servers: \"" + bootstrap + "\"}\nmodels:\n" + modelYaml;
+    // Checkpoints in the bench's own temporary directory: never restore one of an earlier run.
+    String yaml = "kafka: {bootstrap.servers: \"" + bootstrap + "\"}\nmodels:\n" + modelYaml
+        + "    checkpoint.dir: \"" + dir.resolve("checkpoints").toString().replace("\\", "/") + "\"\n";
     AppConfig cfg = ConfigLoader.parse(yaml, "bench", Map.of());
     return new ModelRunner(cfg.models().values().iterator().next(), kafka, 10_000);
   }

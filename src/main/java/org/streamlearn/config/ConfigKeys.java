@@ -80,6 +80,11 @@ public final class ConfigKeys {
   public static final String PUBLISH_EVERY_MS = "publish.every.ms";
   public static final String QUEUE_MAX_RECORDS = "queue.max.records";
   public static final String DEMO = "demo";
+  public static final String CHECKPOINT_DIR = "checkpoint.dir";
+  public static final String CHECKPOINT_EVERY_STEPS = "checkpoint.every.steps";
+  public static final String CHECKPOINT_EVERY_MS = "checkpoint.every.ms";
+  public static final String CHECKPOINT_KEEP = "checkpoint.keep";
+  public static final String CHECKPOINT_FRESH = "checkpoint.fresh";
 
   /** A model name: becomes part of topic names, group ids, meter tags and URLs. */
   public static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
@@ -179,7 +184,19 @@ public final class ConfigKeys {
       .define(QUEUE_MAX_RECORDS, INT, 10_000, between(1, 10_000_000), MEDIUM,
           "Decoded records waiting for the trainer; ingest pauses the consumer above this (backpressure).")
       .define(DEMO, STRING, "none", in(DEMO_SOURCES), LOW,
-          "Demo data set produced into the first topic when demo.enabled is true.");
+          "Demo data set produced into the first topic when demo.enabled is true.")
+      .define(CHECKPOINT_DIR, STRING, "data/checkpoints", nonEmpty(), MEDIUM,
+          "Directory of checkpoints; each model writes into its own folder <checkpoint.dir>/<name>.")
+      .define(CHECKPOINT_EVERY_STEPS, LONG, 1000L, atLeast(0), MEDIUM,
+          "Write a checkpoint (full learner state and the input offsets it covers) every this many "
+              + "optimizer steps; 0: not by steps.")
+      .define(CHECKPOINT_EVERY_MS, LONG, 60_000L, atLeast(0), MEDIUM,
+          "Write a checkpoint at least this often while records arrive, in ms; 0: not by time. "
+              + "With both 0 only the graceful stop writes one.")
+      .define(CHECKPOINT_KEEP, INT, 3, between(1, 1000), LOW, "Newest checkpoint files kept per model.")
+      .define(CHECKPOINT_FRESH, BOOLEAN, false, ConfigDef.any("true or false"), MEDIUM,
+          "Ignore existing checkpoints (set aside as *.ckpt.replaced) and start a new model "
+              + "(fresh parameters, not resumed from the weights topic either).");
 
   /** The full dotted name of a model key. */
   public static String modelKey(String model, String relative) {

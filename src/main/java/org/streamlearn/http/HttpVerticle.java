@@ -71,6 +71,7 @@ public final class HttpVerticle extends VerticleBase {
     r.get("/models/:m").handler(this::describe);
     r.get("/models/:m/weights").handler(this::weights);
     r.get("/models/:m/updates").handler(this::updates);
+    r.get("/models/:m/checkpoint").handler(this::checkpoint);
     r.post("/models/:m/predict").consumes("application/json")
         .handler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
         .handler(this::predict);
@@ -150,6 +151,18 @@ public final class HttpVerticle extends VerticleBase {
         .putHeader("Content-Disposition", "attachment; filename=\"" + e.name().replaceAll("[^A-Za-z0-9._-]", "_")
             + "-" + p.version() + ".safetensors\"")
         .end(e.weightsBuffer(p));
+  }
+
+  /** The newest durable checkpoint: file, step, examples, created, offsets, size_bytes. */
+  private void checkpoint(RoutingContext ctx) {
+    ServedEntry e = model(ctx);
+    if (e == null) return;
+    Map<String, Object> c = e.served.checkpoint();
+    if (c == null) {
+      HttpErrors.send(ctx, 404, "no checkpoint", "model " + e.name() + " has no checkpoint yet");
+      return;
+    }
+    json(ctx, 200, new JsonObject(new java.util.LinkedHashMap<>(c)).toBuffer());
   }
 
   /** If-None-Match: a list of (possibly weak) entity tags, or *. */

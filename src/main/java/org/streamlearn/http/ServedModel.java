@@ -30,6 +30,15 @@ public interface ServedModel {
    */
   AutoCloseable onPublish(Consumer<Published> listener);
 
+  /**
+   * The newest durable checkpoint, or null when there is none: {@code file}, {@code step},
+   * {@code examples}, {@code created} (ISO-8601), {@code offsets} {topic-partition: next offset},
+   * {@code size_bytes}.
+   */
+  default Map<String, Object> checkpoint() {
+    return null;
+  }
+
   /** A published weights version: the snapshot and its safetensors encoding (same bytes as on Kafka). */
   record Published(Snapshot snapshot, byte[] safetensors) {
     public long version() {

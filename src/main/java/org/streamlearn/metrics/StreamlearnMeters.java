@@ -55,6 +55,11 @@ public final class StreamlearnMeters {
     counter(reg, "weights.publish.failures", t, m, ModelRunner::publishFailures,
         "Weights versions or dead letters the broker did not accept");
 
+    counter(reg, "checkpoint.failures", t, m, ModelRunner::checkpointFailures,
+        "Checkpoint writes that failed (disk full, read-only...); training went on");
+    gauge(reg, "checkpoint.last.step", t, m, ModelRunner::checkpointLastStep,
+        "Optimizer step of the newest durable checkpoint, -1 none");
+
     gauge(reg, "prequential.loss", t.and("average", "ewma"), m, x -> x.metrics().lossEwma(),
         "Prequential (test-then-train) loss, exponentially weighted");
     gauge(reg, "prequential.loss", t.and("average", "window"), m, x -> x.metrics().lossWindow(),
@@ -87,7 +92,13 @@ public final class StreamlearnMeters {
     Timer freshness = Timer.builder(PREFIX + "weights.freshness").tags(t).publishPercentiles(0.5, 0.99)
         .distributionStatisticExpiry(Duration.ofMinutes(2))
         .description("Publish time minus the oldest record timestamp trained into the version").register(reg);
+    Timer checkpoint = Timer.builder(PREFIX + "checkpoint.write").tags(t).publishPercentiles(0.5, 0.99)
+        .description("Encoding, writing and fsyncing one checkpoint (off the training thread)").register(reg);
     m.observe(new RunnerObserver() {
+      @Override public void checkpointWritten(long nanos) {
+        checkpoint.record(nanos, TimeUnit.NANOSECONDS);
+      }
+
       @Override public void step(long nanos) {
         step.record(nanos, TimeUnit.NANOSECONDS);
       }

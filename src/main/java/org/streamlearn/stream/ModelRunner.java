@@ -33,6 +33,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.streamlearn.checkpoint.Checkpoints;
 import org.streamlearn.codec.DecodeResult;
 import org.streamlearn.codec.RecordDecoder;
 import org.streamlearn.codec.SafeTensors;
@@ -94,6 +95,9 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private volatile String problem = "starting";
   private volatile RunnerObserver observer = RunnerObserver.NONE;
   private Thread consumerThread, trainerThread;
+  private final Checkpoints checkpoints;
+  /** Where each partition continues after a restored checkpoint; consumer thread, removed once sought. */
+  private final Map<String, Long> seekTo = new HashMap<>();
 
   public ModelRunner(ModelConfig mc, KafkaClients kafka, long shutdownTimeoutMs) {
     this.mc = mc;
@@ -117,6 +121,13 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     java.util.Arrays.fill(committed, -1);
     this.trainer = new Trainer(mc.name(), learner, ring, mc.batchLingerMs(), mc.publishEverySteps(),
         mc.publishEveryMs(), partitionNames, covered, this::deliver);
+    var cc = mc.checkpoint();
+    this.checkpoints = cc == null ? null : new Checkpoints(cc.dir(), mc.name(), cc.keep());
+    if (checkpoints != null) {
+      trainer.checkpoints = checkpoints;
+      trainer.checkpointEverySteps = cc.everySteps();
+      trainer.checkpointEveryNanos = cc.everyMs() * 1_000_000L;
+    }
   }
 
   /** Timers and per-partition meters; set before {@link #start()}. */
@@ -129,7 +140,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   public synchronized ModelRunner start() {
     if (running) return this;
     Topics.ensure(kafka, mc.name(), mc.topics(), learner.model().paramCount() * 4 + (64 << 10));
-    resume();
+    if (!restore() && !(checkpoints != null && mc.checkpoint().fresh())) resume();
     producer = new KafkaProducer<>(kafka.config(Map.of(
         ProducerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-out",
         ProducerConfig.ACKS_CONFIG, "all",
@@ -148,6 +159,53 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     trainerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-trainer").daemon(true).start(trainer);
     consumerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-consumer").daemon(true).start(this::consume);
     return this;
+  }
+
+  /**
+   * Restores the newest valid checkpoint, if any: the learner's whole state, and the offsets each
+   * partition continues from (sought on assignment). Damaged files are skipped with a warning; a
+   * checkpoint of another spec stops the start (unless checkpoint.fresh). With checkpoint.fresh the
+   * existing files are set aside as {@code *.ckpt.replaced}, so newer ones of the new model win.
+   *
+   * @return whether a checkpoint was restored
+   */
+  private boolean restore() {
+    if (checkpoints == null) return false;
+    try {
+      if (mc.checkpoint().fresh()) {
+        for (var f : checkpoints.files()) {
+          java.nio.file.Files.move(f, f.resolveSibling(f.getFileName() + ".replaced"),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          log.info("model {}: checkpoint.fresh: set aside {}", mc.name(), f);
+        }
+        return false;
+      }
+      var scan = checkpoints.latest();
+      for (String p : scan.problems())
+        log.warn("model {}: skipping damaged checkpoint {} in {}", mc.name(), p, checkpoints.dir());
+      if (scan.latest().isEmpty()) {
+        if (!scan.problems().isEmpty())
+          log.warn("model {}: no valid checkpoint in {}; falling back to the weights topic", mc.name(), checkpoints.dir());
+        return false;
+      }
+      var c = scan.latest().get();
+      if (!spec().equals(c.state().spec()))
+        throw new IllegalStateException("model " + mc.name() + ": checkpoint " + c.file() + " holds spec '"
+            + c.state().spec() + "', configured is '" + spec() + "'; set models." + mc.name()
+            + ".checkpoint.fresh=true to start a new model (the old checkpoints are set aside), or restore the old layers");
+      learner.importState(c.state());
+      seekTo.putAll(c.offsets());
+      trainer.restoredOffsets = Map.copyOf(c.offsets());
+      trainer.lastAttemptStep = c.state().step();
+      trainer.checkpointLastStep = c.state().step();
+      trainer.lastCheckpoint = Trainer.describe(c.file(), c.state().step(), c.state().examples(), c.created(),
+          c.offsets(), java.nio.file.Files.size(c.file()));
+      log.info("model {}: restored checkpoint {} (step {}, {} examples, offsets {})", mc.name(), c.file(),
+          c.state().step(), c.state().examples(), c.offsets());
+      return true;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("model " + mc.name() + ": cannot read checkpoints in " + checkpoints.dir(), e);
+    }
   }
 
   /**
@@ -338,7 +396,15 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     }
 
     @Override public void onPartitionsAssigned(Collection<TopicPartition> parts) {
-      for (TopicPartition tp : parts) indexOf(tp);
+      for (TopicPartition tp : parts) {
+        int i = indexOf(tp);
+        Long o = seekTo.remove(tp.toString());
+        if (o != null) { // records before o are in the restored state, records from o on are not
+          consumer.seek(tp, o);
+          covered.accumulateAndGet(i, o, Math::max);
+          log.info("model {}: {} continues at offset {} of the restored checkpoint", mc.name(), tp, o);
+        }
+      }
       assigned.addAll(parts);
       assignedCount = assigned.size();
       if (paused) consumer.pause(parts);
@@ -446,7 +512,27 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     m.put("queue_max_records", mc.queueMaxRecords());
     m.put("weights_topic", weightsTopic);
     m.put("dlq_topic", dlqTopic);
+    if (checkpoints != null) {
+      m.put("checkpoint_dir", checkpoints.dir().toString());
+      m.put("checkpoint_every_steps", mc.checkpoint().everySteps());
+      m.put("checkpoint_every_ms", mc.checkpoint().everyMs());
+      m.put("checkpoint_keep", mc.checkpoint().keep());
+    }
     return m;
+  }
+
+  @Override public Map<String, Object> checkpoint() {
+    return trainer.lastCheckpoint;
+  }
+
+  /** Checkpoint writes that failed (disk full, read-only...). */
+  public long checkpointFailures() {
+    return trainer.checkpointFailures;
+  }
+
+  /** Step of the newest durable checkpoint, -1 none. */
+  public long checkpointLastStep() {
+    return trainer.checkpointLastStep;
   }
 
   @Override public Published latest() {

@@ -19,5 +19,8 @@ public interface RunnerObserver {
   default void freshness(long millis) {}
 
   /** A partition was assigned for the first time ("topic-partition"); per-partition meters bind here. */
+  /** A checkpoint was written and fsynced, in nanos (on the checkpoint writer thread). */
+  default void checkpointWritten(long nanos) {}
+
   default void partitionAssigned(String topicPartition) {}
 }

@@ -1,6 +1,15 @@
 package org.streamlearn.stream;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.streamlearn.checkpoint.Checkpoints;
+import org.streamlearn.learn.LearnerState;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +47,20 @@ final class Trainer implements Runnable {
   private final AtomicLongArray covered; // next offset covered per partition index, -1 unknown; read by the consumer
   private final long[] pendingNext; // next offset once the batch in flight completes, -1 none
   private final Sink sink;
+  private final long[] taken; // next offset after the last record taken into the learner, -1 none
   volatile RunnerObserver observer = RunnerObserver.NONE;
+
+  // Checkpoints: set before the thread starts (null when off).
+  Checkpoints checkpoints;
+  long checkpointEverySteps, checkpointEveryNanos;
+  /** Offsets of the restored checkpoint: carried into later checkpoints for partitions not seen since. */
+  Map<String, Long> restoredOffsets = Map.of();
+  private ExecutorService writer;
+  private final AtomicBoolean writing = new AtomicBoolean();
+  private long lastCheckpointNanos, lastCheckpointTaken = -1, takenCount;
+  long lastAttemptStep; // step of the last checkpoint handed to the writer (or restored)
+  volatile long checkpointFailures, checkpointLastStep = -1;
+  volatile Map<String, Object> lastCheckpoint;
 
   /** Where published versions go: Kafka and the listeners; called on this thread. */
   interface Sink {
@@ -72,6 +94,8 @@ final class Trainer implements Runnable {
     this.covered = covered;
     this.pendingNext = new long[partitionNames.length];
     java.util.Arrays.fill(pendingNext, -1);
+    this.taken = new long[partitionNames.length];
+    java.util.Arrays.fill(taken, -1);
     this.sink = sink;
   }
 
@@ -84,6 +108,14 @@ final class Trainer implements Runnable {
       lastPublishedVersion = learner.step();
       version = steps = learner.step();
     }
+    if (learner.pending() > 0) { // restored mid-batch: the rows in flight linger from now
+      rowsInBatch = learner.pending();
+      batchStartNanos = now;
+    }
+    lastCheckpointNanos = now;
+    lastCheckpointTaken = 0;
+    if (checkpoints != null)
+      writer = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("sl-" + model + "-checkpoint").daemon(true).unstarted(r));
     try {
       while (true) {
         long h = ring.head(), t = ring.tail();
@@ -102,6 +134,9 @@ final class Trainer implements Runnable {
           stepDone(System.nanoTime() - t0);
         }
         if (publishEveryNanos > 0 && now - lastPublishNanos >= publishEveryNanos) publish();
+        if (checkpointEveryNanos > 0 && now - lastCheckpointNanos >= checkpointEveryNanos) checkpoint(false);
+        // A step-triggered checkpoint skipped while the writer was busy is taken once it is free.
+        if (checkpointEverySteps > 0 && learner.step() - lastAttemptStep >= checkpointEverySteps) checkpoint(false);
         if (now - rateNanos >= 1_000_000_000L) {
           examplesPerSecond = (rowsTrained - rateRows) * 1e9 / (now - rateNanos);
           rateNanos = now;
@@ -111,12 +146,84 @@ final class Trainer implements Runnable {
         if (empty) park(now);
       }
       publish(); // the last version, if anything was trained since the previous one
+      checkpoint(true); // and the last checkpoint, waited for
     } catch (Throwable e) {
       failure = e;
       log.error("trainer of model {} stopped: {}", model, e.toString(), e);
     } finally {
+      if (writer != null) {
+        writer.shutdown();
+        try {
+          long wait = drainDeadlineNanos == Long.MAX_VALUE ? 10_000_000_000L : Math.max(1, drainDeadlineNanos - System.nanoTime() + 2_000_000_000L);
+          if (!writer.awaitTermination(wait, TimeUnit.NANOSECONDS))
+            log.warn("model {}: the last checkpoint did not finish in time", model);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       done = true;
     }
+  }
+
+  /**
+   * Copies the learner's state with the offsets it covers (every record taken so far, including the
+   * rows of the batch being assembled) and writes it on the writer thread; training pauses only for
+   * the copy. Skipped when nothing was taken since the last one, or while a write is still running
+   * (unless final, which waits for it).
+   */
+  private void checkpoint(boolean last) {
+    if (checkpoints == null) return;
+    lastCheckpointNanos = System.nanoTime();
+    if (takenCount == lastCheckpointTaken) return;
+    if (!writing.compareAndSet(false, true)) {
+      if (!last) return;
+      while (!writing.compareAndSet(false, true)) LockSupport.parkNanos(1_000_000L);
+    }
+    lastCheckpointTaken = takenCount;
+    lastAttemptStep = learner.step();
+    LearnerState st = learner.exportState();
+    Map<String, Long> offsets = new LinkedHashMap<>(restoredOffsets);
+    for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++)
+      if (taken[p] >= 0) offsets.put(partitionNames[p], taken[p]);
+    try {
+      writer.execute(() -> write(st, offsets));
+    } catch (RuntimeException e) {
+      writing.set(false);
+      throw e;
+    }
+  }
+
+  private void write(LearnerState st, Map<String, Long> offsets) {
+    long t0 = System.nanoTime();
+    try {
+      Path f = checkpoints.write(st, offsets);
+      observer.checkpointWritten(System.nanoTime() - t0);
+      // Durable: what it covers need not be trained again, so may be committed.
+      for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++) {
+        Long o = offsets.get(partitionNames[p]);
+        if (o != null) covered.accumulateAndGet(p, o, Math::max);
+      }
+      checkpointLastStep = st.step();
+      lastCheckpoint = describe(f, st.step(), st.examples(), Instant.now(), offsets, Files.size(f));
+    } catch (IOException | RuntimeException e) {
+      checkpointFailures++;
+      log.warn("model {}: writing checkpoint of step {} to {} failed ({}); training goes on", model, st.step(),
+          checkpoints.dir(), e.toString());
+    } finally {
+      writing.set(false);
+    }
+  }
+
+  static Map<String, Object> describe(Path f, long step, long examples, Instant created, Map<String, Long> offsets,
+      long size) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("file", f.toString());
+    m.put("step", step);
+    m.put("examples", examples);
+    m.put("created", created.toString());
+    m.put("offsets", new LinkedHashMap<>(offsets));
+    m.put("size_bytes", size);
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   /** Sleeps until rows arrive (the consumer unparks), the linger or publish time is due, or 50 ms. */
@@ -130,6 +237,8 @@ final class Trainer implements Runnable {
   private void take(int s) {
     int p = ring.partition[s];
     pendingNext[p] = ring.offset[s] + 1;
+    taken[p] = ring.offset[s] + 1;
+    takenCount++;
     if (!ring.good[s]) { // dead-lettered: covered as soon as nothing before it is in flight
       if (rowsInBatch == 0) cover();
       return;
@@ -158,6 +267,7 @@ final class Trainer implements Runnable {
     metrics = learner.metrics();
     observer.step(nanos);
     if (publishEverySteps > 0 && learner.step() - Math.max(lastPublishedVersion, 0) >= publishEverySteps) publish();
+    if (checkpointEverySteps > 0 && learner.step() - lastAttemptStep >= checkpointEverySteps) checkpoint(false);
   }
 
   private void cover() {
@@ -166,7 +276,7 @@ final class Trainer implements Runnable {
         if (partitionNames[p] == null) break; // indices are handed out in order
         continue;
       }
-      covered.set(p, pendingNext[p]);
+      covered.accumulateAndGet(p, pendingNext[p], Math::max);
       pendingNext[p] = -1;
     }
   }

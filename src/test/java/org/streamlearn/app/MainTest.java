@@ -105,7 +105,8 @@ class MainTest {
     AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(),
         "STREAMLEARN_DEMO_RATE", "2000", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0",
         "STREAMLEARN_MODELS_DIGITS_PUBLISH_EVERY_STEPS", "5", "STREAMLEARN_MODELS_CO2_PUBLISH_EVERY_STEPS", "5",
-        "STREAMLEARN_HTTP_PORT", "0"));
+        "STREAMLEARN_HTTP_PORT", "0", "STREAMLEARN_MODELS_DIGITS_CHECKPOINT_DIR", dir.resolve("ckpt").toString(),
+        "STREAMLEARN_MODELS_CO2_CHECKPOINT_DIR", dir.resolve("ckpt").toString()));
     Service s = Service.start(cfg);
     try {
       await().atMost(Duration.ofSeconds(45)).until(() -> s.runners().stream()

@@ -42,7 +42,8 @@ class PageBrowserTest {
     AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(),
         "STREAMLEARN_DEMO_RATE", "800", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0",
         "STREAMLEARN_MODELS_DIGITS_PUBLISH_EVERY_STEPS", "5", "STREAMLEARN_MODELS_CO2_PUBLISH_EVERY_STEPS", "5",
-        "STREAMLEARN_HTTP_PORT", "0"));
+        "STREAMLEARN_HTTP_PORT", "0", "STREAMLEARN_MODELS_DIGITS_CHECKPOINT_DIR", dir.resolve("ckpt").toString(),
+        "STREAMLEARN_MODELS_CO2_CHECKPOINT_DIR", dir.resolve("ckpt").toString()));
     var errors = new CopyOnWriteArrayList<String>();
     var requests = new CopyOnWriteArrayList<String>();
     try (Service service = Service.start(cfg); Chromium browser = Chromium.launch(dir.resolve("chromium"), 1280, 900)) {

@@ -129,6 +129,34 @@ class HttpVerticleTest {
   // ---- happy paths
 
   @Test
+  void checkpointIsDescribedOr404() throws Exception {
+    assertThat(assertError(get("/models/nope/checkpoint"), 404)).contains("nope");
+    Resp none = get("/models/iris/checkpoint");
+    assertError(none, 404);
+    assertThat(none.json().getString("error")).isEqualTo("no checkpoint");
+    Map<String, Object> c = new java.util.LinkedHashMap<>();
+    c.put("file", "/data/checkpoints/line/line-00000000000000000042.ckpt");
+    c.put("step", 42L);
+    c.put("examples", 672L);
+    c.put("created", "2026-01-01T00:00:00Z");
+    c.put("offsets", Map.of("examples-line-0", 672L));
+    c.put("size_bytes", 1234L);
+    line.checkpoint = c;
+    try {
+      Resp r = get("/models/line/checkpoint");
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.type()).startsWith("application/json");
+      JsonObject o = r.json();
+      assertThat(o.fieldNames()).containsExactly("file", "step", "examples", "created", "offsets", "size_bytes");
+      assertThat(o.getLong("step")).isEqualTo(42);
+      assertThat(o.getJsonObject("offsets").getLong("examples-line-0")).isEqualTo(672);
+      assertThat(o.getLong("size_bytes")).isEqualTo(1234);
+    } finally {
+      line.checkpoint = null;
+    }
+  }
+
+  @Test
   void healthIsUp() throws Exception {
     Resp r = get("/health");
     assertThat(r.status()).isEqualTo(200);

@@ -33,6 +33,11 @@ final class LearnedModel implements ServedModel {
   private final CopyOnWriteArrayList<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
   private volatile Published latest;
   private volatile Status status = new Status(true, false, 0, 0, null);
+  volatile Map<String, Object> checkpoint;
+
+  @Override public Map<String, Object> checkpoint() {
+    return checkpoint;
+  }
 
   static LearnedModel classifier(String name, long seed) {
     return new LearnedModel(name, "input(4) dense(8) relu dense(3)", "cross_entropy", seed);

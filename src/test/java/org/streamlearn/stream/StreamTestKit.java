@@ -27,7 +27,20 @@ final class StreamTestKit {
 
   static ModelConfig model(String yaml) {
     var c = ConfigLoader.parse(yaml, "test.yaml", Map.of());
-    return c.models().values().iterator().next();
+    var mc = c.models().values().iterator().next();
+    if (yaml.contains("checkpoint.dir")) return mc;
+    // Not the working directory's data/checkpoints: a run must not restore an earlier run's state.
+    try {
+      var cc = mc.checkpoint();
+      var dir = java.nio.file.Files.createTempDirectory("sl-ckpt-").resolve(mc.name());
+      return new ModelConfig(mc.name(), mc.topics(), mc.group(), mc.input(), mc.label(), mc.layers(), mc.loss(),
+          mc.optimizer(), mc.schedule(), mc.clip(), mc.batchSize(), mc.batchLingerMs(), mc.seed(),
+          mc.divergenceLrFactor(), mc.metricsWindow(), mc.publishEverySteps(), mc.publishEveryMs(),
+          mc.queueMaxRecords(), mc.demo(),
+          new org.streamlearn.config.CheckpointConfig(dir, cc.everySteps(), cc.everyMs(), cc.keep(), cc.fresh()));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   static void produce(String bootstrap, String topic, List<byte[]> values) throws Exception {

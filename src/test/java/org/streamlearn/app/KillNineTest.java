@@ -1,0 +1,256 @@
+package org.streamlearn.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.streamlearn.checkpoint.Checkpoints;
+import org.streamlearn.config.ConfigLoader;
+import org.streamlearn.config.ModelConfig;
+import org.streamlearn.learn.LearnerState;
+import org.streamlearn.learn.OnlineLearner;
+import org.streamlearn.stream.EmbeddedKafka;
+
+/**
+ * Never lose a step, never train one twice: the service in a child JVM, against a broker in this
+ * JVM, is killed with SIGKILL at three seeded random points while it trains N numbered records of
+ * one partition, restarted each time, then stopped with SIGTERM once its checkpoint covers all N.
+ * Its final parameters and optimizer state must equal, bit for bit, those of one uninterrupted
+ * learner here fed the same N records in order: only possible if each record was trained exactly
+ * once, in order. The example count must be N.
+ */
+class KillNineTest {
+  static final long SEED = 20261122L;
+  static final int N = 3000, B = 4, KILLS = 3;
+  static final String MODEL = "kill9", TOPIC = "kill9.train";
+
+  @Test
+  @Timeout(150)
+  void killedThreeTimesTrainsEveryRecordExactlyOnce(@TempDir Path dir) throws Exception {
+    long t0 = System.nanoTime();
+    Path ckptDir = dir.resolve("ckpt");
+    Path config = dir.resolve("kill9.yaml");
+    Files.writeString(config, """
+        http.port: 0
+        demo.enabled: false
+        progress.interval.ms: 1000
+        shutdown.timeout.ms: 10000
+        kafka.properties.session.timeout.ms: 2000
+        kafka.properties.heartbeat.interval.ms: 500
+        kafka.properties.group.instance.id: kill9-child
+        models:
+          %s:
+            topics: [%s]
+            format: csv
+            features: 8
+            label: {type: class, classes: 4}
+            layers: input(8) dense(16) relu dense(4)
+            optimizer: {name: adam, lr: 0.01}
+            batch.size: %d
+            batch.linger.ms: 60000
+            publish.every.steps: 1000000
+            publish.every.ms: 0
+            checkpoint.dir: %s
+            checkpoint.every.steps: 5
+            checkpoint.every.ms: 1000
+            checkpoint.keep: 3
+            seed: 5
+        """.formatted(MODEL, TOPIC, B, ckptDir.toString().replace("\\", "/")));
+    ModelConfig mc = ConfigLoader.load(config, Map.of()).models().get(MODEL);
+    List<byte[]> records = records();
+    Checkpoints ckpts = new Checkpoints(ckptDir.resolve(MODEL), MODEL, 3);
+    Random rnd = new Random(SEED);
+
+    try (EmbeddedKafka kafka = new EmbeddedKafka(dir.resolve("kafka"), Map.of("group.min.session.timeout.ms", "1000"))) {
+      String bootstrap = kafka.start();
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+      }
+      // Produced at about 150 records/s over some 20 s, so the kills land while it trains.
+      Thread producer = Thread.ofPlatform().daemon(true).start(() -> produce(bootstrap, records));
+      for (int k = 0; k <= KILLS; k++) {
+        Child c = Child.start(config, bootstrap);
+        try {
+          if (k < KILLS) {
+            long before = covered(ckpts);
+            // After its first checkpoint of this run (restored or new progress), at a random point.
+            await(c, 60, () -> covered(ckpts) > before);
+            Thread.sleep(200 + rnd.nextInt(1500));
+            assertThat(c.p.isAlive()).as("child alive before kill %d; output:%n%s", k, c.output()).isTrue();
+            c.p.toHandle().destroyForcibly(); // SIGKILL
+            assertThat(c.p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            long at = covered(ckpts);
+            System.out.printf("kill %d at %.1f s: newest checkpoint covers %d of %d%n", k + 1,
+                (System.nanoTime() - t0) / 1e9, at, N);
+            assertThat(at).as("killed while records were left to train").isLessThan(N);
+          } else {
+            await(c, 45, () -> covered(ckpts) >= N);
+            checkpointOverHttp(c, ckpts);
+            c.p.toHandle().destroy(); // SIGTERM: graceful
+            assertThat(c.p.waitFor(30, TimeUnit.SECONDS)).as("stopped; output:%n%s", c.output()).isTrue();
+            System.out.printf("graceful stop at %.1f s, exit %d%n", (System.nanoTime() - t0) / 1e9, c.p.exitValue());
+          }
+        } finally {
+          c.close();
+        }
+      }
+      producer.join(10_000);
+    }
+
+    var last = ckpts.latest();
+    assertThat(last.problems()).isEmpty();
+    LearnerState got = last.latest().orElseThrow().state();
+    assertThat(last.latest().get().offsets()).containsEntry(TOPIC + "-0", (long) N);
+
+    // The uninterrupted run: the same records, decoded by the same decoder, in order.
+    OnlineLearner ref = new OnlineLearner(mc.learnerConfig());
+    var decoder = mc.decoder();
+    float[] x = new float[8], y = new float[1];
+    for (byte[] r : records) {
+      assertThat(decoder.decode(r, x, 0, y, 0).ok()).isTrue();
+      ref.add(x, 0, y, 0);
+    }
+    LearnerState want = ref.exportState();
+    assertThat(got.examples()).as("examples trained").isEqualTo(N);
+    assertThat(got.step()).isEqualTo(N / B);
+    assertThat(got.pending()).isZero();
+    assertThat(bits(got.params())).as("parameters bit for bit").isEqualTo(bits(want.params()));
+    assertThat(got.optimizerState().length).isEqualTo(want.optimizerState().length);
+    for (int i = 0; i < want.optimizerState().length; i++)
+      assertThat(bits(got.optimizerState()[i])).as("optimizer state %d", i).isEqualTo(bits(want.optimizerState()[i]));
+    System.out.printf("kill -9 test: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** GET /models/kill9/checkpoint of the running child describes its newest checkpoint file. */
+  static void checkpointOverHttp(Child c, Checkpoints ckpts) throws Exception {
+    await(c, 30, () -> c.output().contains("HTTP on http://")); // the runner starts training before HTTP is up
+    var m = java.util.regex.Pattern.compile("HTTP on http://127\\.0\\.0\\.1:(\\d+)/").matcher(c.output());
+    assertThat(m.find()).as("HTTP port in the output").isTrue();
+    var http = java.net.http.HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + m.group(1) + "/models/";
+    var res = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + MODEL + "/checkpoint")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(res.body());
+    var newest = ckpts.latest().latest().orElseThrow();
+    assertThat(json.get("step").asLong()).isLessThanOrEqualTo(newest.state().step()).isGreaterThan(0);
+    assertThat(json.get("offsets").get(TOPIC + "-0").asLong()).isGreaterThan(0);
+    assertThat(json.get("size_bytes").asLong()).isPositive();
+    assertThat(json.get("file").asText()).contains(MODEL + "-");
+    var unknown = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "nope/checkpoint")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+  }
+
+  /** Record i: csv of 8 features (feature 0 = i / N) and its class; fixed seed. */
+  static List<byte[]> records() {
+    Random r = new Random(SEED + 1);
+    List<byte[]> out = new ArrayList<>();
+    for (int i = 0; i < N; i++) {
+      StringBuilder sb = new StringBuilder().append((float) i / N);
+      float s = 0;
+      for (int f = 1; f < 8; f++) {
+        float v = (float) r.nextGaussian();
+        s += f % 2 == 0 ? v : -v;
+        sb.append(',').append(v);
+      }
+      int cls = (s > 1 ? 3 : s > 0 ? 2 : s > -1 ? 1 : 0);
+      out.add(sb.append(',').append(cls).toString().getBytes(StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  static void produce(String bootstrap, List<byte[]> records) {
+    try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < records.size(); i++) {
+        p.send(new ProducerRecord<>(TOPIC, 0, null, records.get(i)));
+        if (i % 16 == 15) {
+          p.flush();
+          Thread.sleep(100);
+        }
+      }
+      p.flush();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Next offset the newest valid checkpoint covers, 0 none. */
+  static long covered(Checkpoints c) {
+    try {
+      return c.latest().latest().map(l -> l.offsets().getOrDefault(TOPIC + "-0", 0L)).orElse(0L);
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  static void await(Child c, int seconds, BooleanSupplier cond) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!cond.getAsBoolean()) {
+      assertThat(c.p.isAlive()).as("child alive; output:%n%s", c.output()).isTrue();
+      assertThat(System.nanoTime()).as("timed out; output:%n%s", c.output()).isLessThan(until);
+      Thread.sleep(50);
+    }
+  }
+
+  static int[] bits(float[] a) {
+    int[] b = new int[a.length];
+    for (int i = 0; i < a.length; i++) b[i] = Float.floatToRawIntBits(a[i]);
+    return b;
+  }
+
+  record Child(Process p, List<String> out, Thread reader) implements AutoCloseable {
+    static Child start(Path config, String bootstrap) throws Exception {
+      List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+          "--add-modules", "jdk.incubator.vector", "--sun-misc-unsafe-memory-access=allow",
+          "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+UseSerialGC",
+          "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*",
+          "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().putAll(Map.of("STREAMLEARN_CONFIG", config.toString(),
+          "STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS", bootstrap));
+      Process p = pb.start();
+      List<String> out = new CopyOnWriteArrayList<>();
+      Thread reader = Thread.ofPlatform().daemon(true).start(() -> {
+        try (var r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+          for (String l; (l = r.readLine()) != null; ) out.add(l);
+        } catch (Exception ignored) {
+          // the process ended
+        }
+      });
+      return new Child(p, out, reader);
+    }
+
+    String output() {
+      return String.join("\n", out);
+    }
+
+    @Override public void close() throws InterruptedException {
+      p.destroyForcibly();
+      reader.join(5000);
+    }
+  }
+}
