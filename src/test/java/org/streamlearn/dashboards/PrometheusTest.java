@@ -100,8 +100,16 @@ class PrometheusTest {
       });
       long t1 = System.nanoTime();
       // ~20 s of successful scrapes, so rates over 15 s windows have data.
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() ->
-          scalar(base, "sum_over_time(up{job=\"streamlearn\"}[1m])") >= SCRAPES);
+      // The service runs in this JVM: a collection every few seconds makes sure the GC-pause series
+      // have data (a short run on a large heap may otherwise never pause).
+      long[] lastGc = {0};
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+        if (System.nanoTime() - lastGc[0] > 4_000_000_000L) {
+          System.gc();
+          lastGc[0] = System.nanoTime();
+        }
+        return scalar(base, "sum_over_time(up{job=\"streamlearn\"}[1m])") >= SCRAPES;
+      });
       System.out.printf("%d scrapes after %d ms%n", SCRAPES, (System.nanoTime() - t1) / 1_000_000);
 
       List<Dashboard.Target> targets = Dashboard.targets(Dashboard.read());
