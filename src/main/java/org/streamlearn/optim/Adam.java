@@ -19,7 +19,7 @@ import org.streamlearn.kernels.Kernels;
  * cheaper "ε̂" variant of section 2 is not used. c₁ and c₂ are computed once per step in double from
  * t and passed to the kernel, never per element (llm.c recomputes them per element).
  */
-final class Adam extends Optimizer {
+sealed class Adam extends Optimizer permits AdamW {
   private final float[] m; // [n] first moment
   private final float[] v; // [n] second moment
 
@@ -33,6 +33,11 @@ final class Adam extends Optimizer {
   void update(float[] p, float[] g, float lr) {
     float c1 = (float) (1 - Math.pow(spec.beta1(), t));
     float c2 = (float) (1 - Math.pow(spec.beta2(), t));
-    Kernels.adam(n, p, g, m, v, lr, spec.beta1(), spec.beta2(), spec.eps(), c1, c2, spec.l2(), 0f);
+    Kernels.adam(n, p, g, m, v, lr, spec.beta1(), spec.beta2(), spec.eps(), c1, c2, spec.l2(), decay());
+  }
+
+  /** Decoupled weight decay w: none in Adam; AdamW's is its only difference. */
+  float decay() {
+    return 0f;
   }
 }

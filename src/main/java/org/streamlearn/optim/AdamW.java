@@ -1,7 +1,5 @@
 package org.streamlearn.optim;
 
-import org.streamlearn.kernels.Kernels;
-
 /**
  * AdamW, Adam with decoupled weight decay:
  *
@@ -19,21 +17,13 @@ import org.streamlearn.kernels.Kernels;
  * also halves the decay. The decay uses p from before the step, which equals PyTorch's
  * "decay first, then Adam" order because the Adam term does not depend on p (when λ = 0).
  */
-final class AdamW extends Optimizer {
-  private final float[] m; // [n] first moment
-  private final float[] v; // [n] second moment
-
+final class AdamW extends Adam {
   AdamW(OptimizerSpec spec, int paramCount) {
-    super(spec, paramCount, 2);
-    this.m = stateBuffers()[0];
-    this.v = stateBuffers()[1];
+    super(spec, paramCount);
   }
 
   @Override
-  void update(float[] p, float[] g, float lr) {
-    float c1 = (float) (1 - Math.pow(spec.beta1(), t));
-    float c2 = (float) (1 - Math.pow(spec.beta2(), t));
-    Kernels.adam(n, p, g, m, v, lr, spec.beta1(), spec.beta2(), spec.eps(), c1, c2, spec.l2(),
-        spec.weightDecay());
+  float decay() {
+    return spec.weightDecay();
   }
 }

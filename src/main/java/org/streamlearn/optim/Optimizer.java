@@ -10,7 +10,7 @@ package org.streamlearn.optim;
  *
  * <p>Not thread-safe: one optimizer belongs to one trainer thread.
  */
-public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, Adam, AdamW {
+public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, Adam {
   private static final float[][] NO_STATE = new float[0][];
 
   final OptimizerSpec spec;
