@@ -78,6 +78,10 @@ public final class StreamlearnMeters {
     gauge(reg, "train.learning.rate", t, m, ModelRunner::learningRate, "Learning rate of the next step");
     gauge(reg, "train.gradient.norm", t, m, ModelRunner::gradNorm, "Global gradient L2 norm of the last step, before clipping");
     gauge(reg, "weights.version", t, m, ModelRunner::version, "Newest published weights version (optimizer step)");
+    gauge(reg, "model.ready", t, m, x -> x.status().ready() ? 1 : 0,
+        "1 while GET /ready counts the model ready (partitions assigned, broker answering)");
+    gauge(reg, "ingest.broker.silence.seconds", t, m, x -> x.brokerSilenceMillis() / 1000.0,
+        "Seconds since the consumer last had an answer from the broker");
     gauge(reg, "ingest.paused", t, m, x -> x.paused() ? 1 : 0, "1 while fetching is paused by backpressure");
     gauge(reg, "ingest.queue.depth", t, m, ModelRunner::queueDepth, "Decoded records waiting for the trainer");
     gauge(reg, "ingest.queue.capacity", t, m, ModelRunner::queueCapacity, "queue.max.records");

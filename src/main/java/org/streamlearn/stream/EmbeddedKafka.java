@@ -48,8 +48,22 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** @param overrides broker properties that replace or add to the defaults */
   public EmbeddedKafka(Path dir, Map<String, String> overrides) {
+    this(dir, overrides, 0, 0);
+  }
+
+  /**
+   * A broker on fixed loopback ports (0 for both: free ones picked at the first start), so that a
+   * new process on the same directory and ports takes over where a killed one stopped.
+   */
+  public EmbeddedKafka(Path dir, Map<String, String> overrides, int brokerPort, int controllerPort) {
+    if ((brokerPort == 0) != (controllerPort == 0) || brokerPort < 0 || controllerPort < 0 || brokerPort > 65535
+        || controllerPort > 65535 || (brokerPort != 0 && brokerPort == controllerPort))
+      throw new IllegalArgumentException("broker and controller ports must be two different ports in [1, 65535], "
+          + "or both 0: " + brokerPort + ", " + controllerPort);
     this.dir = dir.toAbsolutePath();
     this.overrides = Map.copyOf(overrides);
+    this.brokerPort = brokerPort;
+    this.controllerPort = controllerPort;
   }
 
   /**
@@ -150,7 +164,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         .run();
   }
 
-  private static int freePort() throws IOException {
+  /** A port free on loopback now (to hand to a broker started later, possibly in another process). */
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }

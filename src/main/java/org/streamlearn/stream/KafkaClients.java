@@ -20,7 +20,17 @@ public record KafkaClients(String bootstrapServers, Map<String, String> properti
 
   /** The common client properties plus {@code extra} (which wins), as a fresh mutable map. */
   public Map<String, Object> config(Map<String, Object> extra) {
-    Map<String, Object> m = new HashMap<>(properties);
+    return config(Map.of(), extra);
+  }
+
+  /**
+   * {@code defaults} (Streamlearn's choices where Kafka's own do not suit it, which the configured
+   * {@code kafka.properties.*} override), then the configured properties, then {@code extra} (what
+   * the service relies on, which wins), as a fresh mutable map.
+   */
+  public Map<String, Object> config(Map<String, Object> defaults, Map<String, Object> extra) {
+    Map<String, Object> m = new HashMap<>(defaults);
+    m.putAll(properties);
     m.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     m.putAll(extra);
     return m;

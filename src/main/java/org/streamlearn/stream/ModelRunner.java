@@ -77,6 +77,9 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private final TopicPartition[] partitions = new TopicPartition[MAX_PARTITIONS];
   private final String[] partitionNames = new String[MAX_PARTITIONS];
   private final long[] committed = new long[MAX_PARTITIONS];
+  /** Next offset after the last record enqueued (or the restored checkpoint's offset), -1 none. */
+  private final long[] fetched = new long[MAX_PARTITIONS];
+  private boolean commitFailing;
   private final Set<TopicPartition> assigned = new LinkedHashSet<>();
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
@@ -93,6 +96,9 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private volatile int assignedCount, maxDepth;
   private volatile long lag = -1, lastBrokerContactMs, closeDeadlineNanos;
   private volatile String problem = "starting";
+  /** The consumer's open broker connections (its "connection-count" metric), read from any thread. */
+  private volatile org.apache.kafka.common.Metric connections;
+  private final AtomicLong deadLettersInFlight = new AtomicLong();
   private volatile RunnerObserver observer = RunnerObserver.NONE;
   private Thread consumerThread, trainerThread;
   private final Checkpoints checkpoints;
@@ -119,6 +125,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     this.key = mc.name().getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < MAX_PARTITIONS; i++) covered.set(i, -1);
     java.util.Arrays.fill(committed, -1);
+    java.util.Arrays.fill(fetched, -1);
     this.trainer = new Trainer(mc.name(), learner, ring, mc.batchLingerMs(), mc.publishEverySteps(),
         mc.publishEveryMs(), partitionNames, covered, this::deliver);
     var cc = mc.checkpoint();
@@ -155,6 +162,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords)),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    consumer.metrics().forEach((n, m) -> {
+      if (n.name().equals("connection-count") && n.group().equals("consumer-metrics")) connections = m;
+    });
+    lastBrokerContactMs = System.currentTimeMillis(); // the topics were just listed
     running = true;
     trainerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-trainer").daemon(true).start(trainer);
     consumerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-consumer").daemon(true).start(this::consume);
@@ -311,6 +322,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     DecodeResult res = decoder.decode(r.value(), ring.x, s * ring.I, ring.y, s * ring.T);
     ring.partition[s] = p;
     ring.offset[s] = r.offset();
+    fetched[p] = r.offset() + 1;
     ring.timestamp[s] = r.timestamp();
     ring.polledNanos[s] = polledNanos;
     ring.good[s] = res.ok();
@@ -339,7 +351,9 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     String[] values = {res.reason().name(), res.detail(), r.topic(), Integer.toString(r.partition()),
         Long.toString(r.offset()), Instant.now().toString()};
     for (int i = 0; i < DLQ_HEADERS.length; i++) out.headers().add(DLQ_HEADERS[i], values[i].getBytes(StandardCharsets.UTF_8));
+    deadLettersInFlight.incrementAndGet();
     producer.send(out, (md, e) -> {
+      deadLettersInFlight.decrementAndGet();
       if (e != null && publishFailures.getAndIncrement() == 0)
         log.warn("dead letter to {} failed (later failures only counted): {}", dlqTopic, e.toString());
     });
@@ -356,13 +370,19 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     }
     if (offsets.isEmpty()) return;
     try {
-      producer.flush();
+      // Dead letters first (weights need not be waited for: during an outage that takes delivery.timeout.ms).
+      if (deadLettersInFlight.get() > 0) producer.flush();
       consumer.commitSync(offsets, Duration.ofSeconds(5));
       offsets.forEach((tp, o) -> committed[index.get(tp)] = o.offset());
+      lastBrokerContactMs = System.currentTimeMillis();
+      if (commitFailing) log.info("model {}: commits succeed again ({})", mc.name(), offsets);
+      commitFailing = false;
     } catch (WakeupException e) {
       throw e;
     } catch (KafkaException e) {
-      log.warn("commit of model {} offsets {} failed, will retry: {}", mc.name(), offsets, e.toString());
+      // Once per failing spell: during a broker outage this fails every few seconds.
+      if (!commitFailing) log.warn("commit of model {} offsets {} failed, will retry: {}", mc.name(), offsets, e.toString());
+      commitFailing = true;
     }
   }
 
@@ -402,13 +422,36 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         if (o != null) { // records before o are in the restored state, records from o on are not
           consumer.seek(tp, o);
           covered.accumulateAndGet(i, o, Math::max);
+          fetched[i] = o;
           log.info("model {}: {} continues at offset {} of the restored checkpoint", mc.name(), tp, o);
+        } else if (fetched[i] >= 0) {
+          continueAfterFetched(tp, i);
         }
       }
       assigned.addAll(parts);
       assignedCount = assigned.size();
       if (paused) consumer.pause(parts);
       nextLagMs = 0;
+    }
+
+    /**
+     * A partition this runner held before (a rebalance after a broker outage revoked it, or its
+     * session expired): its records up to fetched[i] are trained or still queued here, while the
+     * group's committed offset may be behind them (commits fail during an outage). Continue after
+     * them, unless the group committed further meanwhile (another instance trained it).
+     */
+    private void continueAfterFetched(TopicPartition tp, int i) {
+      long pos;
+      try {
+        pos = consumer.position(tp, Duration.ofSeconds(5));
+      } catch (KafkaException e) {
+        pos = -1; // unknown: what this runner took is the best knowledge
+      }
+      if (pos < fetched[i]) {
+        consumer.seek(tp, fetched[i]);
+        log.info("model {}: {} assigned again; continues at offset {} after the records it took (group position {})",
+            mc.name(), tp, fetched[i], pos < 0 ? "unknown" : pos);
+      }
     }
 
     private void lose(Collection<TopicPartition> parts) {
@@ -468,6 +511,9 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
 
   /** Trainer-thread sink of a version: to the weights topic, then to the listeners. */
   private void deliver(Published p, long snapshotNanos) {
+    // HTTP and listeners first: send may block up to max.block.ms when the broker is away.
+    latest = p;
+    Trainer.notify(listeners, p);
     var rec = new ProducerRecord<>(weightsTopic, null, p.snapshot().createdMillis(), key, p.safetensors());
     producer.send(rec, (md, e) -> {
       if (e == null) observer.published(System.nanoTime() - snapshotNanos);
@@ -475,8 +521,6 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         log.warn("publishing weights version {} to {} failed (later failures only counted): {}", p.version(),
             weightsTopic, e.toString());
     });
-    latest = p;
-    Trainer.notify(listeners, p);
   }
 
   // ---- ServedModel and figures ----------------------------------------------------------------
@@ -540,11 +584,32 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   }
 
   @Override public Status status() {
-    boolean brokerOk = System.currentTimeMillis() - lastBrokerContactMs < BROKER_SILENCE_MS;
-    boolean ready = running && assignedCount > 0 && brokerOk;
+    long silence = brokerSilenceMillis();
+    boolean connected = brokerConnected();
+    boolean ready = running && assignedCount > 0 && silence < BROKER_SILENCE_MS && connected;
     String p = problem;
-    if (p == null && !ready) p = running ? (assignedCount == 0 ? "no partitions assigned" : "broker silent") : "stopped";
+    boolean brokerOrNone = p == null || p.startsWith("broker") || p.equals("starting");
+    if (running && !connected && brokerOrNone)
+      p = "broker at " + kafka.bootstrapServers() + ": no connection (no answer for " + silence / 1000 + " s)";
+    else if (p == null && !ready) p = !running ? "stopped" : assignedCount == 0 ? "no partitions assigned"
+        : "broker at " + kafka.bootstrapServers() + " silent for " + silence / 1000 + " s";
     return new Status(ready, paused, trainer.examplesPerSecond, lag, p);
+  }
+
+  /**
+   * Whether the consumer holds at least one open broker connection: a broker that died or closed
+   * its port drops to none at once, long before any request times out (a hung one is caught by
+   * {@link #BROKER_SILENCE_MS}).
+   */
+  public boolean brokerConnected() {
+    var c = connections;
+    if (c == null) return true;
+    return !(c.metricValue() instanceof Number n) || n.doubleValue() > 0;
+  }
+
+  /** Milliseconds since the consumer last had an answer from the broker (start-up counts). */
+  public long brokerSilenceMillis() {
+    return System.currentTimeMillis() - lastBrokerContactMs;
   }
 
   @Override public AutoCloseable onPublish(Consumer<Published> listener) {

@@ -42,7 +42,11 @@ public final class Topics {
     wanted.add(new NewTopic(weights(model), 1, kafka.topicReplication()).configs(Map.of(
         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
         TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(maxMessageBytes(weightsBytes)))));
-    try (Admin admin = Admin.create(kafka.config(Map.of(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000)))) {
+    // 10 s unless timeouts are configured (a shorter default.api.timeout.ms than request.timeout.ms is refused).
+    boolean configured = kafka.properties().containsKey(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG)
+        || kafka.properties().containsKey(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG);
+    try (Admin admin = Admin.create(kafka.config(
+        configured ? Map.of() : Map.of(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000), Map.of()))) {
       Set<String> existing = admin.listTopics().names().get(15, TimeUnit.SECONDS);
       List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
       if (missing.isEmpty()) return;
