@@ -199,16 +199,24 @@ public final class HttpVerticle extends VerticleBase {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * 200 when every model is ready, else 503 naming each unready model's problem. A ready model with
+   * a problem (failing checkpoints) is degraded: still 200, the problem under "degraded".
+   */
   private void ready(RoutingContext ctx) {
     var problems = new JsonObject();
+    var degraded = new JsonObject();
     var all = new JsonObject();
     for (ServedEntry e : models.values()) {
       ServedModel.Status s = e.served.status();
       all.put(e.name(), ModelJson.status(s));
       if (!s.ready()) problems.put(e.name(), s.problem() == null ? "not ready" : s.problem());
+      else if (s.problem() != null) degraded.put(e.name(), s.problem());
     }
     if (problems.isEmpty()) {
-      json(ctx, 200, new JsonObject().put("status", "READY").put("models", all).toBuffer());
+      var body = new JsonObject().put("status", "READY");
+      if (!degraded.isEmpty()) body.put("degraded", degraded);
+      json(ctx, 200, body.put("models", all).toBuffer());
     } else {
       var detail = new ArrayList<String>();
       problems.forEach(en -> detail.add(en.getKey() + ": " + en.getValue()));

@@ -593,6 +593,9 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       p = "broker at " + kafka.bootstrapServers() + ": no connection (no answer for " + silence / 1000 + " s)";
     else if (p == null && !ready) p = !running ? "stopped" : assignedCount == 0 ? "no partitions assigned"
         : "broker at " + kafka.bootstrapServers() + " silent for " + silence / 1000 + " s";
+    // Degraded, still ready: it trains and serves, and a restart would not make the disk writable.
+    String c = trainer.checkpointProblem;
+    if (c != null) p = p == null ? c : p + "; " + c;
     return new Status(ready, paused, trainer.examplesPerSecond, lag, p);
   }
 

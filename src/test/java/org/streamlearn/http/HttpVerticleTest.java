@@ -336,6 +336,22 @@ class HttpVerticleTest {
   }
 
   @Test
+  void aReadyModelWithAProblemIsDegradedNotUnready() throws Exception {
+    assertThat(get("/ready").json().containsKey("degraded")).isFalse();
+    String p = "checkpoints failing: cannot write to /ckpt/fresh: Read-only file system";
+    fresh.setStatus(new ServedModel.Status(true, false, 0, 0, p));
+    try {
+      Resp r = get("/ready");
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.json().getString("status")).isEqualTo("READY");
+      assertThat(r.json().getJsonObject("degraded").getMap()).containsExactly(java.util.Map.entry("fresh", p));
+      assertThat(r.json().getJsonObject("models").getJsonObject("fresh").getString("problem")).isEqualTo(p);
+    } finally {
+      fresh.setStatus(new ServedModel.Status(true, false, 0, 0, null));
+    }
+  }
+
+  @Test
   void metricsArePrometheusTextWithTheRegistrysMeters() throws Exception {
     Counter.builder("streamlearn.test.marker").register(registry).increment(3);
     get("/health");
