@@ -132,6 +132,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     this.checkpoints = cc == null ? null : new Checkpoints(cc.dir(), mc.name(), cc.keep());
     if (checkpoints != null) {
       trainer.checkpoints = checkpoints;
+      trainer.health = new CheckpointHealth(mc.name(), checkpoints.dir());
       trainer.checkpointEverySteps = cc.everySteps();
       trainer.checkpointEveryNanos = cc.everyMs() * 1_000_000L;
     }
@@ -444,6 +445,8 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       long pos;
       try {
         pos = consumer.position(tp, Duration.ofSeconds(5));
+      } catch (WakeupException e) {
+        throw e;
       } catch (KafkaException e) {
         pos = -1; // unknown: what this runner took is the best knowledge
       }
@@ -571,7 +574,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
 
   /** Checkpoint writes that failed (disk full, read-only...). */
   public long checkpointFailures() {
-    return trainer.checkpointFailures;
+    return trainer.health == null ? 0 : trainer.health.failures;
   }
 
   /** Step of the newest durable checkpoint, -1 none. */
@@ -594,7 +597,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     else if (p == null && !ready) p = !running ? "stopped" : assignedCount == 0 ? "no partitions assigned"
         : "broker at " + kafka.bootstrapServers() + " silent for " + silence / 1000 + " s";
     // Degraded, still ready: it trains and serves, and a restart would not make the disk writable.
-    String c = trainer.checkpointProblem;
+    String c = trainer.health == null ? null : trainer.health.problem();
     if (c != null) p = p == null ? c : p + "; " + c;
     return new Status(ready, paused, trainer.examplesPerSecond, lag, p);
   }

@@ -59,11 +59,8 @@ final class Trainer implements Runnable {
   private final AtomicBoolean writing = new AtomicBoolean();
   private long lastCheckpointNanos, lastCheckpointTaken = -1, takenCount;
   long lastAttemptStep; // step of the last checkpoint handed to the writer (or restored)
-  volatile long checkpointFailures, checkpointLastStep = -1;
-  /** Why the last checkpoint write failed, with the directory and the OS error; null once one succeeds. */
-  volatile String checkpointProblem;
-  private long failuresBefore, lastFailureLogMs; // writer thread
-  private Instant failingSince;
+  volatile long checkpointLastStep = -1;
+  CheckpointHealth health; // with checkpoints
   volatile Map<String, Object> lastCheckpoint;
 
   /** Where published versions go: Kafka and the listeners; called on this thread. */
@@ -209,43 +206,12 @@ final class Trainer implements Runnable {
       }
       checkpointLastStep = st.step();
       lastCheckpoint = describe(f, st.step(), st.examples(), Instant.now(), offsets, Files.size(f));
-      if (checkpointProblem != null)
-        log.info("model {}: checkpoints are written again to {} (step {}) after {} failed", model, checkpoints.dir(),
-            st.step(), checkpointFailures - failuresBefore);
-      checkpointProblem = null;
+      health.written(st.step());
     } catch (IOException | RuntimeException e) {
-      long n = ++checkpointFailures;
-      String why = osError(e), was = checkpointProblem;
-      if (was == null) {
-        failuresBefore = n - 1;
-        failingSince = Instant.now();
-      }
-      String at = checkpoints.dir() + ": ";
-      checkpointProblem = "checkpoints failing: cannot write to " + at + (why.startsWith(at) ? why.substring(at.length()) : why) + " ("
-          + (n - failuresBefore) + " failed since " + failingSince + ")";
-      // Every failure is counted; the log names each new error, and a persisting one once a minute.
-      long now = System.currentTimeMillis();
-      if (was == null || !was.contains(why) || now - lastFailureLogMs >= 60_000) {
-        lastFailureLogMs = now;
-        log.error("model {}: cannot write the checkpoint of step {} to {}{}; training goes on without new "
-            + "checkpoints ({} failed so far)", model, st.step(), at, why.startsWith(at) ? why.substring(at.length()) : why, n);
-      }
+      health.failed(st.step(), e);
     } finally {
       writing.set(false);
     }
-  }
-
-  /** What the operating system said, with the path it said it of: "/x/y: Read-only file system". */
-  static String osError(Exception e) {
-    if (e instanceof java.nio.file.FileSystemException f) {
-      String reason = f.getReason() != null ? f.getReason()
-          : f instanceof java.nio.file.AccessDeniedException ? "Permission denied"
-          : f instanceof java.nio.file.FileAlreadyExistsException ? "exists and is not a directory"
-          : f instanceof java.nio.file.NoSuchFileException ? "No such file or directory"
-          : f.getClass().getSimpleName();
-      return (f.getFile() != null ? f.getFile() + ": " : "") + reason;
-    }
-    return e.getMessage() != null ? e.getMessage() + " (" + e.getClass().getSimpleName() + ")" : e.toString();
   }
 
   static Map<String, Object> describe(Path f, long step, long examples, Instant created, Map<String, Long> offsets,
