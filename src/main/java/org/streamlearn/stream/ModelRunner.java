@@ -591,7 +591,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     boolean connected = brokerConnected();
     boolean ready = running && assignedCount > 0 && silence < BROKER_SILENCE_MS && connected;
     String p = problem;
-    boolean brokerOrNone = p == null || p.startsWith("broker") || p.equals("starting");
+    boolean brokerOrNone = p == null || p.startsWith("broker"); // "starting" stays until the first assignment
     if (running && !connected && brokerOrNone)
       p = "broker at " + kafka.bootstrapServers() + ": no connection (no answer for " + silence / 1000 + " s)";
     else if (p == null && !ready) p = !running ? "stopped" : assignedCount == 0 ? "no partitions assigned"
