@@ -47,11 +47,13 @@ public interface ServedModel {
   }
 
   /**
-   * @param ready broker reachable and partitions assigned (a model with no assignment is not ready)
+   * @param ready broker connected and answering, and partitions assigned (a model with no assignment
+   *     is not ready)
    * @param paused fetching paused by backpressure
    * @param examplesPerSecond recent training rate
    * @param lag records behind the end of the input partitions (sum), -1 when unknown
-   * @param problem a human-readable reason when not ready or degraded, else null
+   * @param problem a human-readable reason when not ready, or when ready but degraded (failing
+   *     checkpoints: GET /ready still answers 200 and lists it under "degraded"), else null
    */
   record Status(boolean ready, boolean paused, double examplesPerSecond, long lag, String problem) {}
 }
