@@ -169,13 +169,13 @@ final class Trainer implements Runnable {
   /**
    * Copies the learner's state with the offsets it covers (every record taken so far, including the
    * rows of the batch being assembled) and writes it on the writer thread; training pauses only for
-   * the copy. Skipped when nothing was taken since the last one, or while a write is still running
+   * the copy. Skipped when nothing was taken nor trained since the last one, or while a write is still running
    * (unless final, which waits for it).
    */
   private void checkpoint(boolean last) {
     if (checkpoints == null) return;
     lastCheckpointNanos = System.nanoTime();
-    if (takenCount == lastCheckpointTaken) return;
+    if (takenCount == lastCheckpointTaken && learner.step() == lastAttemptStep) return; // nothing new (a lingering batch may have trained)
     if (!writing.compareAndSet(false, true)) {
       if (!last) return;
       while (!writing.compareAndSet(false, true)) LockSupport.parkNanos(1_000_000L);
