@@ -11,7 +11,7 @@ package org.streamlearn.learn;
  *     non-finite weight, found before a backup or a snapshot)
  * @param loss mean loss of the offending batch (NaN or infinite for cause {@code loss}), NaN when
  *     the cause is {@code parameters}
- * @param gradNorm global gradient norm of the last step, NaN when not computed
+ * @param gradNorm global gradient norm of the offending step, NaN when not computed (cause {@code loss})
  * @param lrBefore learning rate the offending step used
  * @param lrAfter learning rate of the next step (lowered by {@code divergence.lr.factor})
  * @param rolledBackTo weights version whose parameters and optimizer state were restored

@@ -296,7 +296,7 @@ public final class OnlineLearner {
     lrFactor *= cfg.divergenceLrFactor();
     // Rare by construction (each one lowers the rate): the record is the only allocation here.
     lastDivergence = new Divergence(divergences, at, cause, cause.equals("parameters") ? Float.NaN : lastLoss,
-        lastGradNorm, lrBefore, learningRate(), goodVersion, System.currentTimeMillis());
+        cause.equals("loss") ? Float.NaN : lastGradNorm, lrBefore, learningRate(), goodVersion, System.currentTimeMillis());
   }
 
   /** The weights version at which the last divergence was detected, or -1. */

@@ -330,7 +330,7 @@ final class Trainer implements Runnable {
     Divergence d = learner.lastDivergence();
     if (d == null) return;
     long now = System.nanoTime();
-    if (now - divergenceLogNanos >= 10_000_000_000L) { // at most one line per 10 s: bad records can diverge every step
+    if (divergenceLogNanos == Long.MIN_VALUE || now - divergenceLogNanos >= 10_000_000_000L) { // at most one line per 10 s: bad records can diverge every step
       log.warn("model {}: divergence #{} at version {} ({}: loss {}, gradient norm {}): rolled back to version {}, "
           + "learning rate {} -> {}{}", model, d.count(), d.step(), d.cause(), d.loss(), d.gradNorm(), d.rolledBackTo(),
           d.lrBefore(), d.lrAfter(), divergencesUnlogged > 0 ? " (" + divergencesUnlogged + " more since the last line)" : "");
