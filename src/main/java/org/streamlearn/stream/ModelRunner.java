@@ -161,6 +161,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords)),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
     running = true;
+    trainer.prime();
     trainerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-trainer").daemon(true).start(trainer);
     consumerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-consumer").daemon(true).start(this::consume);
     return this;

@@ -123,23 +123,30 @@ final class Trainer implements Runnable {
     this.sink = sink;
   }
 
+  /**
+   * Sets the figures from the learner as restored or resumed; called before the thread starts, so a
+   * status read right after {@code start()} already shows them.
+   */
+  void prime() {
+    if (learner.step() > 0) { // resumed from a published version or a checkpoint: continue after it
+      lastPublishedVersion = learner.step();
+      version = steps = learner.step();
+    }
+    seenDivergences = divergences = learner.divergences();
+    learningRate = learner.learningRate();
+  }
+
   @Override public void run() {
     thread = Thread.currentThread();
     long now = System.nanoTime();
     lastPublishNanos = now;
     rateNanos = now;
-    if (learner.step() > 0) { // resumed from a published version: continue after it
-      lastPublishedVersion = learner.step();
-      version = steps = learner.step();
-    }
     if (learner.pending() > 0) { // restored mid-batch: the rows in flight linger from now
       rowsInBatch = learner.pending();
       batchStartNanos = now;
     }
     lastCheckpointNanos = now;
     lastCheckpointTaken = 0;
-    seenDivergences = divergences = learner.divergences();
-    learningRate = learner.learningRate();
     if (checkpoints != null)
       writer = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("sl-" + model + "-checkpoint").daemon(true).unstarted(r));
     try {
