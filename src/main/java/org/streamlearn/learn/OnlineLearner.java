@@ -361,8 +361,12 @@ public final class OnlineLearner {
   /** Optimizer, for checkpoints (state buffers and step count). */
   public Optimizer optimizer() { return opt; }
 
-  /** A deep copy of the complete state (see {@link LearnerState}); trainer thread only. */
+  /**
+   * A deep copy of the complete state (see {@link LearnerState}); trainer thread only. Like a
+   * snapshot, it rolls back first if an update left a non-finite weight, so no checkpoint holds one.
+   */
   public LearnerState exportState() {
+    if (!allFinite(params)) diverged("parameters");
     float[][] st = opt.stateBuffers(), state = new float[st.length][], good = new float[goodState.length][];
     for (int i = 0; i < st.length; i++) state[i] = st[i].clone();
     for (int i = 0; i < goodState.length; i++) good[i] = goodState[i].clone();

@@ -223,7 +223,8 @@ final class Trainer implements Runnable {
     }
     lastCheckpointTaken = takenCount;
     lastAttemptStep = learner.step();
-    LearnerState st = learner.exportState();
+    LearnerState st = learner.exportState(); // may roll back an overflowed update, like a snapshot
+    checkDivergence();
     Map<String, Long> offsets = new LinkedHashMap<>(restoredOffsets);
     for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++)
       if (taken[p] >= 0) offsets.put(partitionNames[p], taken[p]);
