@@ -350,13 +350,51 @@ class ControlApiTest {
     answers.add(control(enc, "{\"action\":\"pause\"}"));
     answers.add(control("iris", "{\"action\":\"" + evil + "\"}"));
     answers.add(control("iris", "{\"" + evil + "\": 1, \"action\": \"pause\"}"));
+    int echoed = 0;
     for (Resp r : answers) {
       assertThat(r.status()).as(r.body()).isBetween(400, 499);
       assertThat(r.header("Content-Type")).as(r.body()).isEqualTo("application/json");
       assertThat(r.header("X-Content-Type-Options")).isEqualTo("nosniff");
-      r.json(); // parses: data, not markup
+      assertThat(r.body()).as("markup characters escaped").doesNotContain("<", ">");
+      if (r.json().encode().contains(evil)) echoed++; // parses: data, not markup
     }
+    assertThat(echoed).as("answers that name the input (as JSON data)").isPositive();
     assertThat(get("/").header("Content-Type")).isEqualTo("text/html; charset=utf-8"); // the only HTML, a constant file
+  }
+
+  /**
+   * Requests refused below the router (an unencoded {@code <} in the target, a target longer than
+   * Vert.x's line limit, a bad header): whatever the status, never HTML and never the input echoed.
+   */
+  @Test
+  void requestsRefusedBelowTheRouterEchoNothing() throws Exception {
+    String evil = "<script>alert(1)</script>";
+    for (String head : List.of("GET /models/" + evil + " HTTP/1.1\r\nHost: x\r\n",
+        "GET /models/" + evil + "x".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n",
+        "GET /models/iris HTTP/1.1\r\nHost: x\r\nX-" + evil + ": 1\r\n",
+        "POST /models/iris/control HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\nAuthorization: " + evil + "\r\n")) {
+      String answer = raw(head + "Connection: close\r\n\r\n");
+      String first = answer.lines().findFirst().orElse("");
+      assertThat(first).matches("HTTP/1\\.[01] 4\\d\\d .*");
+      assertThat(answer).as(first).doesNotContain("<script").doesNotContainIgnoringCase("text/html");
+      System.out.println("raw request refused below the router: " + first);
+    }
+  }
+
+  /** Sends bytes on a fresh connection and reads the answer until the server closes (or 5 s pass). */
+  static String raw(String request) throws Exception {
+    try (var socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().flush();
+      var out = new ByteArrayOutputStream();
+      try {
+        socket.getInputStream().transferTo(out);
+      } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+        // a server that keeps the connection open, or resets it: what arrived is the answer
+      }
+      return out.toString(StandardCharsets.ISO_8859_1);
+    }
   }
 
   /** The token is never served (model views, readiness, metrics) nor logged, whatever happened above. */
