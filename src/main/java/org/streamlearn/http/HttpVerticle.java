@@ -25,9 +25,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API: models, their weights, live updates as server-sent events, predictions, health,
- * readiness and Prometheus metrics. Every error is JSON ({@link HttpErrors}). The event loop only
- * moves bytes: request parsing, inference and the metrics scrape run on worker threads.
+ * The HTTP API: models, their weights, live updates and divergences as server-sent events,
+ * predictions, control behind a bearer token ({@link ControlApi}), health, readiness and Prometheus
+ * metrics. Every error is JSON ({@link HttpErrors}); every answer says nosniff. The event loop only
+ * moves bytes: request parsing, inference and the metrics scrape run on worker threads, control
+ * commands on the model's trainer thread.
  *
  * <p>Deploy with {@code vertx.deployVerticle(new HttpVerticle(options, models, registry))}: the
  * deployment fails when the port cannot be bound; {@link #actualPort()} then tells the port (useful
