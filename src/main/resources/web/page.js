@@ -2,7 +2,9 @@
 // The built-in page of the HTTP API. Lists the models (GET /models) and draws, per model, live line
 // charts of the prequential loss, the accuracy (RMSE for regression) and the weights version, fed
 // by the server-sent events of GET /models/{m}/updates; examples/s, lag and state are polled from
-// GET /models/{m} (which also feeds the charts of models past the fourth: see MAX_STREAMS). Data reaches the page only through textContent and SVG attributes, never markup.
+// GET /models/{m} (which also feeds the charts of models past the fourth: see MAX_STREAMS); divergence
+// events of the same stream count up the divergences cell. Data reaches the page only through
+// textContent and SVG attributes, never markup.
 
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_POINTS = 600; // per chart; older points scroll out
@@ -86,10 +88,12 @@ class ModelView {
     this.version = new Chart(charts, "weights version", "version");
     this.qualityKey = null; // accuracyEwma for classification, rmseWindow for regression
     this.last = -1;         // latest version shown
+    this.divergences = -1;  // latest divergence count shown
     parent.append(this.card);
     if (stream) {
       this.events = new EventSource(this.path + "/updates");
       this.events.addEventListener("version", e => this.update(JSON.parse(e.data)));
+      this.events.addEventListener("divergence", e => this.diverged(JSON.parse(e.data)));
       this.events.addEventListener("error", () => this.set("state", "reconnecting…"));
     }
     this.poll();
@@ -97,6 +101,16 @@ class ModelView {
 
   set(field, text) {
     this.card.querySelector("." + field).textContent = text;
+  }
+
+  /** A divergence event: the count, and what happened in the cell's tooltip. */
+  diverged(d) {
+    this.divergences = Math.max(this.divergences, d.count ?? 0);
+    const cell = this.card.querySelector(".divergences");
+    cell.textContent = fmt(this.divergences);
+    cell.title = "last at version " + d.step + " (" + d.cause + "): rolled back to version " + d.rolledBackTo
+      + ", learning rate " + fmt(d.lrBefore) + " → " + fmt(d.lrAfter);
+    this.card.dataset.divergences = String(this.divergences);
   }
 
   update(u) {
@@ -113,6 +127,10 @@ class ModelView {
     this.card.dataset.version = String(u.version);
     this.set("version", fmt(u.version));
     this.set("examples", fmt(u.examples));
+    if (u.divergences != null && u.divergences > this.divergences) {
+      this.divergences = u.divergences;
+      this.set("divergences", fmt(u.divergences));
+    }
     redrawSoon();
   }
 
@@ -124,7 +142,8 @@ class ModelView {
       if (!this.events) this.update(d); // same fields as an event
       this.set("rate", s.examplesPerSecond == null ? "–" : s.examplesPerSecond.toFixed(0));
       this.set("lag", s.lag < 0 ? "–" : fmt(s.lag));
-      this.set("state", s.problem ?? (s.paused ? "paused" : s.ready ? "training" : "not ready"));
+      this.set("state", s.problem ?? (s.trainingPaused ? "paused (control)" : s.paused ? "paused (backpressure)"
+        : s.ready ? "training" : "not ready"));
     } catch (e) {
       this.set("state", "unreachable (" + e.message + ")");
     }

@@ -152,7 +152,7 @@ public final class Service implements AutoCloseable {
     String quality = r.classification() ? String.format(Locale.ROOT, "acc %.4f", m.accuracyWindow())
         : String.format(Locale.ROOT, "rmse %.4f", m.rmseWindow());
     return String.format(Locale.ROOT, "%s: %.0f ex/s, loss %.4f, %s, version %d, lag %d%s%s", r.name(),
-        s.examplesPerSecond(), m.lossWindow(), quality, r.version(), s.lag(), s.paused() ? ", PAUSED" : "",
+        s.examplesPerSecond(), m.lossWindow(), quality, r.version(), s.lag(), s.trainingPaused() ? ", TRAINING PAUSED (control)" : s.paused() ? ", PAUSED" : "",
         s.problem() != null ? " (" + s.problem() + ")" : "");
   }
 

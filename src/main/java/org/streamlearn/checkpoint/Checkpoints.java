@@ -136,6 +136,8 @@ public final class Checkpoints {
     sc.put("lastLoss", Float.isFinite(s.lastLoss()) ? s.lastLoss() : null);
     sc.put("goodStep", s.goodStep());
     sc.put("pending", s.pending());
+    sc.put("stepOrigin", s.stepOrigin());
+    sc.put("goodVersion", s.goodVersion());
     h.put("scalars", sc);
     byte[] header = JSON.writeValueAsBytes(h);
     long n = 8 + 4 + header.length + floats(s.params()) + floats(s.optimizerState()) + floats(s.goodParams())
@@ -218,7 +220,10 @@ public final class Checkpoints {
       LearnerState s = new LearnerState((String) h.get("spec"), num(h, "step").longValue(), num(h, "examples").longValue(),
           num(sc, "lrFactor").floatValue(), num(sc, "divergences").longValue(), num(sc, "lastDivergenceStep").longValue(),
           optFloat(sc, "lastGradNorm"), optFloat(sc, "lastLoss"), params, state, goodParams, goodState,
-          num(sc, "goodStep").longValue(), num(sc, "pending").intValue(), px, py, scalars, rings);
+          num(sc, "goodStep").longValue(), num(sc, "pending").intValue(), px, py, scalars, rings,
+          // absent in checkpoints written before resets and monotonic versions: no steps discarded
+          sc.get("stepOrigin") instanceof Number o ? o.longValue() : 0L,
+          sc.get("goodVersion") instanceof Number g ? g.longValue() : num(sc, "goodStep").longValue());
       return new Loaded(p, (String) h.get("model"), Instant.parse((String) h.get("created")), s, offsets);
     } catch (CheckpointException e) {
       throw e;

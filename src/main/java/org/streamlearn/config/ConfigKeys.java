@@ -39,6 +39,7 @@ public final class ConfigKeys {
   public static final String HTTP_HOST = "http.host";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_BODY_LIMIT_BYTES = "http.body.limit.bytes";
+  public static final String HTTP_CONTROL_TOKEN = "http.control.token";
   public static final String DEMO_ENABLED = "demo.enabled";
   public static final String DEMO_RATE = "demo.rate";
   public static final String PROGRESS_INTERVAL_MS = "progress.interval.ms";
@@ -88,6 +89,8 @@ public final class ConfigKeys {
 
   /** A model name: becomes part of topic names, group ids, meter tags and URLs. */
   public static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+  /** RFC 6750's b64token, at least 16 characters (e.g. {@code openssl rand -hex 32}). */
+  static final Pattern BEARER_TOKEN = Pattern.compile("|[A-Za-z0-9._~+/-]{16,}=*");
   private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
   private static final Pattern HOST_PORTS =
       Pattern.compile("|([^,:\\s]+:\\d{1,5})(\\s*,\\s*[^,:\\s]+:\\d{1,5})*");
@@ -119,6 +122,10 @@ public final class ConfigKeys {
       .define(HTTP_PORT, INT, 8080, between(0, 65535), HIGH, "HTTP port; 0 picks a free port.")
       .define(HTTP_BODY_LIMIT_BYTES, LONG, 1_048_576L, between(1, 1L << 30), LOW,
           "Largest accepted HTTP request body (predict requests), in bytes.")
+      .define(HTTP_CONTROL_TOKEN, STRING, "", "(empty: control API off)",
+          matches(BEARER_TOKEN, "must be empty or at least 16 characters of A-Z a-z 0-9 . _ ~ + / - (then optional =)"),
+          HIGH, "Bearer token that POST /models/{m}/control (pause, resume, reset, learning rate) requires; "
+              + "empty: that endpoint answers 403. A secret: masked in logs and never served.")
       .define(DEMO_ENABLED, BOOLEAN, false, ConfigDef.any("true or false"), MEDIUM,
           "Produce the bundled demo data sets into the training topics of models that name a demo source.")
       .define(DEMO_RATE, DOUBLE, 200.0, between(0.001, 1_000_000), LOW,

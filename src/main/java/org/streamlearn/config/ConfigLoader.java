@@ -108,7 +108,7 @@ public final class ConfigLoader {
     var kafka = new KafkaConfig(servers, Path.of((String) values.get(KAFKA_EMBEDDED_DIR)), props,
         (Integer) values.get(KAFKA_TOPICS_PARTITIONS), (short) replication);
     var http = new HttpConfig((String) values.get(HTTP_HOST), (Integer) values.get(HTTP_PORT),
-        (Long) values.get(HTTP_BODY_LIMIT_BYTES));
+        (Long) values.get(HTTP_BODY_LIMIT_BYTES), (String) values.get(HTTP_CONTROL_TOKEN));
     var demo = new DemoConfig((Boolean) values.get(DEMO_ENABLED), (Double) values.get(DEMO_RATE));
 
     Map<String, ModelConfig> built = new LinkedHashMap<>();

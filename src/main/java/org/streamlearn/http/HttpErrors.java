@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Every 4xx and 5xx answer of the API: {@code {"error": "<code>", "detail": "<what was wrong>"}}
  * with {@code Content-Type: application/json}. User input only ever lands inside JSON strings,
- * escaped by the encoder, never in HTML.
+ * escaped by the encoder (and {@code < > &} as unicode escapes), never in HTML.
  */
 final class HttpErrors {
   private static final Logger LOG = LoggerFactory.getLogger(HttpErrors.class);
@@ -28,7 +28,20 @@ final class HttpErrors {
       res.reset();
       return;
     }
-    res.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.toBuffer());
+    res.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(htmlSafe(body));
+  }
+
+  /**
+   * The JSON text with {@code <}, {@code >} and {@code &} written as {@code \\u003c}, {@code \\u003e}
+   * and {@code \\u0026} (as Go's encoding/json does): the same JSON value, but an echoed path or field
+   * can never read as markup, even to a client that ignores the content type. Safe as a plain
+   * replacement because those characters only ever occur inside JSON strings.
+   */
+  static io.vertx.core.buffer.Buffer htmlSafe(JsonObject body) {
+    String text = body.encode();
+    if (text.indexOf('<') >= 0 || text.indexOf('>') >= 0 || text.indexOf('&') >= 0)
+      text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026");
+    return io.vertx.core.buffer.Buffer.buffer(text);
   }
 
   /** Router failure and error handler: maps ctx.fail(...) and thrown exceptions to the JSON body. */

@@ -11,10 +11,15 @@ import org.streamlearn.config.HttpConfig;
  * @param bodyLimitBytes largest request body accepted; larger ones get 413
  * @param maxBatchRows largest number of feature vectors in one predict request; more get 413
  * @param heartbeat interval of the comment lines that keep an idle event stream open through proxies
+ * @param controlToken bearer token of {@code POST /models/{m}/control}; empty: the endpoint is off
+ *     (403). A secret: {@link #toString()} masks it.
+ * @param controlTimeout how long a control request waits for the trainer to apply it; then 503
  */
-public record HttpOptions(String host, int port, long bodyLimitBytes, int maxBatchRows, Duration heartbeat) {
+public record HttpOptions(String host, int port, long bodyLimitBytes, int maxBatchRows, Duration heartbeat,
+    String controlToken, Duration controlTimeout) {
   public static final int DEFAULT_MAX_BATCH_ROWS = 1024;
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(15);
+  public static final Duration DEFAULT_CONTROL_TIMEOUT = Duration.ofSeconds(5);
 
   public HttpOptions {
     if (host == null || host.isBlank()) throw new IllegalArgumentException("host is required");
@@ -23,21 +28,38 @@ public record HttpOptions(String host, int port, long bodyLimitBytes, int maxBat
     if (maxBatchRows < 1) throw new IllegalArgumentException("maxBatchRows = " + maxBatchRows + ": must be >= 1");
     if (heartbeat == null || heartbeat.toMillis() < 1)
       throw new IllegalArgumentException("heartbeat = " + heartbeat + ": must be at least 1 ms");
+    if (controlToken == null) controlToken = "";
+    if (controlTimeout == null || controlTimeout.toMillis() < 1)
+      throw new IllegalArgumentException("controlTimeout = " + controlTimeout + ": must be at least 1 ms");
   }
 
   public HttpOptions(String host, int port, long bodyLimitBytes) {
-    this(host, port, bodyLimitBytes, DEFAULT_MAX_BATCH_ROWS, DEFAULT_HEARTBEAT);
+    this(host, port, bodyLimitBytes, DEFAULT_MAX_BATCH_ROWS, DEFAULT_HEARTBEAT, "", DEFAULT_CONTROL_TIMEOUT);
   }
 
   public static HttpOptions of(HttpConfig c) {
-    return new HttpOptions(c.host(), c.port(), c.bodyLimitBytes());
+    return new HttpOptions(c.host(), c.port(), c.bodyLimitBytes()).withControlToken(c.controlToken());
   }
 
   public HttpOptions withMaxBatchRows(int rows) {
-    return new HttpOptions(host, port, bodyLimitBytes, rows, heartbeat);
+    return new HttpOptions(host, port, bodyLimitBytes, rows, heartbeat, controlToken, controlTimeout);
   }
 
   public HttpOptions withHeartbeat(Duration d) {
-    return new HttpOptions(host, port, bodyLimitBytes, maxBatchRows, d);
+    return new HttpOptions(host, port, bodyLimitBytes, maxBatchRows, d, controlToken, controlTimeout);
+  }
+
+  public HttpOptions withControlToken(String token) {
+    return new HttpOptions(host, port, bodyLimitBytes, maxBatchRows, heartbeat, token, controlTimeout);
+  }
+
+  public HttpOptions withControlTimeout(Duration d) {
+    return new HttpOptions(host, port, bodyLimitBytes, maxBatchRows, heartbeat, controlToken, d);
+  }
+
+  @Override public String toString() {
+    return "HttpOptions[host=" + host + ", port=" + port + ", bodyLimitBytes=" + bodyLimitBytes + ", maxBatchRows="
+        + maxBatchRows + ", heartbeat=" + heartbeat + ", controlToken=" + (controlToken.isEmpty() ? "(none)" : "******")
+        + ", controlTimeout=" + controlTimeout + "]";
   }
 }

@@ -25,9 +25,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API: models, their weights, live updates as server-sent events, predictions, health,
- * readiness and Prometheus metrics. Every error is JSON ({@link HttpErrors}). The event loop only
- * moves bytes: request parsing, inference and the metrics scrape run on worker threads.
+ * The HTTP API: models, their weights, live updates and divergences as server-sent events,
+ * predictions, control behind a bearer token ({@link ControlApi}), health, readiness and Prometheus
+ * metrics. Every error is JSON ({@link HttpErrors}); every answer says nosniff. The event loop only
+ * moves bytes: request parsing, inference and the metrics scrape run on worker threads, control
+ * commands on the model's trainer thread.
  *
  * <p>Deploy with {@code vertx.deployVerticle(new HttpVerticle(options, models, registry))}: the
  * deployment fails when the port cannot be bound; {@link #actualPort()} then tells the port (useful
@@ -36,18 +38,20 @@ import org.slf4j.LoggerFactory;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
-  private static final java.util.regex.Pattern PREDICT_PATH = java.util.regex.Pattern.compile("/models/[^/]+/predict/?");
+  private static final java.util.regex.Pattern POST_PATH = java.util.regex.Pattern.compile("/models/[^/]+/(predict|control)/?");
 
   private final HttpOptions options;
   private final Map<String, ServedEntry> models = new LinkedHashMap<>();
   private final PrometheusMeterRegistry registry;
   private final Set<UpdateStream> streams = new HashSet<>();
+  private final ControlApi control;
   private HttpServer server;
   private volatile int actualPort = -1;
 
   public HttpVerticle(HttpOptions options, List<ServedModel> models, PrometheusMeterRegistry registry) {
     this.options = options;
     this.registry = registry;
+    this.control = new ControlApi(options);
     for (ServedModel m : models) {
       if (this.models.putIfAbsent(m.name(), new ServedEntry(m)) != null)
         throw new IllegalArgumentException("two models named " + m.name());
@@ -75,10 +79,19 @@ public final class HttpVerticle extends VerticleBase {
     r.post("/models/:m/predict").consumes("application/json")
         .handler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
         .handler(this::predict);
+    // Vert.x Web runs a body handler before any other: at most 4 KiB is read before authentication.
+    r.post("/models/:m/control")
+        .handler(BodyHandler.create(false).setBodyLimit(Math.min(ControlApi.BODY_LIMIT, options.bodyLimitBytes())))
+        .handler(control::authorize)
+        .handler(control::requireJson)
+        .handler(ctx -> {
+          ServedEntry e = model(ctx);
+          if (e != null) control.control(ctx, e, vertx);
+        });
     r.route().failureHandler(HttpErrors::handle);
     for (int status : new int[] {400, 404, 406, 413, 415, 500, 501, 503}) r.errorHandler(status, HttpErrors::handle);
     r.errorHandler(405, ctx -> { // RFC 9110: a 405 lists the methods the resource allows
-      ctx.response().putHeader(HttpHeaders.ALLOW, PREDICT_PATH.matcher(ctx.request().path()).matches() ? "POST" : "GET");
+      ctx.response().putHeader(HttpHeaders.ALLOW, POST_PATH.matcher(ctx.request().path()).matches() ? "POST" : "GET");
       HttpErrors.handle(ctx);
     });
     return vertx.createHttpServer()
@@ -87,7 +100,8 @@ public final class HttpVerticle extends VerticleBase {
         .onSuccess(s -> {
           server = s;
           actualPort = s.actualPort();
-          LOG.info("HTTP API on {}:{} serving models {}", options.host(), actualPort, models.keySet());
+          LOG.info("HTTP API on {}:{} serving models {}; control API {}", options.host(), actualPort, models.keySet(),
+              control.enabled() ? "on (bearer token)" : "off (no http.control.token)");
         });
   }
 
@@ -97,9 +111,11 @@ public final class HttpVerticle extends VerticleBase {
     return server == null ? Future.succeededFuture() : server.close();
   }
 
-  /** Records every answer in streamlearn.http.requests (method, route template, status). */
+  /** Records every answer in streamlearn.http.requests (method, route template, status); sets nosniff. */
   private void timed(RoutingContext ctx) {
     long start = System.nanoTime();
+    // Every answer is typed; no browser may guess HTML from a body that echoes a path or a field.
+    ctx.response().putHeader("X-Content-Type-Options", "nosniff");
     ctx.addEndHandler(ar -> {
       Route route = ctx.currentRoute();
       String path = route == null || route.getPath() == null ? "unmatched" : route.getPath();

@@ -43,7 +43,24 @@ final class ModelJson {
         .put("paused", s.paused())
         .put("examplesPerSecond", num(s.examplesPerSecond()))
         .put("lag", s.lag())
-        .put("problem", s.problem());
+        .put("problem", s.problem())
+        .put("trainingPaused", s.trainingPaused())
+        .put("step", s.step() < 0 ? null : s.step())
+        .put("learningRate", num(s.learningRate()));
+  }
+
+  /** The data of an SSE {@code divergence} event. */
+  static JsonObject divergence(org.streamlearn.learn.Divergence d) {
+    return new JsonObject()
+        .put("count", d.count())
+        .put("step", d.step())
+        .put("cause", d.cause())
+        .put("loss", num(d.loss()))
+        .put("gradNorm", num(d.gradNorm()))
+        .put("lrBefore", num(d.lrBefore()))
+        .put("lrAfter", num(d.lrAfter()))
+        .put("rolledBackTo", d.rolledBackTo())
+        .put("time", Instant.ofEpochMilli(d.timeMillis()).toString());
   }
 
   /** One published version: the data of an SSE event, and part of GET /models/{m}. */

@@ -1,7 +1,10 @@
 package org.streamlearn.http;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import org.streamlearn.learn.Divergence;
 import org.streamlearn.learn.Snapshot;
 
 /**
@@ -39,6 +42,51 @@ public interface ServedModel {
     return null;
   }
 
+  /**
+   * Registers a listener called once per firing of the divergence guard (on the trainer's thread:
+   * hop to your own context before doing I/O). Closing the returned handle unregisters it. A model
+   * without a guard never calls it.
+   */
+  default AutoCloseable onDivergence(Consumer<Divergence> listener) {
+    return () -> {};
+  }
+
+  /**
+   * Applies a command of {@code POST /models/{m}/control} on the trainer's thread. The stage
+   * completes, on that thread, with the status once the command took effect (a pause: no row is
+   * taken after it), or exceptionally: {@link IllegalArgumentException} for a value the learner
+   * refuses, {@link IllegalStateException} when the model is not running. Never blocks the caller.
+   * A model that cannot be controlled fails with {@link UnsupportedOperationException}.
+   */
+  default CompletionStage<Status> control(Command command) {
+    return CompletableFuture.failedFuture(new UnsupportedOperationException("model " + name() + " cannot be controlled"));
+  }
+
+  /** The actions of {@code POST /models/{m}/control}. */
+  enum Action {
+    /** Stop training: no more rows are taken; ingest then pauses by backpressure (nothing dropped). */
+    PAUSE,
+    /** Continue training from where the pause left off. */
+    RESUME,
+    /** Re-initialise parameters and optimizer state from the seed; the version line and offsets go on. */
+    RESET,
+    /** Set the base learning rate to {@code value} (the schedule scales it). */
+    LR
+  }
+
+  /** One command; {@code value} is the learning rate for {@link Action#LR}, NaN otherwise. */
+  record Command(Action action, double value) {
+    public Command {
+      if (action == null) throw new IllegalArgumentException("action is required");
+      if (action == Action.LR && !(value > 0 && Double.isFinite(value)))
+        throw new IllegalArgumentException("value = " + value + ": must be a finite number > 0");
+    }
+
+    public static Command of(Action a) {
+      return new Command(a, Double.NaN);
+    }
+  }
+
   /** A published weights version: the snapshot and its safetensors encoding (same bytes as on Kafka). */
   record Published(Snapshot snapshot, byte[] safetensors) {
     public long version() {
@@ -47,13 +95,23 @@ public interface ServedModel {
   }
 
   /**
-   * @param ready broker connected and answering, and partitions assigned (a model with no assignment
-   *     is not ready)
-   * @param paused fetching paused by backpressure
+   * @param ready broker connected and answering, and partitions assigned (a model with no
+   *     assignment is not ready)
+   * @param paused fetching paused by backpressure (also the consequence of a training pause, once
+   *     the queue is full)
    * @param examplesPerSecond recent training rate
    * @param lag records behind the end of the input partitions (sum), -1 when unknown
    * @param problem a human-readable reason when not ready, or when ready but degraded (failing
    *     checkpoints: GET /ready still answers 200 and lists it under "degraded"), else null
+   * @param trainingPaused training paused by {@code POST /models/{m}/control} ({@code pause})
+   * @param step steps taken (the next version is step + 1), -1 when unknown
+   * @param learningRate learning rate of the next step, NaN when unknown
    */
-  record Status(boolean ready, boolean paused, double examplesPerSecond, long lag, String problem) {}
+  record Status(boolean ready, boolean paused, double examplesPerSecond, long lag, String problem,
+      boolean trainingPaused, long step, double learningRate) {
+    /** A status without training figures (a model that cannot be paused). */
+    public Status(boolean ready, boolean paused, double examplesPerSecond, long lag, String problem) {
+      this(ready, paused, examplesPerSecond, lag, problem, false, -1, Double.NaN);
+    }
+  }
 }

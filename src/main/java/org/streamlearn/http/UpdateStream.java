@@ -6,16 +6,20 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Duration;
 import java.util.function.Consumer;
+import org.streamlearn.learn.Divergence;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One client of GET /models/{m}/updates: a server-sent event per published version, starting with
- * the latest, and a comment line every heartbeat so proxies keep an idle stream open.
+ * the latest, an event per firing of the divergence guard ({@code event: divergence}, no id, so a
+ * reconnecting client's Last-Event-ID stays a version), and a comment line every heartbeat so
+ * proxies keep an idle stream open.
  *
  * <p>Publish callbacks arrive on the trainer's thread and hop to the request's event loop before
- * touching the response. A slow client never queues more than one version: while the write queue
- * is full only the newest pending version is kept, and written when it drains. Versions only go
+ * touching the response. A slow client never queues more than one version and one divergence:
+ * while the write queue is full only the newest pending of each is kept (a divergence carries the
+ * running count, so skipped ones show), and written when it drains. Versions only go
  * forward (the latest sent at start may also arrive through the listener).
  */
 final class UpdateStream {
@@ -25,7 +29,8 @@ final class UpdateStream {
   private final HttpServerResponse res;
   private final Context context;
   private final Consumer<UpdateStream> onClose;
-  private AutoCloseable registration;
+  private AutoCloseable registration, divergences;
+  private Divergence pendingDivergence;
   private long timer = -1;
   private long lastSent = Long.MIN_VALUE;
   private ServedModel.Published pending;
@@ -47,6 +52,9 @@ final class UpdateStream {
     res.closeHandler(v -> close());
     res.exceptionHandler(t -> close());
     res.drainHandler(v -> {
+      Divergence d = pendingDivergence;
+      pendingDivergence = null;
+      if (d != null) offer(d);
       ServedModel.Published p = pending;
       pending = null;
       if (p != null) offer(p);
@@ -55,6 +63,7 @@ final class UpdateStream {
     res.write(Buffer.buffer(": " + entry.name() + " updates\nretry: 2000\n\n"));
     // Register before reading latest(): a version published in between comes through the listener.
     registration = entry.served.onPublish(p -> context.runOnContext(v -> offer(p)));
+    divergences = entry.served.onDivergence(d -> context.runOnContext(v -> offer(d)));
     ServedModel.Published latest = entry.served.latest();
     if (latest != null) offer(latest);
     timer = context.owner().setPeriodic(heartbeat.toMillis(), id -> {
@@ -73,15 +82,26 @@ final class UpdateStream {
     res.write(Buffer.buffer("event: version\nid: " + p.version() + "\ndata: " + data + "\n\n"));
   }
 
+  private void offer(Divergence d) {
+    if (closed) return;
+    if (res.writeQueueFull()) {
+      pendingDivergence = d;
+      return;
+    }
+    res.write(Buffer.buffer("event: divergence\ndata: " + ModelJson.divergence(d).encode() + "\n\n"));
+  }
+
   /** Unregisters the listener and stops the heartbeat; idempotent. Ends the response if still open. */
   void close() {
     if (closed) return;
     closed = true;
     if (timer >= 0) context.owner().cancelTimer(timer);
-    try {
-      if (registration != null) registration.close();
-    } catch (Exception e) {
-      LOG.warn("closing the publish listener of model {} failed", entry.name(), e);
+    for (AutoCloseable c : new AutoCloseable[] {registration, divergences}) {
+      try {
+        if (c != null) c.close();
+      } catch (Exception e) {
+        LOG.warn("closing a listener of model {} failed", entry.name(), e);
+      }
     }
     if (!res.ended() && !res.closed()) res.end();
     onClose.accept(this);

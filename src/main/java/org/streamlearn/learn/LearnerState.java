@@ -7,8 +7,12 @@ package org.streamlearn.learn;
  * learner of the same configuration makes that learner continue exactly, bit for bit, as the one
  * it was taken from. (The learner draws no random numbers after initialisation, so there is no
  * random state.)
+ *
+ * <p>{@code step} is the weights version; the optimizer's own step count is {@code step − stepOrigin}
+ * (steps discarded by rollbacks and resets), and {@code goodStep} counts in the optimizer's steps.
+ * {@code goodVersion} is the weights version of the good copy.
  */
 public record LearnerState(String spec, long step, long examples, float lrFactor, long divergences,
     long lastDivergenceStep, float lastGradNorm, float lastLoss, float[] params, float[][] optimizerState,
     float[] goodParams, float[][] goodState, long goodStep, int pending, float[] pendingX, float[] pendingY,
-    double[] metricScalars, float[][] metricRings) {}
+    double[] metricScalars, float[][] metricRings, long stepOrigin, long goodVersion) {}

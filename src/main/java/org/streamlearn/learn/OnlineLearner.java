@@ -18,8 +18,16 @@ import org.streamlearn.optim.Schedule;
  *
  * <p>Divergence guard: a non-finite loss or gradient norm means the step is not taken; parameters
  * and optimizer state roll back to the newest good copy (taken every {@code backupEvery} steps),
- * the learning rate is multiplied by {@code divergenceLrFactor}, and the event is counted. A
- * non-finite gradient never reaches the parameters, since the norm is checked before the update.
+ * the learning rate is multiplied by {@code divergenceLrFactor}, and the event is counted
+ * ({@link #lastDivergence()}). A non-finite gradient never reaches the parameters, since the norm
+ * is checked before the update; an update that overflows finite weights to infinity is caught
+ * before the next backup or snapshot, whichever comes first, so neither ever holds a non-finite
+ * weight.
+ *
+ * <p>Versions: {@link #step()} (the weights version) never goes back. A rollback or a
+ * {@link #reset()} rewinds the optimizer's own step count (its bias corrections and the schedule's
+ * position go with the restored state), and the steps it discarded are kept in an origin, so the
+ * next step still gets the next version.
  *
  * <p>After construction the training path allocates nothing: batch, gradient and workspace
  * buffers are sized once for the batch size. Single-threaded: call from one thread (the trainer's);
@@ -47,9 +55,13 @@ public final class OnlineLearner {
   private final float[] goodParams;
   private final float[][] goodState;
   private long goodT;
+  private long goodVersion; // step() when the good copy was taken
   private float lrFactor = 1f;
   private long divergences;
   private long lastDivergenceStep = -1;
+  private Divergence lastDivergence;
+  /** Optimizer steps discarded by rollbacks and resets: step() = stepOrigin + opt.t(). */
+  private long stepOrigin;
 
   /**
    * Plain SGD (no L2, no clipping) with batches of at most {@value #DIRECT_SGD_MAX_BATCH} on a
@@ -111,8 +123,11 @@ public final class OnlineLearner {
   public boolean classification() { return classification; }
   /** Examples waiting for the batch to fill. */
   public int pending() { return pending; }
-  /** Optimizer steps taken: the weights version. */
-  public long step() { return opt.t(); }
+  /**
+   * Steps taken: the weights version. Never decreases (a rollback or reset keeps it and the next
+   * step is the next version); the optimizer's own count may be lower.
+   */
+  public long step() { return stepOrigin + opt.t(); }
   /** Examples trained on (in steps that were taken). */
   public long examples() { return examples; }
   public long divergences() { return divergences; }
@@ -182,7 +197,7 @@ public final class OnlineLearner {
     lastLoss = meanLoss;
     if (!Float.isFinite(meanLoss)) {
       metrics.skip(b);
-      diverged();
+      diverged("loss");
       return;
     }
     score(b, out);
@@ -190,7 +205,7 @@ public final class OnlineLearner {
       float norm = model.directSgdStep(b, params, xBatch, 0, dOut, ws, learningRate());
       lastGradNorm = norm;
       if (!Float.isFinite(norm)) {
-        diverged();
+        diverged("gradient");
         return;
       }
       opt.setT(opt.t() + 1);
@@ -203,7 +218,7 @@ public final class OnlineLearner {
     float norm = globalNorm(grads);
     lastGradNorm = norm;
     if (!Float.isFinite(norm)) {
-      diverged();
+      diverged("gradient");
       return;
     }
     if (clip.kind() == ClipSpec.Kind.NORM) {
@@ -246,25 +261,91 @@ public final class OnlineLearner {
     return (float) Math.sqrt(s);
   }
 
+  /**
+   * Copies the current state as the last good one, unless a finite gradient's update overflowed a
+   * weight (lr × g or a momentum past float range, or ∞ − ∞ = NaN): then the guard fires instead,
+   * so a non-finite weight never becomes the state rolled back to.
+   */
   private void backup() {
+    if (!allFinite(params)) {
+      diverged("parameters");
+      return;
+    }
     System.arraycopy(params, 0, goodParams, 0, params.length);
     float[][] st = opt.stateBuffers();
     for (int i = 0; i < st.length; i++) System.arraycopy(st[i], 0, goodState[i], 0, st[i].length);
     goodT = opt.t();
+    goodVersion = step();
   }
 
-  private void diverged() {
+  /** True when every element is finite (NaN fails every comparison, so it is caught too). */
+  static boolean allFinite(float[] a) {
+    return Float.isFinite(Kernels.maxAbs(a.length, a, 0));
+  }
+
+  private void diverged(String cause) {
+    float lrBefore = learningRate();
+    long at = step();
     divergences++;
-    lastDivergenceStep = opt.t();
+    lastDivergenceStep = at;
     System.arraycopy(goodParams, 0, params, 0, params.length);
     float[][] st = opt.stateBuffers();
     for (int i = 0; i < st.length; i++) System.arraycopy(goodState[i], 0, st[i], 0, st[i].length);
+    stepOrigin = at - goodT; // the version line goes on from `at`
     opt.setT(goodT);
     lrFactor *= cfg.divergenceLrFactor();
+    // Rare by construction (each one lowers the rate): the record is the only allocation here.
+    lastDivergence = new Divergence(divergences, at, cause, cause.equals("parameters") ? Float.NaN : lastLoss,
+        cause.equals("loss") ? Float.NaN : lastGradNorm, lrBefore, learningRate(), goodVersion, System.currentTimeMillis());
   }
 
-  /** The optimizer step at which the last divergence was detected, or -1. */
+  /** The weights version at which the last divergence was detected, or -1. */
   public long lastDivergenceStep() { return lastDivergenceStep; }
+
+  /** The last firing of the guard, or null (not kept across checkpoints). */
+  public Divergence lastDivergence() { return lastDivergence; }
+
+  /**
+   * Sets the base learning rate: from the next step on the rate is {@code value} scaled by the
+   * schedule (for {@code constant}: exactly {@code value}). Replaces the divergence guard's earlier
+   * reductions; later divergences lower it again. Kept in checkpoints (it is the state's lr factor).
+   *
+   * @return the learning rate of the next step
+   * @throws IllegalArgumentException unless value is finite and &gt; 0 and the factor to the
+   *     configured base is a finite float
+   */
+  public float setLearningRate(double value) {
+    if (!(value > 0) || !Double.isFinite(value))
+      throw new IllegalArgumentException("value = " + value + ": must be a finite number > 0");
+    double f = value / schedule.base();
+    if (!(f > 0) || (float) f == 0f || !Float.isFinite((float) f) || !Float.isFinite((float) value))
+      throw new IllegalArgumentException("value = " + value + ": out of float range against the configured base "
+          + schedule.base());
+    lrFactor = (float) f;
+    return learningRate();
+  }
+
+  /**
+   * Starts the model again: parameters re-initialised from the configured seed, optimizer state
+   * zeroed and its step count (bias corrections, schedule position) back to 0, the learning rate
+   * back to the configured one (earlier divergence reductions and overrides dropped), the good copy
+   * of the guard set to the new start. Kept: the version line ({@link #step()} is unchanged, the
+   * next step is the next version), the examples count, the prequential metrics (a reset shows as
+   * the loss jumping back up), the divergence count, and the rows of the batch being assembled
+   * (they were taken from the input and are trained on by the new model).
+   */
+  public void reset() {
+    stepOrigin = step();
+    opt.setT(0);
+    model.init(params, cfg.seed());
+    for (float[] s : opt.stateBuffers()) Arrays.fill(s, 0f);
+    System.arraycopy(params, 0, goodParams, 0, params.length);
+    for (float[] s : goodState) Arrays.fill(s, 0f);
+    goodT = 0;
+    goodVersion = step();
+    lrFactor = 1f;
+    lastGradNorm = Float.NaN;
+  }
 
   /**
    * An immutable copy of the current parameters with step and metrics. If the live parameters are
@@ -272,25 +353,29 @@ public final class OnlineLearner {
    * non-finite weight.
    */
   public Snapshot snapshot() {
-    if (!Float.isFinite(Kernels.maxAbs(params.length, params, 0))) diverged();
-    return new Snapshot(cfg.spec().toString(), opt.t(), examples, System.currentTimeMillis(), params.clone(),
+    if (!allFinite(params)) diverged("parameters");
+    return new Snapshot(cfg.spec().toString(), step(), examples, System.currentTimeMillis(), params.clone(),
         metrics.read(), divergences, learningRate(), lastGradNorm);
   }
 
   /** Optimizer, for checkpoints (state buffers and step count). */
   public Optimizer optimizer() { return opt; }
 
-  /** A deep copy of the complete state (see {@link LearnerState}); trainer thread only. */
+  /**
+   * A deep copy of the complete state (see {@link LearnerState}); trainer thread only. Like a
+   * snapshot, it rolls back first if an update left a non-finite weight, so no checkpoint holds one.
+   */
   public LearnerState exportState() {
+    if (!allFinite(params)) diverged("parameters");
     float[][] st = opt.stateBuffers(), state = new float[st.length][], good = new float[goodState.length][];
     for (int i = 0; i < st.length; i++) state[i] = st[i].clone();
     for (int i = 0; i < goodState.length; i++) good[i] = goodState[i].clone();
     float[][] rings = metrics.rings(), ringCopy = new float[rings.length][];
     for (int i = 0; i < rings.length; i++) ringCopy[i] = rings[i].clone();
-    return new LearnerState(cfg.spec().toString(), opt.t(), examples, lrFactor, divergences, lastDivergenceStep,
+    return new LearnerState(cfg.spec().toString(), step(), examples, lrFactor, divergences, lastDivergenceStep,
         lastGradNorm, lastLoss, params.clone(), state, goodParams.clone(), good, goodT, pending,
         java.util.Arrays.copyOf(xBatch, pending * I), java.util.Arrays.copyOf(yBatch, pending * T),
-        metrics.exportScalars(), ringCopy);
+        metrics.exportScalars(), ringCopy, stepOrigin, goodVersion);
   }
 
   /**
@@ -303,7 +388,7 @@ public final class OnlineLearner {
     float[][] st = opt.stateBuffers();
     if (s.params().length != params.length || s.optimizerState().length != st.length
         || s.goodState().length != goodState.length || s.pending() > B || s.pendingX().length != s.pending() * I
-        || s.pendingY().length != s.pending() * T)
+        || s.pendingY().length != s.pending() * T || s.stepOrigin() < 0 || s.stepOrigin() > s.step())
       throw new IllegalArgumentException("state shapes do not match this learner (" + cfg.optimizer().name()
           + ", batch " + B + "): " + s.params().length + " params, " + s.optimizerState().length + " state arrays, "
           + s.pending() + " pending rows");
@@ -315,8 +400,10 @@ public final class OnlineLearner {
     }
     System.arraycopy(s.params(), 0, params, 0, params.length);
     System.arraycopy(s.goodParams(), 0, goodParams, 0, goodParams.length);
-    opt.setT(s.step());
+    stepOrigin = s.stepOrigin();
+    opt.setT(s.step() - s.stepOrigin());
     goodT = s.goodStep();
+    goodVersion = s.goodVersion();
     examples = s.examples();
     lrFactor = s.lrFactor();
     divergences = s.divergences();

@@ -54,6 +54,9 @@ public final class StreamlearnMeters {
     }
     counter(reg, "weights.publish.failures", t, m, ModelRunner::publishFailures,
         "Weights versions or dead letters the broker did not accept");
+    counter(reg, "weights.publish.skipped", t, m, ModelRunner::publishSkipped,
+        "Weights versions withheld because a weight was not finite (the divergence guard keeps this at 0)");
+    counter(reg, "train.resets", t, m, ModelRunner::resets, "Resets through POST /models/{m}/control");
 
     counter(reg, "checkpoint.failures", t, m, ModelRunner::checkpointFailures,
         "Checkpoint writes that failed (disk full, read-only...); training went on");
@@ -83,6 +86,8 @@ public final class StreamlearnMeters {
     gauge(reg, "ingest.broker.silence.seconds", t, m, x -> x.brokerSilenceMillis() / 1000.0,
         "Seconds since the consumer last had an answer from the broker");
     gauge(reg, "ingest.paused", t, m, x -> x.paused() ? 1 : 0, "1 while fetching is paused by backpressure");
+    gauge(reg, "train.paused", t, m, x -> x.trainingPaused() ? 1 : 0,
+        "1 while training is paused through POST /models/{m}/control");
     gauge(reg, "ingest.queue.depth", t, m, ModelRunner::queueDepth, "Decoded records waiting for the trainer");
     gauge(reg, "ingest.queue.capacity", t, m, ModelRunner::queueCapacity, "queue.max.records");
     gauge(reg, "ingest.examples.rate", t, m, x -> x.status().examplesPerSecond(), "Examples trained per second (last second)");

@@ -91,6 +91,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private final AtomicLong recordsIn = new AtomicLong(), pauses = new AtomicLong(), publishFailures = new AtomicLong();
   private final Map<String, Long> lagByPartition = new ConcurrentHashMap<>();
   private final List<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<org.streamlearn.learn.Divergence>> divergenceListeners = new CopyOnWriteArrayList<>();
   private volatile Published latest;
   private volatile boolean running, paused;
   private volatile int assignedCount, maxDepth;
@@ -128,6 +129,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     java.util.Arrays.fill(fetched, -1);
     this.trainer = new Trainer(mc.name(), learner, ring, mc.batchLingerMs(), mc.publishEverySteps(),
         mc.publishEveryMs(), partitionNames, covered, this::deliver);
+    trainer.onDivergence = d -> {
+      for (var l : divergenceListeners) l.accept(d);
+    };
+    trainer.status = this::status;
     var cc = mc.checkpoint();
     this.checkpoints = cc == null ? null : new Checkpoints(cc.dir(), mc.name(), cc.keep());
     if (checkpoints != null) {
@@ -168,6 +173,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     });
     lastBrokerContactMs = System.currentTimeMillis(); // the topics were just listed
     running = true;
+    trainer.prime();
     trainerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-trainer").daemon(true).start(trainer);
     consumerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-consumer").daemon(true).start(this::consume);
     return this;
@@ -599,7 +605,8 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     // Degraded, still ready: it trains and serves, and a restart would not make the disk writable.
     String c = trainer.health == null ? null : trainer.health.problem();
     if (c != null) p = p == null ? c : p + "; " + c;
-    return new Status(ready, paused, trainer.examplesPerSecond, lag, p);
+    return new Status(ready, paused, trainer.examplesPerSecond, lag, p, trainer.controlPaused, trainer.steps,
+        trainer.learningRate);
   }
 
   /**
@@ -621,6 +628,39 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   @Override public AutoCloseable onPublish(Consumer<Published> listener) {
     listeners.add(listener);
     return () -> listeners.remove(listener);
+  }
+
+  @Override public AutoCloseable onDivergence(Consumer<org.streamlearn.learn.Divergence> listener) {
+    divergenceListeners.add(listener);
+    return () -> divergenceListeners.remove(listener);
+  }
+
+  /**
+   * Posts the command to the trainer thread; the stage completes there once it is applied. Fails at
+   * once with IllegalStateException when the runner is not running or its trainer stopped.
+   */
+  @Override public java.util.concurrent.CompletionStage<Status> control(Command command) {
+    if (!running || trainer.done)
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("model " + mc.name()
+          + " is not running" + (trainer.failure != null ? " (trainer stopped: " + trainer.failure + ")" : "")));
+    var done = new java.util.concurrent.CompletableFuture<Status>();
+    trainer.post(command, done);
+    return done;
+  }
+
+  /** True while training is paused by the control API (not by backpressure: see {@link #paused()}). */
+  public boolean trainingPaused() {
+    return trainer.controlPaused;
+  }
+
+  /** Resets applied through the control API. */
+  public long resets() {
+    return trainer.resets;
+  }
+
+  /** Versions withheld because a weight was not finite (the learner's guard should keep this 0). */
+  public long publishSkipped() {
+    return trainer.publishSkipped;
   }
 
   public ModelConfig config() {

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -16,9 +18,12 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.codec.TensorRef;
+import org.streamlearn.http.ServedModel;
 import org.streamlearn.http.ServedModel.Published;
+import org.streamlearn.learn.Divergence;
 import org.streamlearn.learn.Metrics;
 import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.learn.Snapshot;
@@ -31,6 +36,13 @@ import org.slf4j.LoggerFactory;
  * per partition the next offset covered by the last completed step, and publishes weights versions
  * by steps and/or time. All arithmetic of the model happens here; other threads read the volatile
  * figures below, updated once per step.
+ *
+ * <p>Control commands (pause, resume, reset, learning rate) are posted to {@link #post} and applied
+ * here between chunks of rows, so the learner stays single-threaded. While paused by control the
+ * trainer takes no rows and trains nothing (a partial batch waits too); the ring then fills and the
+ * consumer pauses fetching by backpressure, so nothing is dropped, and resume continues with the
+ * next row in order. Divergences the learner reports are handed to {@link #onDivergence}; a
+ * version is only published when every weight is finite.
  */
 final class Trainer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -68,6 +80,18 @@ final class Trainer implements Runnable {
     void publish(Published p, long snapshotNanos);
   }
 
+  /** A command and the future completed once it was applied. */
+  private record Posted(ServedModel.Command command, CompletableFuture<ServedModel.Status> done) {}
+
+  private final ConcurrentLinkedQueue<Posted> commands = new ConcurrentLinkedQueue<>();
+  /** Called on this thread per firing of the divergence guard; set before the thread starts. */
+  Consumer<Divergence> onDivergence = d -> {};
+  /** The runner's status, to complete a command with; set before the thread starts. */
+  Supplier<ServedModel.Status> status = () -> null;
+  private long seenDivergences, divergenceLogNanos = Long.MIN_VALUE, divergencesUnlogged;
+  volatile boolean controlPaused;
+  volatile long resets, publishSkipped;
+
   // Figures for status and meters, written once per step (or per publish) by this thread.
   volatile long steps, examples, rowsTrained, divergences, version = -1, lastPublishMillis;
   volatile double learningRate = Double.NaN, gradNorm = Double.NaN, examplesPerSecond;
@@ -100,15 +124,24 @@ final class Trainer implements Runnable {
     this.sink = sink;
   }
 
+  /**
+   * Sets the figures from the learner as restored or resumed; called before the thread starts, so a
+   * status read right after {@code start()} already shows them.
+   */
+  void prime() {
+    if (learner.step() > 0) { // resumed from a published version or a checkpoint: continue after it
+      lastPublishedVersion = learner.step();
+      version = steps = learner.step();
+    }
+    seenDivergences = divergences = learner.divergences();
+    learningRate = learner.learningRate();
+  }
+
   @Override public void run() {
     thread = Thread.currentThread();
     long now = System.nanoTime();
     lastPublishNanos = now;
     rateNanos = now;
-    if (learner.step() > 0) { // resumed from a published version: continue after it
-      lastPublishedVersion = learner.step();
-      version = steps = learner.step();
-    }
     if (learner.pending() > 0) { // restored mid-batch: the rows in flight linger from now
       rowsInBatch = learner.pending();
       batchStartNanos = now;
@@ -119,9 +152,16 @@ final class Trainer implements Runnable {
       writer = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("sl-" + model + "-checkpoint").daemon(true).unstarted(r));
     try {
       while (true) {
+        if (!commands.isEmpty()) applyCommands();
         long h = ring.head(), t = ring.tail();
         boolean stop = stopping;
         if (stop && System.nanoTime() > drainDeadlineNanos) break; // out of time: leave the rest uncommitted
+        // Paused by control and stopping: what is in the ring stays uncommitted and is read again.
+        if (stop && controlPaused) break;
+        if (controlPaused) { // nothing to train, publish or checkpoint: wait for a command (post unparks)
+          LockSupport.parkNanos(this, 50_000_000L);
+          continue;
+        }
         if (h < t) {
           long end = Math.min(t, h + CHUNK);
           for (long seq = h; seq < end; seq++) take(ring.slot(seq));
@@ -152,6 +192,8 @@ final class Trainer implements Runnable {
       failure = e;
       log.error("trainer of model {} stopped: {}", model, e.toString(), e);
     } finally {
+      for (Posted p; (p = commands.poll()) != null; )
+        p.done().completeExceptionally(new IllegalStateException("the trainer of model " + model + " has stopped"));
       if (writer != null) {
         writer.shutdown();
         try {
@@ -182,7 +224,8 @@ final class Trainer implements Runnable {
     }
     lastCheckpointTaken = takenCount;
     lastAttemptStep = learner.step();
-    LearnerState st = learner.exportState();
+    LearnerState st = learner.exportState(); // may roll back an overflowed update, like a snapshot
+    checkDivergence();
     Map<String, Long> offsets = new LinkedHashMap<>(restoredOffsets);
     for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++)
       if (taken[p] >= 0) offsets.put(partitionNames[p], taken[p]);
@@ -255,13 +298,69 @@ final class Trainer implements Runnable {
     }
   }
 
+  /** Posts a command; it is applied on this thread, which completes {@code done} (never blocks the caller). */
+  void post(ServedModel.Command c, CompletableFuture<ServedModel.Status> done) {
+    commands.add(new Posted(c, done));
+    Thread t = thread;
+    if (t != null) LockSupport.unpark(t);
+  }
+
+  private void applyCommands() {
+    for (Posted p; (p = commands.poll()) != null; ) {
+      try {
+        switch (p.command().action()) {
+          case PAUSE -> controlPaused = true;
+          case RESUME -> controlPaused = false;
+          case RESET -> {
+            learner.reset();
+            resets++;
+            log.info("model {}: reset to the initial parameters (seed {}); versions go on after {}", model,
+                learner.config().seed(), learner.step());
+          }
+          case LR -> learner.setLearningRate(p.command().value());
+        }
+        learningRate = learner.learningRate();
+        gradNorm = learner.lastGradNorm();
+        p.done().complete(status.get());
+      } catch (RuntimeException e) { // the learner refused the value: the caller's 400
+        p.done().completeExceptionally(e);
+      }
+    }
+  }
+
+  /** Reports divergences the learner counted since the last look (a step's, or a snapshot's rollback). */
+  private void checkDivergence() {
+    long n = learner.divergences();
+    if (n == seenDivergences) return;
+    seenDivergences = n;
+    divergences = n;
+    learningRate = learner.learningRate();
+    Divergence d = learner.lastDivergence();
+    if (d == null) return;
+    long now = System.nanoTime();
+    if (divergenceLogNanos == Long.MIN_VALUE || now - divergenceLogNanos >= 10_000_000_000L) { // at most one line per 10 s: bad records can diverge every step
+      log.warn("model {}: divergence #{} at version {} ({}: loss {}, gradient norm {}): rolled back to version {}, "
+          + "learning rate {} -> {}{}", model, d.count(), d.step(), d.cause(), d.loss(), d.gradNorm(), d.rolledBackTo(),
+          d.lrBefore(), d.lrAfter(), divergencesUnlogged > 0 ? " (" + divergencesUnlogged + " more since the last line)" : "");
+      divergenceLogNanos = now;
+      divergencesUnlogged = 0;
+    } else {
+      divergencesUnlogged++;
+    }
+    try {
+      onDivergence.accept(d);
+    } catch (RuntimeException e) {
+      log.warn("a divergence listener of model {} failed: {}", model, e.toString(), e);
+    }
+  }
+
   private void stepDone(long nanos) {
     rowsTrained += rowsInBatch;
     rowsInBatch = 0;
     cover();
     steps = learner.step();
     examples = learner.examples();
-    divergences = learner.divergences();
+    checkDivergence();
     learningRate = learner.learningRate();
     gradNorm = learner.lastGradNorm();
     metrics = learner.metrics();
@@ -287,7 +386,13 @@ final class Trainer implements Runnable {
     if (learner.step() <= lastPublishedVersion || learner.step() == 0) return;
     long t0 = System.nanoTime();
     Snapshot snap = learner.snapshot(); // may roll back a non-finite update: check the version again
+    checkDivergence();
     if (snap.version() <= lastPublishedVersion) return;
+    if (!allFinite(snap.params())) { // the learner guarantees it; checked anyway, as it is what consumers load
+      publishSkipped++;
+      log.error("model {}: version {} has a non-finite weight and is not published", model, snap.version());
+      return;
+    }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put(SafeTensors.META_MODEL, model);
     meta.put(SafeTensors.META_VERSION, Long.toString(snap.version()));
@@ -303,6 +408,12 @@ final class Trainer implements Runnable {
     lastPublishMillis = nowMillis;
     if (oldestTimestamp != Long.MAX_VALUE) observer.freshness(Math.max(0, nowMillis - oldestTimestamp));
     oldestTimestamp = Long.MAX_VALUE;
+  }
+
+  /** A plain loop, not a kernel: independent of how SIMD max treats NaN. */
+  static boolean allFinite(float[] a) {
+    for (float v : a) if (!Float.isFinite(v)) return false;
+    return true;
   }
 
   /** {"topic-partition": next offset covered, ...} */

@@ -195,7 +195,9 @@ class HttpVerticleTest {
     assertThat(m.getValue("maeWindow")).as("NaN for classification becomes null").isNull();
     assertThat(o.getJsonObject("status").getBoolean("ready")).isTrue();
     assertThat(o.getJsonObject("status").fieldNames())
-        .containsExactlyInAnyOrder("ready", "paused", "examplesPerSecond", "lag", "problem");
+        .containsExactlyInAnyOrder("ready", "paused", "examplesPerSecond", "lag", "problem", "trainingPaused", "step",
+            "learningRate");
+    assertThat(o.getJsonObject("status").getBoolean("trainingPaused")).isFalse();
     assertThat(o.getDouble("learningRate")).isEqualTo(0.01, org.assertj.core.data.Offset.offset(1e-6));
     assertThat(o.getDouble("gradNorm")).isPositive();
     assertThat(o.getLong("divergences")).isZero();

@@ -3,13 +3,17 @@ package org.streamlearn.http;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.codec.TensorRef;
+import org.streamlearn.learn.Divergence;
 import org.streamlearn.learn.LearnerConfig;
 import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.learn.Snapshot;
@@ -18,7 +22,8 @@ import org.streamlearn.optim.OptimizerSpec;
 /**
  * A real {@link ServedModel} for the HTTP tests: an {@link OnlineLearner} trained on its own thread
  * (as the trainer is) on synthetic data, publishing snapshots and their safetensors encoding to the
- * registered listeners from that thread. Not a mock: it is the contract implemented without Kafka.
+ * registered listeners from that thread. Not a mock: it is the contract implemented without Kafka,
+ * control commands and divergence events included (applied and reported on the trainer thread).
  *
  * <p>Data: three Gaussian blobs in 4 dimensions (class = blob, seed fixed) for cross_entropy, or
  * y = w·x + noise for mse.
@@ -31,6 +36,9 @@ final class LearnedModel implements ServedModel {
   private final ExecutorService trainer;
   private final SplittableRandom rnd;
   private final CopyOnWriteArrayList<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
+  private final CopyOnWriteArrayList<Consumer<Divergence>> divergenceListeners = new CopyOnWriteArrayList<>();
+  private volatile boolean trainingPaused;
+  private long seenDivergences;
   private volatile Published latest;
   private volatile Status status = new Status(true, false, 0, 0, null);
   volatile Map<String, Object> checkpoint;
@@ -60,16 +68,23 @@ final class LearnedModel implements ServedModel {
     });
   }
 
-  /** Trains on n more examples on the trainer thread, then publishes one version; waits for it. */
+  /**
+   * Trains on n more examples on the trainer thread (none while paused), reports divergences, then
+   * publishes one version if the step moved; waits for it and returns the latest version.
+   */
   Published trainAndPublish(int n) throws Exception {
     Future<Published> f = trainer.submit(() -> {
+      if (trainingPaused) return latest;
       float[] x = new float[4];
       float[] y = new float[learner.targetSize()];
       for (int i = 0; i < n; i++) {
         example(x, y);
         learner.add(x, 0, y, 0);
+        reportDivergence();
       }
+      if (latest != null && learner.step() <= latest.version()) return latest;
       Snapshot s = learner.snapshot();
+      reportDivergence();
       byte[] bytes = SafeTensors.write(s.params(), refs, Map.of(SafeTensors.META_MODEL, name,
           SafeTensors.META_VERSION, Long.toString(s.version()), SafeTensors.META_SPEC, s.spec()));
       Published p = new Published(s, bytes);
@@ -78,6 +93,24 @@ final class LearnedModel implements ServedModel {
       return p;
     });
     return f.get();
+  }
+
+  private void reportDivergence() {
+    if (learner.divergences() == seenDivergences) return;
+    seenDivergences = learner.divergences();
+    for (Consumer<Divergence> l : divergenceListeners) l.accept(learner.lastDivergence());
+  }
+
+  /** Occupies the trainer thread until the latch opens (a command then waits behind it). */
+  void blockTrainer(CountDownLatch release) {
+    trainer.submit(() -> {
+      release.await();
+      return null;
+    });
+  }
+
+  long divergences() throws Exception {
+    return trainer.submit(learner::divergences).get();
   }
 
   private void example(float[] x, float[] y) {
@@ -115,7 +148,34 @@ final class LearnedModel implements ServedModel {
 
   @Override public Published latest() { return latest; }
 
-  @Override public Status status() { return status; }
+  @Override public Status status() {
+    Status s = status;
+    return new Status(s.ready(), s.paused(), s.examplesPerSecond(), s.lag(), s.problem(), trainingPaused,
+        learner.step(), learner.learningRate()); // step and rate: plain reads of the trainer's figures, fine for a test
+  }
+
+  @Override public CompletionStage<Status> control(Command c) {
+    var done = new CompletableFuture<Status>();
+    trainer.submit(() -> {
+      try {
+        switch (c.action()) {
+          case PAUSE -> trainingPaused = true;
+          case RESUME -> trainingPaused = false;
+          case RESET -> learner.reset();
+          case LR -> learner.setLearningRate(c.value());
+        }
+        done.complete(status());
+      } catch (RuntimeException e) {
+        done.completeExceptionally(e);
+      }
+    });
+    return done;
+  }
+
+  @Override public AutoCloseable onDivergence(Consumer<Divergence> listener) {
+    divergenceListeners.add(listener);
+    return () -> divergenceListeners.remove(listener);
+  }
 
   @Override public AutoCloseable onPublish(Consumer<Published> listener) {
     listeners.add(listener);
