@@ -118,7 +118,7 @@ final class ScalarKernels {
   }
 
   static void sigmoid(int n, float[] x, int xOff, float[] y, int yOff) {
-    for (int i = 0; i < n; i++) y[yOff + i] = (float) (1.0 / (1.0 + Math.exp(-x[xOff + i])));
+    for (int i = 0; i < n; i++) y[yOff + i] = FloatMath.sigmoid(x[xOff + i]);
   }
 
   static void sigmoidBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
@@ -129,7 +129,7 @@ final class ScalarKernels {
   }
 
   static void tanh(int n, float[] x, int xOff, float[] y, int yOff) {
-    for (int i = 0; i < n; i++) y[yOff + i] = (float) Math.tanh(x[xOff + i]);
+    for (int i = 0; i < n; i++) y[yOff + i] = FloatMath.tanh(x[xOff + i]);
   }
 
   static void tanhBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
@@ -146,7 +146,7 @@ final class ScalarKernels {
       for (int c = 0; c < cols; c++) max = Math.max(max, x[xo + c]);
       float s = 0f;
       for (int c = 0; c < cols; c++) {
-        float e = (float) Math.exp(x[xo + c] - max);
+        float e = FloatMath.exp(x[xo + c] - max);
         y[yo + c] = e;
         s += e;
       }
@@ -161,8 +161,8 @@ final class ScalarKernels {
       float max = Float.NEGATIVE_INFINITY;
       for (int c = 0; c < cols; c++) max = Math.max(max, x[xo + c]);
       float s = 0f;
-      for (int c = 0; c < cols; c++) s += (float) Math.exp(x[xo + c] - max);
-      float lse = max + (float) Math.log(s);
+      for (int c = 0; c < cols; c++) s += FloatMath.exp(x[xo + c] - max);
+      float lse = max + (float) StrictMath.log(s);
       for (int c = 0; c < cols; c++) y[yo + c] = x[xo + c] - lse;
     }
   }

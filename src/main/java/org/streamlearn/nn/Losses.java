@@ -6,7 +6,9 @@ import org.streamlearn.kernels.Kernels;
  * The losses of {@link Loss#of}. Element-wise losses (mse, bce_with_logits, huber) average over
  * all B·O elements, as PyTorch's default {@code reduction='mean'}: an example's loss is the mean
  * over its O outputs and the batch loss the mean over examples. Per-element arithmetic is scalar
- * (no kernel fuses these), one pass, no allocation.
+ * (no kernel fuses these), one pass, no allocation. exp and log1p are StrictMath's, whose results do
+ * not depend on the JIT tier (Math's may be intrinsics that differ by an ulp), so training is
+ * reproducible bit for bit across JVMs.
  */
 final class Losses {
   private Losses() {}
@@ -59,7 +61,7 @@ final class Losses {
         float l = -dOut[r + k];
         perExample[b] = l;
         total += l;
-        for (int j = 0; j < O; j++) dOut[r + j] = (float) Math.exp(dOut[r + j]) * invB;
+        for (int j = 0; j < O; j++) dOut[r + j] = (float) StrictMath.exp(dOut[r + j]) * invB;
         dOut[r + k] -= invB;
       }
       return B == 0 ? 0f : (float) (total / B);
@@ -85,8 +87,8 @@ final class Losses {
         for (int j = 0; j < O; j++) {
           int k = b * O + j;
           float z = out[outOff + k], t = y[yOff + k];
-          double e = Math.exp(-Math.abs(z));  // in (0, 1]
-          s += Math.max(z, 0f) - z * t + Math.log1p(e);
+          double e = StrictMath.exp(-Math.abs(z));  // in (0, 1]
+          s += Math.max(z, 0f) - z * t + StrictMath.log1p(e);
           double sig = z >= 0 ? 1 / (1 + e) : e / (1 + e);
           dOut[k] = (float) ((sig - t) * scale);
         }

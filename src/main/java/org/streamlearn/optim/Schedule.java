@@ -11,6 +11,7 @@ import java.util.Map;
  *
  * <p>Warm-ups are linear and start at base/warmup rather than 0 (step s uses base·(s+1)/warmup and
  * the last warm-up step reaches base): optax starts at exactly 0, which wastes the first step.
+ * pow and cos are StrictMath's, the same bits on every JIT tier (Math's may differ by an ulp).
  */
 public sealed interface Schedule
     permits Schedule.Constant, Schedule.Step, Schedule.Exponential, Schedule.Cosine,
@@ -51,7 +52,7 @@ public sealed interface Schedule
     @Override
     public float lr(long step) {
       checkStep(step);
-      return (float) (base * Math.pow(gamma, step / every));
+      return (float) (base * StrictMath.pow(gamma, step / every));
     }
 
     @Override
@@ -70,7 +71,7 @@ public sealed interface Schedule
     @Override
     public float lr(long step) {
       checkStep(step);
-      return (float) (base * Math.pow(gamma, step));
+      return (float) (base * StrictMath.pow(gamma, step));
     }
 
     @Override
@@ -101,7 +102,7 @@ public sealed interface Schedule
       if (step < warmup) return (float) ((double) base * (step + 1) / warmup);
       if (step >= total) return (float) min;
       double frac = (double) (step - warmup) / (total - warmup);
-      return (float) (min + (base - min) * 0.5 * (1 + Math.cos(Math.PI * frac)));
+      return (float) (min + (base - min) * 0.5 * (1 + StrictMath.cos(Math.PI * frac)));
     }
 
     @Override
