@@ -10,6 +10,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API versions of the element-wise kernels and reductions. Each loop runs full vectors to
  * {@code loopBound} and finishes with a scalar tail (no masked loads: they take a slow path near the
  * end of an array). Reductions keep two accumulators so consecutive FMAs do not wait on each other.
+ *
+ * <p>Every result is the same on every JIT tier (see {@link VectorMath}): sums reduce their lanes
+ * with {@link VectorMath#sumLanes}, exp/tanh/sigmoid are {@link VectorMath}'s with {@link FloatMath}
+ * in the scalar tails. {@code reduceLanes(MAX)} stays: max is exact and its result does not depend on
+ * the order (Java's max: NaN wins, +0 above −0).
  */
 final class SimdKernels {
   private SimdKernels() {}

@@ -87,8 +87,9 @@ class KillNineTest {
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
         admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
       }
-      // Produced at about 150 records/s over some 20 s, so the kills land while it trains.
-      Thread producer = Thread.ofPlatform().daemon(true).start(() -> produce(bootstrap, records));
+      // Produced at most 160 records/s and at most AHEAD records beyond the newest checkpoint, so the
+      // kills land while records are left to train however slowly the child JVMs restart.
+      Thread producer = Thread.ofPlatform().daemon(true).start(() -> produce(bootstrap, records, () -> covered(ckpts)));
       for (int k = 0; k <= KILLS; k++) {
         Child c = Child.start(config, bootstrap);
         try {
@@ -182,11 +183,15 @@ class KillNineTest {
     return out;
   }
 
-  static void produce(String bootstrap, List<byte[]> records) {
+  /** Records the producer keeps ahead of the newest checkpoint, at most. */
+  static final int AHEAD = 200;
+
+  static void produce(String bootstrap, List<byte[]> records, java.util.function.LongSupplier covered) {
     try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
         new ByteArraySerializer(), new ByteArraySerializer())) {
       for (int i = 0; i < records.size(); i++) {
+        while (i % 16 == 0 && i - covered.getAsLong() >= AHEAD) Thread.sleep(50);
         p.send(new ProducerRecord<>(TOPIC, 0, null, records.get(i)));
         if (i % 16 == 15) {
           p.flush();
