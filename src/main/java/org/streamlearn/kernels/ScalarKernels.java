@@ -3,7 +3,8 @@ package org.streamlearn.kernels;
 /**
  * Plain loops: the definition of every kernel, the reference the SIMD versions are tested against,
  * and the fallback when {@code jdk.incubator.vector} is missing. Accumulation is in float, in index
- * order, exactly as written; nothing here is clever on purpose.
+ * order, exactly as written; nothing here is clever on purpose. exp, tanh and sigmoid are
+ * {@link FloatMath}'s (the same bits on every JIT tier, and the same as the SIMD kernels' lanes).
  */
 final class ScalarKernels {
   private ScalarKernels() {}

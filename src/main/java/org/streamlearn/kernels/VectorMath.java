@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Lane-wise {@link FloatMath} and a fixed-order lane sum, for the SIMD kernels. Every operation here
- * is exact in Java's definition (add, mul, div, fma, min/max, compare, blend, lane moves, int
+ * is exact in Java's definition (add, mul, div, fma, abs, compare, blend, lane moves, int
  * shifts), so the interpreter's and C1's Java fallbacks and C2's intrinsics give the same bits:
  * training is reproducible across JVMs whatever each one has compiled so far. The Vector API's own
  * {@code EXP}/{@code TANH} (SVML in C2, {@code Math} in the fallback) and
