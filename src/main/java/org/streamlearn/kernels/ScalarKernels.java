@@ -118,6 +118,10 @@ final class ScalarKernels {
     for (int i = 0; i < n; i++) dx[dxOff + i] += x[xOff + i] > 0f ? dy[dyOff + i] : slope * dy[dyOff + i];
   }
 
+  static void exp(int n, float[] x, int xOff, float[] y, int yOff) {
+    for (int i = 0; i < n; i++) y[yOff + i] = FloatMath.exp(x[xOff + i]);
+  }
+
   static void sigmoid(int n, float[] x, int xOff, float[] y, int yOff) {
     for (int i = 0; i < n; i++) y[yOff + i] = FloatMath.sigmoid(x[xOff + i]);
   }

@@ -116,8 +116,8 @@ final class SimdGemm {
   static final class Scratch {
     float[] a = new float[0];
     final float[] b = new float[KC * 3 * L];
-    /** NT's twelve dot-product accumulators, stored here to be summed lane by lane in fixed order. */
-    final float[] lanes = new float[12 * L];
+    /** The first folds of NT's twelve dot-product accumulators, summed from here in a fixed order. */
+    final float[] lanes = new float[6 * L];
 
     Scratch ensure(int M) {
       if (a.length < M * KC) a = new float[M * KC];
@@ -363,17 +363,20 @@ final class SimdGemm {
     // Reduced in VectorMath.sumLanes' fixed order, not by reduceLanes (whose order differs between C2
     // and the interpreter): the first fold here, the rest through memory in finish3. Not by twelve
     // VectorMath calls: too many nodes for C2 to inline them all, and one left out of line boxes.
+    // Accumulator j (s00, s01, s02, s10, …) has its first fold at t[j·L/2, (j+1)·L/2), two per vector.
     var h = VectorMath.HALF;
-    s00.add(s00.rearrange(h)).intoArray(t, 0); s01.add(s01.rearrange(h)).intoArray(t, L);
-    s02.add(s02.rearrange(h)).intoArray(t, 2 * L); s10.add(s10.rearrange(h)).intoArray(t, 3 * L);
-    s11.add(s11.rearrange(h)).intoArray(t, 4 * L); s12.add(s12.rearrange(h)).intoArray(t, 5 * L);
-    s20.add(s20.rearrange(h)).intoArray(t, 6 * L); s21.add(s21.rearrange(h)).intoArray(t, 7 * L);
-    s22.add(s22.rearrange(h)).intoArray(t, 8 * L); s30.add(s30.rearrange(h)).intoArray(t, 9 * L);
-    s31.add(s31.rearrange(h)).intoArray(t, 10 * L); s32.add(s32.rearrange(h)).intoArray(t, 11 * L);
+    var u = VectorMath.UPPER;
+    s00.blend(s01, u).add(s01.blend(s00, u).rearrange(h)).intoArray(t, 0);
+    s02.blend(s10, u).add(s10.blend(s02, u).rearrange(h)).intoArray(t, L);
+    s11.blend(s12, u).add(s12.blend(s11, u).rearrange(h)).intoArray(t, 2 * L);
+    s20.blend(s21, u).add(s21.blend(s20, u).rearrange(h)).intoArray(t, 3 * L);
+    s22.blend(s30, u).add(s30.blend(s22, u).rearrange(h)).intoArray(t, 4 * L);
+    s31.blend(s32, u).add(s32.blend(s31, u).rearrange(h)).intoArray(t, 5 * L);
+    int row = 3 * (L / 2);
     finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, t, 0);
-    finish3(K, kv, alpha, A, a1, B, b, ldb, beta, C, c + ldc, t, 3 * L);
-    finish3(K, kv, alpha, A, a2, B, b, ldb, beta, C, c + 2 * ldc, t, 6 * L);
-    finish3(K, kv, alpha, A, a3, B, b, ldb, beta, C, c + 3 * ldc, t, 9 * L);
+    finish3(K, kv, alpha, A, a1, B, b, ldb, beta, C, c + ldc, t, row);
+    finish3(K, kv, alpha, A, a2, B, b, ldb, beta, C, c + 2 * ldc, t, 2 * row);
+    finish3(K, kv, alpha, A, a3, B, b, ldb, beta, C, c + 3 * ldc, t, 3 * row);
   }
 
   private static void dot1x3(int K, int kv, float alpha, float[] A, int a, float[] B, int b, int ldb,
@@ -387,19 +390,21 @@ final class SimdGemm {
       s2 = x.fma(FloatVector.fromArray(F, B, b2 + k), s2);
     }
     var h = VectorMath.HALF;
-    s0.add(s0.rearrange(h)).intoArray(t, 0); s1.add(s1.rearrange(h)).intoArray(t, L);
-    s2.add(s2.rearrange(h)).intoArray(t, 2 * L);
+    var u = VectorMath.UPPER;
+    s0.blend(s1, u).add(s1.blend(s0, u).rearrange(h)).intoArray(t, 0);
+    s2.add(s2.rearrange(h)).intoArray(t, L);
     finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, t, 0);
   }
 
   /**
-   * Sums the three once-folded accumulators stored at t[o..o+3L) (lane vectors of one row of A against three rows
-   * of B), adds the scalar k tail and writes C[c..c+3). Takes an array, not vectors: a vector passed
+   * Sums the first folds of three accumulators stored at t[o..o+3L/2) (lane vectors of one row of A
+   * against three rows of B), adds the scalar k tail and writes C[c..c+3). Takes an array, not vectors: a vector passed
    * to a method that C2 does not inline is boxed, and a kernel that does so runs several times slower.
    */
   private static void finish3(int K, int kv, float alpha, float[] A, int a, float[] B, int b, int ldb,
       float beta, float[] C, int c, float[] t, int o) {
-    float r0 = VectorMath.sumFolded(t, o), r1 = VectorMath.sumFolded(t, o + L), r2 = VectorMath.sumFolded(t, o + 2 * L);
+    int half = L / 2;
+    float r0 = VectorMath.sumFolded(t, o), r1 = VectorMath.sumFolded(t, o + half), r2 = VectorMath.sumFolded(t, o + 2 * half);
     int b1 = b + ldb, b2 = b + 2 * ldb;
     for (int k = kv; k < K; k++) {
       float x = A[a + k];

@@ -170,6 +170,13 @@ final class SimdKernels {
     for (; i < n; i++) dx[dxOff + i] += x[xOff + i] > 0f ? dy[dyOff + i] : slope * dy[dyOff + i];
   }
 
+  static void exp(int n, float[] x, int xOff, float[] y, int yOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L)
+      VectorMath.exp(FloatVector.fromArray(F, x, xOff + i)).intoArray(y, yOff + i);
+    for (; i < n; i++) y[yOff + i] = FloatMath.exp(x[xOff + i]);
+  }
+
   static void sigmoid(int n, float[] x, int xOff, float[] y, int yOff) {
     int i = 0;
     for (int end = F.loopBound(n); i < end; i += L)

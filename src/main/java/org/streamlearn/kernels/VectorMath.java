@@ -59,10 +59,24 @@ final class VectorMath {
   static final VectorShuffle<Float> HALF = rot(L / 2);
 
   /**
-   * The rest of {@link #sumLanes(FloatVector)} after its first fold, v.add(v.rearrange(HALF)),
-   * stored at t[o..o+L): for kernels that reduce many accumulators, which write that fold inline
-   * and sum here (twelve inlined reductions exceed C2's inlining node budget, and a vector passed to
-   * a call that is not inlined is boxed). For L &gt; 8, t[o..o+L/4) is overwritten.
+   * The upper half of the lanes. For two vectors a and b,
+   * {@code a.blend(b, UPPER).add(b.blend(a, UPPER).rearrange(HALF))} holds the first fold of a in its
+   * lower half and that of b in its upper half (the sums a_i + a_{i+L/2}, b_{i+L/2} + b_i): two
+   * folds for one permute and one add.
+   */
+  static final VectorMask<Float> UPPER = upper();
+
+  private static VectorMask<Float> upper() {
+    boolean[] up = new boolean[L];
+    java.util.Arrays.fill(up, L / 2, L, true);
+    return VectorMask.fromArray(F, up, 0);
+  }
+
+  /**
+   * The rest of {@link #sumLanes(FloatVector)} after its first fold, whose L/2 sums are stored at
+   * t[o..o+L/2): for kernels that reduce many accumulators, which write that fold inline (see
+   * {@link #UPPER}) and sum here (twelve inlined reductions exceed C2's inlining node budget, and a
+   * vector passed to a call that is not inlined is boxed). For L &gt; 8, t[o..o+L/4) is overwritten.
    */
   static float sumFolded(float[] t, int o) {
     if (L == 4) return t[o] + t[o + 1];

@@ -107,6 +107,8 @@ class KernelsTest {
         (x, y) -> SimdKernels.sigmoid(n, x, OFF, y, OFF));
     compareUnary("tanh", n, 0, 0, (x, y) -> ScalarKernels.tanh(n, x, OFF, y, OFF),
         (x, y) -> SimdKernels.tanh(n, x, OFF, y, OFF));
+    compareUnary("exp", n, 0, 0, (x, y) -> ScalarKernels.exp(n, x, OFF, y, OFF),
+        (x, y) -> SimdKernels.exp(n, x, OFF, y, OFF));
     // Backward kernels accumulate into dx: start from a non-zero dx.
     float[] out = guarded(n), dy = guarded(n);
     compareUnary("reluBackward", n, 1e-7, 1e-6, (x, dx) -> ScalarKernels.reluBackward(n, out, OFF, dy, OFF, dx, OFF),
@@ -175,6 +177,18 @@ class KernelsTest {
           .isEqualTo(Float.floatToRawIntBits(tree[0]));
       vec.add(vec.rearrange(VectorMath.HALF)).intoArray(t, 3);
       assertThat(Float.floatToRawIntBits(VectorMath.sumFolded(t, 3))).as("sumFolded %s", java.util.Arrays.toString(v))
+          .isEqualTo(Float.floatToRawIntBits(tree[0]));
+      // Two vectors folded by one permute (as NT's dot products do): each half sums to its vector's tree.
+      var other = jdk.incubator.vector.FloatVector.fromArray(SimdKernels.F, v, 0).mul(-3f).add(1e-3f);
+      var u = VectorMath.UPPER;
+      vec.blend(other, u).add(other.blend(vec, u).rearrange(VectorMath.HALF)).intoArray(t, 3);
+      float[] otherTree = new float[L];
+      other.intoArray(otherTree, 0);
+      for (int h = L / 2; h > 0; h /= 2)
+        for (int i = 0; i < h; i++) otherTree[i] += otherTree[i + h];
+      assertThat(Float.floatToRawIntBits(VectorMath.sumFolded(t, 3 + L / 2))).as("paired sumFolded, upper")
+          .isEqualTo(Float.floatToRawIntBits(otherTree[0]));
+      assertThat(Float.floatToRawIntBits(VectorMath.sumFolded(t, 3))).as("paired sumFolded, lower")
           .isEqualTo(Float.floatToRawIntBits(tree[0]));
     }
   }
