@@ -139,6 +139,15 @@ public final class Kernels {
     else ScalarKernels.leakyReluBackward(n, slope, x, xOff, dy, dyOff, dx, dxOff);
   }
 
+  /**
+   * y = e^x element-wise (y may be x), as {@code FloatMath}: within 1.01 ulp, +0 below −86.98, the
+   * same bits on every JIT tier and path.
+   */
+  public static void exp(int n, float[] x, int xOff, float[] y, int yOff) {
+    if (Simd.ENABLED) SimdKernels.exp(n, x, xOff, y, yOff);
+    else ScalarKernels.exp(n, x, xOff, y, yOff);
+  }
+
   public static void sigmoid(int n, float[] x, int xOff, float[] y, int yOff) {
     if (Simd.ENABLED) SimdKernels.sigmoid(n, x, xOff, y, yOff);
     else ScalarKernels.sigmoid(n, x, xOff, y, yOff);

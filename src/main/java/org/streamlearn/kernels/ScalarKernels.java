@@ -3,7 +3,8 @@ package org.streamlearn.kernels;
 /**
  * Plain loops: the definition of every kernel, the reference the SIMD versions are tested against,
  * and the fallback when {@code jdk.incubator.vector} is missing. Accumulation is in float, in index
- * order, exactly as written; nothing here is clever on purpose.
+ * order, exactly as written; nothing here is clever on purpose. exp, tanh and sigmoid are
+ * {@link FloatMath}'s (the same bits on every JIT tier, and the same as the SIMD kernels' lanes).
  */
 final class ScalarKernels {
   private ScalarKernels() {}
@@ -117,8 +118,12 @@ final class ScalarKernels {
     for (int i = 0; i < n; i++) dx[dxOff + i] += x[xOff + i] > 0f ? dy[dyOff + i] : slope * dy[dyOff + i];
   }
 
+  static void exp(int n, float[] x, int xOff, float[] y, int yOff) {
+    for (int i = 0; i < n; i++) y[yOff + i] = FloatMath.exp(x[xOff + i]);
+  }
+
   static void sigmoid(int n, float[] x, int xOff, float[] y, int yOff) {
-    for (int i = 0; i < n; i++) y[yOff + i] = (float) (1.0 / (1.0 + Math.exp(-x[xOff + i])));
+    for (int i = 0; i < n; i++) y[yOff + i] = FloatMath.sigmoid(x[xOff + i]);
   }
 
   static void sigmoidBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
@@ -129,7 +134,7 @@ final class ScalarKernels {
   }
 
   static void tanh(int n, float[] x, int xOff, float[] y, int yOff) {
-    for (int i = 0; i < n; i++) y[yOff + i] = (float) Math.tanh(x[xOff + i]);
+    for (int i = 0; i < n; i++) y[yOff + i] = FloatMath.tanh(x[xOff + i]);
   }
 
   static void tanhBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
@@ -146,7 +151,7 @@ final class ScalarKernels {
       for (int c = 0; c < cols; c++) max = Math.max(max, x[xo + c]);
       float s = 0f;
       for (int c = 0; c < cols; c++) {
-        float e = (float) Math.exp(x[xo + c] - max);
+        float e = FloatMath.exp(x[xo + c] - max);
         y[yo + c] = e;
         s += e;
       }
@@ -161,8 +166,8 @@ final class ScalarKernels {
       float max = Float.NEGATIVE_INFINITY;
       for (int c = 0; c < cols; c++) max = Math.max(max, x[xo + c]);
       float s = 0f;
-      for (int c = 0; c < cols; c++) s += (float) Math.exp(x[xo + c] - max);
-      float lse = max + (float) Math.log(s);
+      for (int c = 0; c < cols; c++) s += FloatMath.exp(x[xo + c] - max);
+      float lse = max + (float) StrictMath.log(s);
       for (int c = 0; c < cols; c++) y[yo + c] = x[xo + c] - lse;
     }
   }

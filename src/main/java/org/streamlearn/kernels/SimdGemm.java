@@ -4,7 +4,6 @@ import static org.streamlearn.kernels.SimdKernels.F;
 import static org.streamlearn.kernels.SimdKernels.L;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Register-blocked GEMM on the Vector API.
@@ -117,6 +116,8 @@ final class SimdGemm {
   static final class Scratch {
     float[] a = new float[0];
     final float[] b = new float[KC * 3 * L];
+    /** The first folds of NT's twelve dot-product accumulators, summed from here in a fixed order. */
+    final float[] lanes = new float[6 * L];
 
     Scratch ensure(int M) {
       if (a.length < M * KC) a = new float[M * KC];
@@ -261,9 +262,10 @@ final class SimdGemm {
       ntPacked(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
       return;
     }
+    float[] lanes = SCRATCH.get().lanes;
     for (int k0 = 0; k0 < K; k0 += KC_NT)
       ntBlock(M, N, Math.min(KC_NT, K - k0), alpha, A, aOff + k0, lda, B, bOff + k0, ldb, k0 == 0 ? beta : 1f,
-          C, cOff, ldc);
+          C, cOff, ldc, lanes);
   }
 
   /**
@@ -291,32 +293,33 @@ final class SimdGemm {
         for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, C, cOff + i * ldc + j, ldc);
         if (M4 < M)
           ntBlock(M - M4, NB, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + j * ldb + k0, ldb, 1f, C,
-              cOff + M4 * ldc + j, ldc);
+              cOff + M4 * ldc + j, ldc, ws.lanes);
       }
       if (nFull < N)
-        ntBlock(M, N - nFull, kc, alpha, A, aOff + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C, cOff + nFull, ldc);
+        ntBlock(M, N - nFull, kc, alpha, A, aOff + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C, cOff + nFull, ldc,
+            ws.lanes);
     }
   }
 
   private static void ntBlock(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
-      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc, float[] t) {
     int kv = F.loopBound(K);
     int i = 0;
     for (; i + 4 <= M; i += 4) {
       int j = 0;
       for (; j + 3 <= N; j += 3)
-        dot4x3(K, kv, alpha, A, aOff + i * lda, lda, B, bOff + j * ldb, ldb, beta, C, cOff + i * ldc + j, ldc);
+        dot4x3(K, kv, alpha, A, aOff + i * lda, lda, B, bOff + j * ldb, ldb, beta, C, cOff + i * ldc + j, ldc, t);
       for (; j < N; j++)
         for (int r = 0; r < 4; r++)
           C[cOff + (i + r) * ldc + j] = combine(alpha,
-              dotTail(K, kv, A, aOff + (i + r) * lda, B, bOff + j * ldb), beta, C[cOff + (i + r) * ldc + j]);
+              dotTail(K, kv, A, aOff + (i + r) * lda, B, bOff + j * ldb, t), beta, C[cOff + (i + r) * ldc + j]);
     }
     for (; i < M; i++) {
       int j = 0;
       for (; j + 3 <= N; j += 3)
-        dot1x3(K, kv, alpha, A, aOff + i * lda, B, bOff + j * ldb, ldb, beta, C, cOff + i * ldc + j);
+        dot1x3(K, kv, alpha, A, aOff + i * lda, B, bOff + j * ldb, ldb, beta, C, cOff + i * ldc + j, t);
       for (; j < N; j++)
-        C[cOff + i * ldc + j] = combine(alpha, dotTail(K, kv, A, aOff + i * lda, B, bOff + j * ldb),
+        C[cOff + i * ldc + j] = combine(alpha, dotTail(K, kv, A, aOff + i * lda, B, bOff + j * ldb, t),
             beta, C[cOff + i * ldc + j]);
     }
   }
@@ -325,20 +328,20 @@ final class SimdGemm {
     return alpha * s + (beta == 0f ? 0f : beta * old);
   }
 
-  private static float dotTail(int K, int kv, float[] A, int a, float[] B, int b) {
+  private static float dotTail(int K, int kv, float[] A, int a, float[] B, int b, float[] t) {
     float s = 0f;
     if (kv > 0) {
       FloatVector acc = FloatVector.zero(F);
       for (int k = 0; k < kv; k += L)
         acc = FloatVector.fromArray(F, A, a + k).fma(FloatVector.fromArray(F, B, b + k), acc);
-      s = acc.reduceLanes(VectorOperators.ADD);
+      s = VectorMath.sumLanes(acc);
     }
     for (int k = kv; k < K; k++) s += A[a + k] * B[b + k];
     return s;
   }
 
   private static void dot4x3(int K, int kv, float alpha, float[] A, int a, int lda, float[] B, int b,
-      int ldb, float beta, float[] C, int c, int ldc) {
+      int ldb, float beta, float[] C, int c, int ldc, float[] t) {
     FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F), s02 = FloatVector.zero(F);
     FloatVector s10 = FloatVector.zero(F), s11 = FloatVector.zero(F), s12 = FloatVector.zero(F);
     FloatVector s20 = FloatVector.zero(F), s21 = FloatVector.zero(F), s22 = FloatVector.zero(F);
@@ -357,18 +360,27 @@ final class SimdGemm {
       x = FloatVector.fromArray(F, A, a3 + k);
       s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32);
     }
-    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, s00.reduceLanes(VectorOperators.ADD),
-        s01.reduceLanes(VectorOperators.ADD), s02.reduceLanes(VectorOperators.ADD));
-    finish3(K, kv, alpha, A, a1, B, b, ldb, beta, C, c + ldc, s10.reduceLanes(VectorOperators.ADD),
-        s11.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD));
-    finish3(K, kv, alpha, A, a2, B, b, ldb, beta, C, c + 2 * ldc, s20.reduceLanes(VectorOperators.ADD),
-        s21.reduceLanes(VectorOperators.ADD), s22.reduceLanes(VectorOperators.ADD));
-    finish3(K, kv, alpha, A, a3, B, b, ldb, beta, C, c + 3 * ldc, s30.reduceLanes(VectorOperators.ADD),
-        s31.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD));
+    // Reduced in VectorMath.sumLanes' fixed order, not by reduceLanes (whose order differs between C2
+    // and the interpreter): the first fold here, the rest through memory in finish3. Not by twelve
+    // VectorMath calls: too many nodes for C2 to inline them all, and one left out of line boxes.
+    // Accumulator j (s00, s01, s02, s10, …) has its first fold at t[j·L/2, (j+1)·L/2), two per vector.
+    var h = VectorMath.HALF;
+    var u = VectorMath.UPPER;
+    s00.blend(s01, u).add(s01.blend(s00, u).rearrange(h)).intoArray(t, 0);
+    s02.blend(s10, u).add(s10.blend(s02, u).rearrange(h)).intoArray(t, L);
+    s11.blend(s12, u).add(s12.blend(s11, u).rearrange(h)).intoArray(t, 2 * L);
+    s20.blend(s21, u).add(s21.blend(s20, u).rearrange(h)).intoArray(t, 3 * L);
+    s22.blend(s30, u).add(s30.blend(s22, u).rearrange(h)).intoArray(t, 4 * L);
+    s31.blend(s32, u).add(s32.blend(s31, u).rearrange(h)).intoArray(t, 5 * L);
+    int row = 3 * (L / 2);
+    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, t, 0);
+    finish3(K, kv, alpha, A, a1, B, b, ldb, beta, C, c + ldc, t, row);
+    finish3(K, kv, alpha, A, a2, B, b, ldb, beta, C, c + 2 * ldc, t, 2 * row);
+    finish3(K, kv, alpha, A, a3, B, b, ldb, beta, C, c + 3 * ldc, t, 3 * row);
   }
 
   private static void dot1x3(int K, int kv, float alpha, float[] A, int a, float[] B, int b, int ldb,
-      float beta, float[] C, int c) {
+      float beta, float[] C, int c, float[] t) {
     FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F);
     int b1 = b + ldb, b2 = b + 2 * ldb;
     for (int k = 0; k < kv; k += L) {
@@ -377,17 +389,22 @@ final class SimdGemm {
       s1 = x.fma(FloatVector.fromArray(F, B, b1 + k), s1);
       s2 = x.fma(FloatVector.fromArray(F, B, b2 + k), s2);
     }
-    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, s0.reduceLanes(VectorOperators.ADD),
-        s1.reduceLanes(VectorOperators.ADD), s2.reduceLanes(VectorOperators.ADD));
+    var h = VectorMath.HALF;
+    var u = VectorMath.UPPER;
+    s0.blend(s1, u).add(s1.blend(s0, u).rearrange(h)).intoArray(t, 0);
+    s2.add(s2.rearrange(h)).intoArray(t, L);
+    finish3(K, kv, alpha, A, a, B, b, ldb, beta, C, c, t, 0);
   }
 
   /**
-   * Adds the scalar k tail to three reduced dot products of one row of A and writes C[c..c+3).
-   * Takes floats, not vectors: a vector passed to a method that C2 does not inline is boxed, and a
-   * kernel that does so runs several times slower.
+   * Sums the first folds of three accumulators stored at t[o..o+3L/2) (lane vectors of one row of A
+   * against three rows of B), adds the scalar k tail and writes C[c..c+3). Takes an array, not vectors: a vector passed
+   * to a method that C2 does not inline is boxed, and a kernel that does so runs several times slower.
    */
   private static void finish3(int K, int kv, float alpha, float[] A, int a, float[] B, int b, int ldb,
-      float beta, float[] C, int c, float r0, float r1, float r2) {
+      float beta, float[] C, int c, float[] t, int o) {
+    int half = L / 2;
+    float r0 = VectorMath.sumFolded(t, o), r1 = VectorMath.sumFolded(t, o + half), r2 = VectorMath.sumFolded(t, o + 2 * half);
     int b1 = b + ldb, b2 = b + 2 * ldb;
     for (int k = kv; k < K; k++) {
       float x = A[a + k];

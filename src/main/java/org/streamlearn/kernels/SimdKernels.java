@@ -10,6 +10,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API versions of the element-wise kernels and reductions. Each loop runs full vectors to
  * {@code loopBound} and finishes with a scalar tail (no masked loads: they take a slow path near the
  * end of an array). Reductions keep two accumulators so consecutive FMAs do not wait on each other.
+ *
+ * <p>Every result is the same on every JIT tier (see {@link VectorMath}): sums reduce their lanes
+ * with {@link VectorMath#sumLanes}, exp/tanh/sigmoid are {@link VectorMath}'s with {@link FloatMath}
+ * in the scalar tails. {@code reduceLanes(MAX)} stays: max is exact and its result does not depend on
+ * the order (Java's max: NaN wins, +0 above −0).
  */
 final class SimdKernels {
   private SimdKernels() {}
@@ -49,7 +54,7 @@ final class SimdKernels {
       }
       for (int end = F.loopBound(n); i < end; i += L)
         acc0 = FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.fromArray(F, y, yOff + i), acc0);
-      s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+      s = VectorMath.sumLanes(acc0.add(acc1));
     }
     for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
     return s;
@@ -72,7 +77,7 @@ final class SimdKernels {
         acc1 = acc1.add(FloatVector.fromArray(F, x, xOff + i + L));
       }
       for (int end = F.loopBound(n); i < end; i += L) acc0 = acc0.add(FloatVector.fromArray(F, x, xOff + i));
-      s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+      s = VectorMath.sumLanes(acc0.add(acc1));
     }
     for (; i < n; i++) s += x[xOff + i];
     return s;
@@ -165,13 +170,18 @@ final class SimdKernels {
     for (; i < n; i++) dx[dxOff + i] += x[xOff + i] > 0f ? dy[dyOff + i] : slope * dy[dyOff + i];
   }
 
+  static void exp(int n, float[] x, int xOff, float[] y, int yOff) {
+    int i = 0;
+    for (int end = F.loopBound(n); i < end; i += L)
+      VectorMath.exp(FloatVector.fromArray(F, x, xOff + i)).intoArray(y, yOff + i);
+    for (; i < n; i++) y[yOff + i] = FloatMath.exp(x[xOff + i]);
+  }
+
   static void sigmoid(int n, float[] x, int xOff, float[] y, int yOff) {
     int i = 0;
-    for (int end = F.loopBound(n); i < end; i += L) {
-      FloatVector e = FloatVector.fromArray(F, x, xOff + i).neg().lanewise(VectorOperators.EXP);
-      FloatVector.broadcast(F, 1f).div(e.add(1f)).intoArray(y, yOff + i);
-    }
-    for (; i < n; i++) y[yOff + i] = (float) (1.0 / (1.0 + Math.exp(-x[xOff + i])));
+    for (int end = F.loopBound(n); i < end; i += L)
+      VectorMath.sigmoid(FloatVector.fromArray(F, x, xOff + i)).intoArray(y, yOff + i);
+    for (; i < n; i++) y[yOff + i] = FloatMath.sigmoid(x[xOff + i]);
   }
 
   static void sigmoidBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
@@ -190,8 +200,8 @@ final class SimdKernels {
   static void tanh(int n, float[] x, int xOff, float[] y, int yOff) {
     int i = 0;
     for (int end = F.loopBound(n); i < end; i += L)
-      FloatVector.fromArray(F, x, xOff + i).lanewise(VectorOperators.TANH).intoArray(y, yOff + i);
-    for (; i < n; i++) y[yOff + i] = (float) Math.tanh(x[xOff + i]);
+      VectorMath.tanh(FloatVector.fromArray(F, x, xOff + i)).intoArray(y, yOff + i);
+    for (; i < n; i++) y[yOff + i] = FloatMath.tanh(x[xOff + i]);
   }
 
   static void tanhBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
@@ -226,14 +236,14 @@ final class SimdKernels {
     if (n >= L) {
       FloatVector acc = FloatVector.zero(F);
       for (int end = F.loopBound(n); i < end; i += L) {
-        FloatVector e = FloatVector.fromArray(F, x, xOff + i).sub(shift).lanewise(VectorOperators.EXP);
+        FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, xOff + i).sub(shift));
         e.intoArray(y, yOff + i);
         acc = acc.add(e);
       }
-      s = acc.reduceLanes(VectorOperators.ADD);
+      s = VectorMath.sumLanes(acc);
     }
     for (; i < n; i++) {
-      float e = (float) Math.exp(x[xOff + i] - shift);
+      float e = FloatMath.exp(x[xOff + i] - shift);
       y[yOff + i] = e;
       s += e;
     }
@@ -247,10 +257,10 @@ final class SimdKernels {
     if (n >= L) {
       FloatVector acc = FloatVector.zero(F);
       for (int end = F.loopBound(n); i < end; i += L)
-        acc = acc.add(FloatVector.fromArray(F, x, xOff + i).sub(shift).lanewise(VectorOperators.EXP));
-      s = acc.reduceLanes(VectorOperators.ADD);
+        acc = acc.add(VectorMath.exp(FloatVector.fromArray(F, x, xOff + i).sub(shift)));
+      s = VectorMath.sumLanes(acc);
     }
-    for (; i < n; i++) s += (float) Math.exp(x[xOff + i] - shift);
+    for (; i < n; i++) s += FloatMath.exp(x[xOff + i] - shift);
     return s;
   }
 
@@ -267,7 +277,7 @@ final class SimdKernels {
     for (int r = 0; r < rows; r++) {
       int xo = xOff + r * cols, yo = yOff + r * cols;
       float max = rowMax(cols, x, xo);
-      float lse = max + (float) Math.log(sumExpShifted(cols, max, x, xo));
+      float lse = max + (float) StrictMath.log(sumExpShifted(cols, max, x, xo));
       int i = 0;
       for (int end = F.loopBound(cols); i < end; i += L)
         FloatVector.fromArray(F, x, xo + i).sub(lse).intoArray(y, yo + i);

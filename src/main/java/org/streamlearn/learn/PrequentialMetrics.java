@@ -19,7 +19,7 @@ final class PrequentialMetrics {
   PrequentialMetrics(boolean classification, int window, double halfLife) {
     this.classification = classification;
     this.window = window;
-    this.alpha = 1 - Math.pow(0.5, 1 / halfLife);
+    this.alpha = 1 - StrictMath.pow(0.5, 1 / halfLife);
     lossRing = new float[window];
     hitRing = classification ? new float[window] : null;
     absRing = classification ? null : new float[window];

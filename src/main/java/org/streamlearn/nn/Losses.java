@@ -6,7 +6,9 @@ import org.streamlearn.kernels.Kernels;
  * The losses of {@link Loss#of}. Element-wise losses (mse, bce_with_logits, huber) average over
  * all B·O elements, as PyTorch's default {@code reduction='mean'}: an example's loss is the mean
  * over its O outputs and the batch loss the mean over examples. Per-element arithmetic is scalar
- * (no kernel fuses these), one pass, no allocation.
+ * (no kernel fuses these), one pass, no allocation. Cross-entropy's exp is the kernels' and BCE's
+ * exp and log1p are StrictMath's: their results do not depend on the JIT tier (Math's may be
+ * intrinsics that differ by an ulp), so training is reproducible bit for bit across JVMs.
  */
 final class Losses {
   private Losses() {}
@@ -55,13 +57,13 @@ final class Losses {
       float invB = 1f / B;
       double total = 0;
       for (int b = 0; b < B; b++) {
-        int r = b * O, k = (int) y[yOff + b];
-        float l = -dOut[r + k];
+        float l = -dOut[b * O + (int) y[yOff + b]];
         perExample[b] = l;
         total += l;
-        for (int j = 0; j < O; j++) dOut[r + j] = (float) Math.exp(dOut[r + j]) * invB;
-        dOut[r + k] -= invB;
       }
+      Kernels.exp(B * O, dOut, 0, dOut, 0); // p
+      Kernels.scale(B * O, invB, dOut, 0);
+      for (int b = 0; b < B; b++) dOut[b * O + (int) y[yOff + b]] -= invB;
       return B == 0 ? 0f : (float) (total / B);
     }
   }
@@ -85,8 +87,8 @@ final class Losses {
         for (int j = 0; j < O; j++) {
           int k = b * O + j;
           float z = out[outOff + k], t = y[yOff + k];
-          double e = Math.exp(-Math.abs(z));  // in (0, 1]
-          s += Math.max(z, 0f) - z * t + Math.log1p(e);
+          double e = StrictMath.exp(-Math.abs(z));  // in (0, 1]
+          s += Math.max(z, 0f) - z * t + StrictMath.log1p(e);
           double sig = z >= 0 ? 1 / (1 + e) : e / (1 + e);
           dOut[k] = (float) ((sig - t) * scale);
         }

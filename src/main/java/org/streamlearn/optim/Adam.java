@@ -31,8 +31,9 @@ sealed class Adam extends Optimizer permits AdamW {
 
   @Override
   void update(float[] p, float[] g, float lr) {
-    float c1 = (float) (1 - Math.pow(spec.beta1(), t));
-    float c2 = (float) (1 - Math.pow(spec.beta2(), t));
+    // StrictMath: Math.pow may be an intrinsic in one JIT tier and not another, and differ by an ulp.
+    float c1 = (float) (1 - StrictMath.pow(spec.beta1(), t));
+    float c2 = (float) (1 - StrictMath.pow(spec.beta2(), t));
     Kernels.adam(n, p, g, m, v, lr, spec.beta1(), spec.beta2(), spec.eps(), c1, c2, spec.l2(), decay());
   }
 

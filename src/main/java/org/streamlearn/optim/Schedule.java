@@ -11,6 +11,7 @@ import java.util.Map;
  *
  * <p>Warm-ups are linear and start at base/warmup rather than 0 (step s uses base·(s+1)/warmup and
  * the last warm-up step reaches base): optax starts at exactly 0, which wastes the first step.
+ * pow is StrictMath's and cos our own series: the same bits on every JIT tier (Math's may differ).
  */
 public sealed interface Schedule
     permits Schedule.Constant, Schedule.Step, Schedule.Exponential, Schedule.Cosine,
@@ -51,7 +52,7 @@ public sealed interface Schedule
     @Override
     public float lr(long step) {
       checkStep(step);
-      return (float) (base * Math.pow(gamma, step / every));
+      return (float) (base * StrictMath.pow(gamma, step / every));
     }
 
     @Override
@@ -70,7 +71,7 @@ public sealed interface Schedule
     @Override
     public float lr(long step) {
       checkStep(step);
-      return (float) (base * Math.pow(gamma, step));
+      return (float) (base * StrictMath.pow(gamma, step));
     }
 
     @Override
@@ -101,7 +102,22 @@ public sealed interface Schedule
       if (step < warmup) return (float) ((double) base * (step + 1) / warmup);
       if (step >= total) return (float) min;
       double frac = (double) (step - warmup) / (total - warmup);
-      return (float) (min + (base - min) * 0.5 * (1 + Math.cos(Math.PI * frac)));
+      return (float) (min + (base - min) * 0.5 * (1 + cosPi(frac)));
+    }
+
+    /**
+     * cos(π·f) for f in [0, 1]: its Taylor series to x¹⁸ on [0, π/2] (error under 4e-15), mirrored
+     * above. Plain double arithmetic, so the same bits on every JIT tier (Math.cos may be an
+     * intrinsic in one and not another), and no allocation (StrictMath.cos allocates per call).
+     */
+    static double cosPi(double f) {
+      boolean upper = f > 0.5;
+      double x = Math.PI * (upper ? 1 - f : f), x2 = x * x, term = 1, sum = 1;
+      for (int k = 1; k <= 9; k++) {
+        term *= -x2 / ((2 * k - 1) * (2 * k));
+        sum += term;
+      }
+      return upper ? -sum : sum;
     }
 
     @Override

@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Every SIMD kernel against its scalar definition, on odd sizes with non-zero offsets and guard
  * cells that must stay untouched. Inputs are uniform in [−1, 1]; the tolerance for a sum of n terms
  * is 2e-6·n in absolute terms (float32 rounding grows at most linearly with the number of additions,
- * and the SIMD path adds in a different order), element-wise kernels get 2e-6 relative (exp and tanh
- * come from a different math library than java.lang.Math).
+ * and the SIMD path adds in a different order), element-wise kernels 1e-7 relative; sigmoid, tanh and
+ * the exponentials of softmax are FloatMath's, lane-wise or not, and must be equal bit for bit.
  */
 class KernelsTest {
   static final int[] SIZES = {1, 3, 7, 17, 31, 33, 100, 257};
@@ -102,10 +102,13 @@ class KernelsTest {
     compareUnary("relu", n, 0, 0, (x, y) -> ScalarKernels.relu(n, x, OFF, y, OFF), (x, y) -> SimdKernels.relu(n, x, OFF, y, OFF));
     compareUnary("leakyRelu", n, 0, 1e-7, (x, y) -> ScalarKernels.leakyRelu(n, 0.01f, x, OFF, y, OFF),
         (x, y) -> SimdKernels.leakyRelu(n, 0.01f, x, OFF, y, OFF));
-    compareUnary("sigmoid", n, 1e-7, 2e-6, (x, y) -> ScalarKernels.sigmoid(n, x, OFF, y, OFF),
+    // The same FloatMath operations lane-wise and in the scalar tail: equal, not close.
+    compareUnary("sigmoid", n, 0, 0, (x, y) -> ScalarKernels.sigmoid(n, x, OFF, y, OFF),
         (x, y) -> SimdKernels.sigmoid(n, x, OFF, y, OFF));
-    compareUnary("tanh", n, 1e-7, 2e-6, (x, y) -> ScalarKernels.tanh(n, x, OFF, y, OFF),
+    compareUnary("tanh", n, 0, 0, (x, y) -> ScalarKernels.tanh(n, x, OFF, y, OFF),
         (x, y) -> SimdKernels.tanh(n, x, OFF, y, OFF));
+    compareUnary("exp", n, 0, 0, (x, y) -> ScalarKernels.exp(n, x, OFF, y, OFF),
+        (x, y) -> SimdKernels.exp(n, x, OFF, y, OFF));
     // Backward kernels accumulate into dx: start from a non-zero dx.
     float[] out = guarded(n), dy = guarded(n);
     compareUnary("reluBackward", n, 1e-7, 1e-6, (x, dx) -> ScalarKernels.reluBackward(n, out, OFF, dy, OFF, dx, OFF),
@@ -117,6 +120,77 @@ class KernelsTest {
         (x, dx) -> SimdKernels.sigmoidBackward(n, out, OFF, dy, OFF, dx, OFF));
     compareUnary("tanhBackward", n, 1e-7, 1e-6, (x, dx) -> ScalarKernels.tanhBackward(n, out, OFF, dy, OFF, dx, OFF),
         (x, dx) -> SimdKernels.tanhBackward(n, out, OFF, dy, OFF, dx, OFF));
+  }
+
+  /** Floats of every magnitude up to ±200 by bit pattern, the special values, and NaN. */
+  float[] wideInputs(int n) {
+    float[] special = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE,
+        -Float.MIN_VALUE, 88.7f, 89f, 89.1f, -86.98f, -86.99f, -87.5f, 0.625f, -0.625f, Math.nextDown(0.625f),
+        1e-20f, -1e-20f, 9f, -9f, 1e30f, -1e30f};
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      if (i < special.length) { x[i] = special[i]; continue; }
+      float v;
+      do v = Float.intBitsToFloat(rnd.nextInt()); while (!(Math.abs(v) <= 200f));
+      x[i] = v;
+    }
+    return x;
+  }
+
+  @Test
+  void simdExpTanhSigmoidEqualFloatMathBitForBit() {
+    int n = 64 * SimdKernels.L + 5;
+    float[] x = wideInputs(n);
+    // Shuffle the specials over all lane positions.
+    for (int i = n - 1; i > 0; i--) { int j = rnd.nextInt(i + 1); float t = x[i]; x[i] = x[j]; x[j] = t; }
+    float[] y = new float[n + OFF];
+    SimdKernels.tanh(n, x, 0, y, OFF);
+    assertSameBits("tanh", x, y, FloatMath::tanh);
+    SimdKernels.sigmoid(n, x, 0, y, OFF);
+    assertSameBits("sigmoid", x, y, FloatMath::sigmoid);
+    for (int i = 0; i + SimdKernels.L <= n; i += SimdKernels.L)
+      VectorMath.exp(jdk.incubator.vector.FloatVector.fromArray(SimdKernels.F, x, i)).intoArray(y, OFF + i);
+    assertSameBits("exp", java.util.Arrays.copyOf(x, SimdKernels.F.loopBound(n)), y, FloatMath::exp);
+  }
+
+  static void assertSameBits(String what, float[] x, float[] y, java.util.function.Function<Float, Float> f) {
+    for (int i = 0; i < x.length; i++) {
+      float want = f.apply(x[i]), got = y[OFF + i];
+      if (Float.isNaN(want) ? !Float.isNaN(got) : Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got))
+        fail(what + "(" + x[i] + ") at " + i + ": SIMD " + got + ", FloatMath " + want);
+    }
+  }
+
+  /** VectorMath.sumLanes and its two-stage form (fold in registers, rest from memory) are one tree. */
+  @Test
+  void laneSumsAreOneFixedPairwiseTree() {
+    int L = SimdKernels.L;
+    float[] v = new float[L], t = new float[L + 3];
+    for (int trial = 0; trial < 2000; trial++) {
+      // Magnitudes from 1e-8 to 1e8 and both signs, so the order of additions shows in the result.
+      for (int i = 0; i < L; i++) v[i] = (float) ((rnd.nextBoolean() ? 1 : -1) * Math.pow(10, rnd.nextInt(-8, 9)) * rnd.nextDouble());
+      float[] tree = v.clone();
+      for (int h = L / 2; h > 0; h /= 2)
+        for (int i = 0; i < h; i++) tree[i] += tree[i + h];
+      var vec = jdk.incubator.vector.FloatVector.fromArray(SimdKernels.F, v, 0);
+      assertThat(Float.floatToRawIntBits(VectorMath.sumLanes(vec))).as("sumLanes %s", java.util.Arrays.toString(v))
+          .isEqualTo(Float.floatToRawIntBits(tree[0]));
+      vec.add(vec.rearrange(VectorMath.HALF)).intoArray(t, 3);
+      assertThat(Float.floatToRawIntBits(VectorMath.sumFolded(t, 3))).as("sumFolded %s", java.util.Arrays.toString(v))
+          .isEqualTo(Float.floatToRawIntBits(tree[0]));
+      // Two vectors folded by one permute (as NT's dot products do): each half sums to its vector's tree.
+      var other = jdk.incubator.vector.FloatVector.fromArray(SimdKernels.F, v, 0).mul(-3f).add(1e-3f);
+      var u = VectorMath.UPPER;
+      vec.blend(other, u).add(other.blend(vec, u).rearrange(VectorMath.HALF)).intoArray(t, 3);
+      float[] otherTree = new float[L];
+      other.intoArray(otherTree, 0);
+      for (int h = L / 2; h > 0; h /= 2)
+        for (int i = 0; i < h; i++) otherTree[i] += otherTree[i + h];
+      assertThat(Float.floatToRawIntBits(VectorMath.sumFolded(t, 3 + L / 2))).as("paired sumFolded, upper")
+          .isEqualTo(Float.floatToRawIntBits(otherTree[0]));
+      assertThat(Float.floatToRawIntBits(VectorMath.sumFolded(t, 3))).as("paired sumFolded, lower")
+          .isEqualTo(Float.floatToRawIntBits(tree[0]));
+    }
   }
 
   @Test

@@ -60,6 +60,18 @@ class ScheduleTest {
   }
 
   @Test
+  void cosineSeriesMatchesStrictMath() {
+    double worst = 0;
+    for (int i = 0; i <= 100_000; i++) {
+      double f = i / 100_000.0;
+      worst = Math.max(worst, Math.abs(Schedule.Cosine.cosPi(f) - StrictMath.cos(Math.PI * f)));
+    }
+    assertThat(worst).isLessThan(1e-14);
+    assertThat(Schedule.Cosine.cosPi(0)).isEqualTo(1.0);
+    assertThat(Schedule.Cosine.cosPi(1)).isEqualTo(-1.0);
+  }
+
+  @Test
   void cosineWithoutWarmupStartsAtBase() {
     Schedule s = Schedule.parse("cosine(warmup=0,total=10,min=0)", BASE);
     assertLr(s, 0, 0.1);

@@ -1,0 +1,65 @@
+package org.streamlearn.learn;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.streamlearn.optim.ClipSpec;
+import org.streamlearn.optim.OptimizerSpec;
+
+/**
+ * A fixed training sequence touching every tier-sensitive kernel: GEMMs in all three layouts and
+ * their packed and unpacked paths (batches 5 and 34, widths that leave vector tails), tanh,
+ * sigmoid, layer norm, LSTMs, softmax, the three classification and regression losses, Adam, AdamW
+ * and RMSProp, a cosine schedule and clipping by global norm. {@link #run()} returns the final
+ * parameters and optimizer state of each learner; {@link #main} prints their raw float bits, one
+ * array per line, for a parent JVM to compare with its own run (TierIndependenceTest).
+ */
+final class TrainingFingerprint {
+  private TrainingFingerprint() {}
+
+  static List<float[]> run() {
+    List<float[]> out = new ArrayList<>();
+    train(out, LearnerConfig.of("input(13) dense(37) tanh layernorm dense(11) sigmoid dense(5)", "cross_entropy",
+        OptimizerSpec.defaults("adam", 0.01f), 5).withClip(ClipSpec.norm(1f)), 40, 1);
+    train(out, LearnerConfig.of("input(6x5) lstm(9, seq) layernorm lstm(7) dense(3) softmax", "mse",
+        OptimizerSpec.defaults("adamw", 0.01f), 5).withSchedule("cosine(warmup=2,total=8,min=0.001)"), 35, 3);
+    train(out, LearnerConfig.of("input(9) dense(40) tanh dense(3)", "bce_with_logits",
+        OptimizerSpec.defaults("rmsprop", 0.01f), 34), 68, 3);
+    return out;
+  }
+
+  /** n examples with seeded features; targets: a class index (targets = 1, 5 classes) or 0/1 values. */
+  private static void train(List<float[]> out, LearnerConfig cfg, int n, int targets) {
+    OnlineLearner l = new OnlineLearner(cfg);
+    SplittableRandom r = new SplittableRandom(7);
+    int in = cfg.spec().features() * Math.max(1, cfg.spec().steps());
+    float[] x = new float[in], y = new float[targets];
+    for (int e = 0; e < n; e++) {
+      for (int i = 0; i < in; i++) x[i] = (float) (r.nextGaussian() * 2);
+      for (int j = 0; j < targets; j++) y[j] = targets == 1 ? r.nextInt(5) : r.nextInt(2);
+      l.add(x, 0, y, 0);
+    }
+    l.flush();
+    LearnerState s = l.exportState();
+    out.add(s.params());
+    for (float[] st : s.optimizerState()) out.add(st);
+  }
+
+  static String encode(float[] a) {
+    StringBuilder sb = new StringBuilder();
+    for (float v : a) sb.append(Integer.toHexString(Float.floatToRawIntBits(v))).append(',');
+    return sb.toString();
+  }
+
+  static float[] decode(String line) {
+    String[] parts = line.isEmpty() ? new String[0] : line.split(",");
+    float[] a = new float[parts.length];
+    for (int i = 0; i < parts.length; i++) a[i] = Float.intBitsToFloat(Integer.parseUnsignedInt(parts[i], 16));
+    return a;
+  }
+
+  public static void main(String[] args) {
+    System.out.println("kernels: " + org.streamlearn.kernels.Kernels.describe());
+    for (float[] a : run()) System.out.println("bits " + encode(a));
+  }
+}
