@@ -75,7 +75,7 @@ final class Trainer implements Runnable {
   volatile boolean commitSoon;
   volatile long exchanges;
   private long lastExchangeNanos, lastExchangeStep, examplesAtExchange, lastVersion = -1;
-  private boolean leaving;
+  private boolean leaving, foldedSincePublish;
 
   /** Where published versions go: Kafka (when toTopic) and the listeners; called on this thread. */
   interface Sink {
@@ -276,6 +276,7 @@ final class Trainer implements Runnable {
     lastExchangeStep = learner.step();
     var r = sync.exchange(learner.liveParams(), learner.step(), w, learner.examples(), examplesPerSecond, leaving);
     exchanges++;
+    if (r.replicasInAverage() > 1) foldedSincePublish = true; // the served model changed without a step
     observer.exchanged(r.nanos(), r.replicasInAverage(), r.divergence());
   }
 
@@ -349,10 +350,11 @@ final class Trainer implements Runnable {
   /** Publishes a version if the optimizer has stepped past the last published one. */
   private void publish() {
     lastPublishNanos = System.nanoTime();
-    if (learner.step() <= lastPublishedVersion || learner.step() == 0) return;
+    if (learner.step() <= lastPublishedVersion && !foldedSincePublish || learner.step() == 0) return;
     long t0 = System.nanoTime();
     Snapshot snap = learner.snapshot(); // may roll back a non-finite update: check the version again
-    if (snap.version() <= lastPublishedVersion) return;
+    if (snap.version() <= lastPublishedVersion && !foldedSincePublish) return;
+    foldedSincePublish = false;
     long stepOfSnap = snap.version();
     if (sync != null) { // one version line across publishers: above every version on the topic
       long v = Math.max(snap.version(), Math.max(sync.topVersion(), lastVersion) + 1);
