@@ -29,7 +29,9 @@ import org.streamlearn.kernels.Kernels;
  * <p>{@link #exchange} runs on the trainer thread between steps: it publishes this replica's
  * parameters with the number of examples it trained since its previous exchange, then folds in
  * every other replica's parameters received since the previous fold (each message once), weighted
- * the same way: θ ← (n_self·θ_self + Σ n_j·θ_j) / (n_self + Σ n_j). Optimizer state stays local.
+ * the same way: θ ← (n_self·θ_self + Σ n_j·θ_j) / (n_self + Σ n_j); when every weight is 0 (the
+ * group is idle) with equal weights, so idle replicas converge to one model. Optimizer state stays
+ * local.
  * The send buffer, the average and every replica's receive buffer are allocated once, so a steady
  * exchange allocates nothing but the producer's record.
  *
@@ -87,7 +89,7 @@ final class ReplicaSync implements AutoCloseable {
   }
 
   /** What one exchange did, for meters. */
-  record Result(long nanos, int replicasInAverage, double divergence) {}
+  record Result(long nanos, int replicasInAverage, double divergence, double relative) {}
 
   ReplicaSync(String model, String replica, String spec, int paramCount, long staleMs, KafkaClients kafka) {
     this.model = model;
@@ -223,21 +225,30 @@ final class ReplicaSync implements AutoCloseable {
     producer.send(new ProducerRecord<>(topic, 0, now, key, out), (md, e) -> {
       if (e != null) log.warn("model {}: publishing parameters to {} failed: {}", model, topic, e.toString());
     });
-    double total = weight;
+    // When nobody trained since their last exchange (the group is idle), plain averaging: the
+    // replicas then converge to one model instead of keeping the differences of their last folds.
+    boolean idle = weight == 0;
+    for (Slot s : slots.values()) {
+      synchronized (s) {
+        if (s.fresh && s.weight > 0) idle = false;
+      }
+    }
+    double total = idle ? 1 : weight;
     int folded = 0;
     boolean first = true;
     for (Slot s : slots.values()) {
       synchronized (s) {
         if (!s.fresh) continue;
         s.fresh = false;
-        if (s.weight <= 0) continue;
+        float w = idle ? 1 : s.weight;
+        if (w <= 0) continue;
         if (first) {
           System.arraycopy(params, 0, avg, 0, P);
-          Kernels.scale(P, weight, avg, 0);
+          Kernels.scale(P, idle ? 1 : weight, avg, 0);
           first = false;
         }
-        Kernels.axpy(P, s.weight, s.params, 0, avg, 0);
-        total += s.weight;
+        Kernels.axpy(P, w, s.params, 0, avg, 0);
+        total += w;
         folded++;
       }
     }
@@ -257,7 +268,8 @@ final class ReplicaSync implements AutoCloseable {
     }
     lastReplicasInAverage = folded + 1;
     exchanges++;
-    return new Result(System.nanoTime() - t0, folded + 1, folded > 0 ? div : Double.NaN);
+    return new Result(System.nanoTime() - t0, folded + 1, folded > 0 ? div : Double.NaN,
+        folded > 0 ? lastRelativeDivergence : Double.NaN);
   }
 
   /** Newest version on the weights topic, -1 none seen. */

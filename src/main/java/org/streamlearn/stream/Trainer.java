@@ -276,7 +276,7 @@ final class Trainer implements Runnable {
     lastExchangeStep = learner.step();
     var r = sync.exchange(learner.liveParams(), learner.step(), w, learner.examples(), examplesPerSecond, leaving);
     exchanges++;
-    if (r.replicasInAverage() > 1) foldedSincePublish = true; // the served model changed without a step
+    if (r.relative() > 1e-6) foldedSincePublish = true; // the served model changed without a step
     observer.exchanged(r.nanos(), r.replicasInAverage(), r.divergence());
   }
 
