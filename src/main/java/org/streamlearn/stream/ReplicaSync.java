@@ -272,6 +272,15 @@ final class ReplicaSync implements AutoCloseable {
         folded > 0 ? lastRelativeDivergence : Double.NaN);
   }
 
+  /** Whether a message of this replica waits to be folded in (tests). */
+  boolean hasFresh(String other) {
+    Slot s = slots.get(other);
+    if (s == null) return false;
+    synchronized (s) {
+      return s.fresh;
+    }
+  }
+
   /** Newest version on the weights topic, -1 none seen. */
   long topVersion() {
     return topVersion;
