@@ -67,7 +67,9 @@ final class ReplicaSync implements AutoCloseable {
   private Thread thread;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
-  private long warnedSpecMillis;
+  private long warnedSpecMillis, warnedIdMillis, ownReceived;
+  private final long startMillis = System.currentTimeMillis();
+  private volatile long ownSent;
 
   // Figures of the last exchange, written by the trainer thread.
   volatile double lastDivergence = Double.NaN, lastRelativeDivergence = Double.NaN;
@@ -170,7 +172,17 @@ final class ReplicaSync implements AutoCloseable {
   private void receive(byte[] k, byte[] value, long timestamp) {
     if (k == null) return;
     String id = new String(k, StandardCharsets.UTF_8);
-    if (id.equals(replica)) return;
+    if (id.equals(replica)) { // ours; more of them than we sent means another instance uses our id
+      if (timestamp >= startMillis && ++ownReceived > ownSent) {
+        long now = System.currentTimeMillis();
+        if (now - warnedIdMillis > 60_000) {
+          warnedIdMillis = now;
+          log.warn("model {}: another instance publishes on {} as replica {}: give every instance its own replica.id "
+              + "(the two ignore each other's parameters)", model, topic, replica);
+        }
+      }
+      return;
+    }
     if (value == null) { // tombstone: the replica left
       slots.remove(id);
       return;
@@ -222,6 +234,7 @@ final class ReplicaSync implements AutoCloseable {
     outParams.clear();
     outParams.put(params);
     // send() copies the value into the producer's batch before it returns, so `out` can be reused.
+    ownSent++;
     producer.send(new ProducerRecord<>(topic, 0, now, key, out), (md, e) -> {
       if (e != null) log.warn("model {}: publishing parameters to {} failed: {}", model, topic, e.toString());
     });
