@@ -44,6 +44,10 @@ public final class Bench {
         + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " cores visible");
     if (!Reference.kernelsAreRoots())
       System.out.println("  (kernels not compiled as roots: figures will be low; see the warning above)");
+    if (!List.of("", "kernels", "mlp", "kafka", "scale").contains(only)) {
+      System.out.println("unknown --only " + only + ": use kernels, mlp, kafka or scale");
+      return;
+    }
     if (only.equals("scale")) {
       scale(smoke, quick);
       return;

@@ -173,7 +173,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.maxMessageBytes(learner.model().paramCount() * 4))),
         new ByteArraySerializer(), new ByteArraySerializer());
     if (sync != null) {
-      sync.start(producer);
+      sync.start();
       log.info("model {}: replica {} of group {}, exchanging parameters on {} every {} steps / {} ms", mc.name(),
           sync.replica(), mc.group(), sync.topic(), mc.scale().syncEverySteps(), mc.scale().syncEveryMs());
     }

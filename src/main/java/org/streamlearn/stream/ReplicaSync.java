@@ -13,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -32,8 +34,9 @@ import org.streamlearn.kernels.Kernels;
  * the same way: θ ← (n_self·θ_self + Σ n_j·θ_j) / (n_self + Σ n_j); when every weight is 0 (the
  * group is idle) with equal weights, so idle replicas converge to one model. Optimizer state stays
  * local.
- * The send buffer, the average and every replica's receive buffer are allocated once, so a steady
- * exchange allocates nothing but the producer's record.
+ * The send buffer, the average and every replica's receive buffer are allocated once, and the
+ * producer recycles its batch buffer, so a steady exchange allocates no parameter-sized memory on
+ * the trainer thread (only the producer's small record objects).
  *
  * <p>A thread of its own reads {@code <model>.sync} (all partitions assigned, no group, from the
  * beginning: compaction keeps one record per replica) into those buffers, and follows
@@ -67,7 +70,11 @@ final class ReplicaSync implements AutoCloseable {
   private Thread thread;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
+  private final org.apache.kafka.clients.producer.Callback onSent = (md, e) -> {
+    if (e != null) sendFailed(e);
+  };
   private long warnedSpecMillis, warnedIdMillis, ownReceived;
+  private volatile long warnedSendMillis, sendFailures;
   private final long startMillis = System.currentTimeMillis();
   private volatile long ownSent;
 
@@ -119,9 +126,21 @@ final class ReplicaSync implements AutoCloseable {
     return replica;
   }
 
-  /** Starts the reader thread; exchanges publish through the given producer. */
-  void start(KafkaProducer<byte[], byte[]> producer) {
-    this.producer = producer;
+  /**
+   * Starts the reader thread and the producer of the exchanges: its own, with batches of one
+   * whole message, so the producer's buffer pool recycles the batch buffer instead of allocating
+   * a parameter-sized one per exchange.
+   */
+  void start() {
+    int batch = HEADER + 4 * P + 4096;
+    this.producer = new KafkaProducer<>(kafka.config(Map.of(
+        ProducerConfig.CLIENT_ID_CONFIG, "streamlearn-" + model + "-sync-out-" + replica,
+        ProducerConfig.ACKS_CONFIG, "1",
+        ProducerConfig.LINGER_MS_CONFIG, 0,
+        ProducerConfig.BATCH_SIZE_CONFIG, batch,
+        ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32L << 20, 4L * batch),
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.maxMessageBytes(4 * P))),
+        new ByteArraySerializer(), new ByteArraySerializer());
     consumer = new KafkaConsumer<>(kafka.config(Map.of(
         ConsumerConfig.CLIENT_ID_CONFIG, "streamlearn-" + model + "-sync-" + replica,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -235,9 +254,7 @@ final class ReplicaSync implements AutoCloseable {
     outParams.put(params);
     // send() copies the value into the producer's batch before it returns, so `out` can be reused.
     ownSent++;
-    producer.send(new ProducerRecord<>(topic, 0, now, key, out), (md, e) -> {
-      if (e != null) log.warn("model {}: publishing parameters to {} failed: {}", model, topic, e.toString());
-    });
+    producer.send(new ProducerRecord<>(topic, 0, now, key, out), onSent);
     // When nobody trained since their last exchange (the group is idle), plain averaging: the
     // replicas then converge to one model instead of keeping the differences of their last folds.
     boolean idle = weight == 0;
@@ -283,6 +300,21 @@ final class ReplicaSync implements AutoCloseable {
     exchanges++;
     return new Result(System.nanoTime() - t0, folded + 1, folded > 0 ? div : Double.NaN,
         folded > 0 ? lastRelativeDivergence : Double.NaN);
+  }
+
+  private void sendFailed(Exception e) {
+    long now = System.currentTimeMillis();
+    if (now - warnedSendMillis > 60_000) {
+      warnedSendMillis = now;
+      log.warn("model {}: publishing parameters to {} failed (later failures for a minute only counted): {}", model,
+          topic, e.toString());
+    }
+    sendFailures++;
+  }
+
+  /** Exchanges the broker did not accept. */
+  long sendFailures() {
+    return sendFailures;
   }
 
   /** Whether a message of this replica waits to be folded in (tests). */
@@ -334,8 +366,10 @@ final class ReplicaSync implements AutoCloseable {
     return out;
   }
 
+  /** Stops the reader and closes the producer (its last message, the final exchange, is flushed first). */
   @Override public void close() {
     running = false;
+    if (producer != null) producer.close(Duration.ofSeconds(5));
     if (consumer != null) consumer.wakeup();
     if (thread != null) {
       try {

@@ -45,9 +45,9 @@ class ReplicaSyncAveragingTest {
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxBytes), new ByteArraySerializer(), new ByteArraySerializer());
   }
 
-  static ReplicaSync sync(String model, String replica, String spec, int p, KafkaProducer<byte[], byte[]> out) {
+  static ReplicaSync sync(String model, String replica, String spec, int p) {
     var s = new ReplicaSync(model, replica, spec, p, 5000, KafkaClients.of(bootstrap));
-    s.start(out);
+    s.start();
     return s;
   }
 
@@ -55,8 +55,8 @@ class ReplicaSyncAveragingTest {
   void weightedOnceIdleEqualOtherSpecsAndStaleIgnored() throws Exception {
     String model = "avg";
     Topics.ensure(KafkaClients.of(bootstrap), model, java.util.List.of("avg.train"), 1024, true);
-    try (var out = producer(1 << 20); var a = sync(model, "a", "s", 3, out); var b = sync(model, "b", "s", 3, out);
-        var other = sync(model, "x", "another spec", 3, out)) {
+    try (var out = producer(1 << 20); var a = sync(model, "a", "s", 3); var b = sync(model, "b", "s", 3);
+        var other = sync(model, "x", "another spec", 3)) {
       float[] pa = {1, 2, 3}, pb = {5, 6, 7}, px = {100, 100, 100};
       other.exchange(px, 1, 1000, 1000, 0, false); // another spec: nobody folds it
       var r = a.exchange(pa, 1, 1, 1, 0, false); // nothing to fold yet
@@ -105,24 +105,31 @@ class ReplicaSyncAveragingTest {
     String model = "cost";
     int p = 269_322;
     Topics.ensure(KafkaClients.of(bootstrap), model, java.util.List.of("cost.train"), 4 * p + 1024, true);
-    int max = Topics.maxMessageBytes(4 * p);
-    try (var out = producer(max); var a = sync(model, "a", "s", p, out); var b = sync(model, "b", "s", p, out);
-        var c = sync(model, "c", "s", p, out)) {
+    var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long tid = Thread.currentThread().threadId();
+    try (var a = sync(model, "a", "s", p); var b = sync(model, "b", "s", p); var c = sync(model, "c", "s", p)) {
       float[] pa = new float[p], pb = new float[p], pc = new float[p];
       java.util.Arrays.fill(pb, 1);
       java.util.Arrays.fill(pc, 2);
-      long total = 0;
+      long total = 0, allocated = 0;
       int n = 30;
       for (int i = 0; i < n + 5; i++) {
         b.exchange(pb, i, 64, 64L * i, 0, false);
         c.exchange(pc, i, 64, 64L * i, 0, false);
         await().atMost(Duration.ofSeconds(20)).until(() -> a.hasFresh("b") && a.hasFresh("c"));
+        long before = threads.getThreadAllocatedBytes(tid);
         var r = a.exchange(pa, i, 64, 64L * i, 0, false);
+        long bytes = threads.getThreadAllocatedBytes(tid) - before;
         assertThat(r.replicasInAverage()).isEqualTo(3);
-        if (i >= 5) total += r.nanos();
+        if (i >= 5) {
+          total += r.nanos();
+          allocated = Math.max(allocated, bytes);
+        }
       }
-      System.out.printf("exchange of %d parameters (%.2f MB) folding 2 others: mean %.2f ms on the trainer thread%n",
-          p, 4.0 * p / 1e6, total / 1e6 / n);
+      System.out.printf("exchange of %d parameters (%.2f MB) folding 2 others: mean %.2f ms on the trainer thread,"
+          + " at most %d bytes allocated%n", p, 4.0 * p / 1e6, total / 1e6 / n, allocated);
+      // The producer's record objects, not a parameter-sized buffer (which would be 1 MB).
+      assertThat(allocated).as("bytes allocated by one warmed-up exchange").isLessThan(64 << 10);
       // Every replica's θ stays a convex combination of the starting values 0, 1 and 2, uniform over the elements.
       assertThat(pa[0]).isBetween(0.5f, 2f);
       for (int i = 1; i < p; i += 997) assertThat(pa[i]).isEqualTo(pa[0]);
