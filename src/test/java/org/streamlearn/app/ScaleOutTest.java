@@ -68,7 +68,7 @@ class ScaleOutTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
-  @Timeout(240)
+  @Timeout(300)
   void threeJvmsTrainOneModelAndSurviveAKill(@TempDir Path dir) throws Exception {
     long t0 = System.nanoTime();
     Random rnd = new Random(SEED);
@@ -105,7 +105,7 @@ class ScaleOutTest {
         for (var c : children) bases.add(base(c));
         System.out.printf("scale-out: 3 children serve HTTP at %.1f s%n", secs(t0));
         // All three in the group, two partitions each, exactly one publisher.
-        awaitAll(children, 90, () -> {
+        awaitAll(children, 120, () -> {
           for (String b : bases) if (owned(http, b) != 2) return false;
           return true;
         });
@@ -118,13 +118,14 @@ class ScaleOutTest {
         assertThat(publisher).as("a publisher").isNotEqualTo(-1);
         System.out.printf("scale-out: 3 replicas ready at %.1f s, r%d publishes%n", secs(t0), publisher);
 
-        // Stream the records at ~3000/s; kill the publisher once it has checkpointed some of them.
-        Thread producer = Thread.ofPlatform().daemon(true).start(() -> produce(bootstrap, records, 3000));
+        // Stream the records at ~2000/s (some 17 s); kill the publisher once it has checkpointed a
+        // tenth of its share, at a seeded random moment after that.
+        Thread producer = Thread.ofPlatform().daemon(true).start(() -> produce(bootstrap, records, 2000));
         victim = publisher;
         Checkpoints victimCkpts = new Checkpoints(dir.resolve("ckpt-r" + victim).resolve(MODEL), MODEL, 3);
         double maxRel = 0;
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (examplesIn(victimCkpts) < n / 10) {
+        while (examplesIn(victimCkpts) < n / 30) {
           assertThat(System.nanoTime()).as("victim checkpointed progress; output:%n%s", children.get(victim).output())
               .isLessThan(until);
           maxRel = Math.max(maxRel, maxDivergence(http, bases));
@@ -135,6 +136,7 @@ class ScaleOutTest {
         assertThat(children.get(victim).p().waitFor(20, TimeUnit.SECONDS)).isTrue();
         System.out.printf("scale-out: SIGKILLed r%d at %.1f s, its newest checkpoint holds %d examples%n", victim,
             secs(t0), examplesIn(victimCkpts));
+        assertThat(allCommitted(bootstrap, n)).as("killed while records were left to train").isFalse();
         List<Integer> survivors = new ArrayList<>();
         for (int r = 0; r < REPLICAS; r++) if (r != victim) survivors.add(r);
 
