@@ -84,17 +84,16 @@ public final class Bench {
    */
   private static void scale(boolean smoke, boolean quick) {
     int warm = smoke ? 1000 : 6000, n = smoke ? 3000 : quick ? 20000 : 60000;
-    System.out.printf(Locale.ROOT, "Scale-out: 1, 2, 3 instances (child JVMs) of MLP 784-256-256-10, SGD, batch 64,"
+    System.out.printf(Locale.ROOT, "Scale-out: 1 instance without exchange, then 1, 2, 3 instances (child JVMs) of"
+        + " MLP 784-256-256-10, SGD, batch 64,"
         + " f32, on a 6-partition topic of an embedded broker in this process; parameters (%.2f MB) exchanged every"
         + " 20 steps and 500 ms; %d records after a warm-up of %d; %d cores shared by all:%n",
         4.0 * 269_322 / 1e6, n, warm, Runtime.getRuntime().availableProcessors());
     try (ScaleBench sb = new ScaleBench()) {
-      double one = 0;
-      for (int k = 1; k <= 3; k++) {
-        var r = sb.measure(k, warm, n, 20, 500);
-        if (k == 1) one = r.examplesPerSecond();
-        System.out.println(ScaleBench.format(r, one));
-      }
+      var alone = sb.measure(1, warm, n, 0, 0); // the baseline: one instance, no exchange
+      double one = alone.examplesPerSecond();
+      System.out.println(ScaleBench.format(alone, one));
+      for (int k = 1; k <= 3; k++) System.out.println(ScaleBench.format(sb.measure(k, warm, n, 20, 500), one));
     } catch (Exception e) {
       System.out.println("  scale-out benchmark failed: " + e);
     }

@@ -216,11 +216,14 @@ final class ScaleBench implements AutoCloseable {
     }
   }
 
+  /** One line; {@code one}: examples/s of one instance without exchange. */
   static String format(Result r, double one) {
-    return String.format(Locale.ROOT, "  %d instance%s  %8.0f ex/s  (%.2f× one)  partitions %s  exchange mean %.1f ms"
-        + " (%d exchanges)  max ‖θ−θ_avg‖/‖θ_avg‖ %.4f", r.instances(), r.instances() == 1 ? " " : "s",
-        r.examplesPerSecond(), r.examplesPerSecond() / one, java.util.Arrays.toString(r.partitions()),
-        r.exchangeMeanMs(), r.exchanges(), r.maxRelativeDivergence());
+    String ex = r.exchanges() == 0 ? "no exchange" : String.format(Locale.ROOT,
+        "exchange mean %.1f ms (%d exchanges)  max ‖θ−θ_avg‖/‖θ_avg‖ %.4f", r.exchangeMeanMs(), r.exchanges(),
+        r.maxRelativeDivergence());
+    return String.format(Locale.ROOT, "  %d instance%s  %8.0f ex/s  (%.2f× one alone)  partitions %-9s  %s",
+        r.instances(), r.instances() == 1 ? " " : "s", r.examplesPerSecond(), r.examplesPerSecond() / one,
+        java.util.Arrays.toString(r.partitions()), ex);
   }
 
   @Override public void close() throws Exception {

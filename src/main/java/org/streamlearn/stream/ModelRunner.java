@@ -442,8 +442,18 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
      * last commit); the committed offset is also remembered, so this replica never commits below it.
      */
     @Override public void onPartitionsAssigned(Collection<TopicPartition> parts) {
-      Map<TopicPartition, OffsetAndMetadata> groupCommitted = sync == null || parts.isEmpty() ? Map.of()
-          : consumer.committed(new LinkedHashSet<>(parts), Duration.ofSeconds(10));
+      Map<TopicPartition, OffsetAndMetadata> groupCommitted = Map.of();
+      if (sync != null && !parts.isEmpty()) {
+        try {
+          groupCommitted = consumer.committed(new LinkedHashSet<>(parts), Duration.ofSeconds(10));
+        } catch (WakeupException e) {
+          throw e;
+        } catch (KafkaException e) { // rare: the broker went away mid-rebalance; start where Kafka's position says
+          log.warn("model {}: cannot read the committed offsets of {} ({}); continuing from the consumer's positions",
+              mc.name(), parts, e.toString());
+          groupCommitted = null;
+        }
+      }
       for (TopicPartition tp : parts) {
         int i = indexOf(tp);
         Long restored = seekTo.remove(tp.toString());
@@ -454,7 +464,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
             covered.accumulateAndGet(i, restored, Math::max);
             log.info("model {}: {} continues at offset {} of the restored checkpoint", mc.name(), tp, restored);
           }
-        } else {
+        } else if (groupCommitted != null) {
           OffsetAndMetadata c = groupCommitted.get(tp);
           long com = c == null ? -1 : c.offset();
           committed[i] = com;
