@@ -237,6 +237,7 @@ final class Trainer implements Runnable {
         if (o != null) covered.accumulateAndGet(p, o, Math::max);
       }
       if (sync != null) commitSoon = true;
+      if (audit != null) audit.durable(st.step());
       checkpointLastStep = st.step();
       lastCheckpoint = describe(f, st.step(), st.examples(), Instant.now(), offsets, Files.size(f));
     } catch (IOException | RuntimeException e) {

@@ -26,6 +26,7 @@ import java.util.Map;
  * t &lt;topic-partition&gt; &lt;offset&gt; &lt;step&gt;  a record went into the batch that becomes this optimizer step
  * d &lt;topic-partition&gt; &lt;offset&gt;      a record was dead-lettered (not trained)
  * ckpt &lt;step&gt;                      the state as of this line (every t line before it) is being checkpointed
+ * durable &lt;step&gt;                   that checkpoint is written and fsynced (from the writer thread)
  * commit &lt;topic-partition&gt; &lt;offset&gt;  the group committed this offset for the partition
  * </pre>
  *
@@ -65,6 +66,12 @@ public final class TrainingAudit implements AutoCloseable {
   /** Marker, then everything to the file: call before the checkpoint of {@code step} is written. */
   synchronized void checkpoint(long step) {
     text("ckpt ").num(step).nl();
+    flush();
+  }
+
+  /** The checkpoint of {@code step} is durable. */
+  synchronized void durable(long step) {
+    text("durable ").num(step).nl();
     flush();
   }
 
@@ -145,8 +152,9 @@ public final class TrainingAudit implements AutoCloseable {
    * @param effective the records the newest state of this replica holds: trained lines of every
    *     run, minus those after the newest checkpoint marker of the step restored by the next run
    * @param lost trained lines whose effect was dropped by a restore (trained again after it)
-   * @param afterLastCheckpoint trained lines of the last run after its last checkpoint marker (held
-   *     only by the live state: lost if the process died)
+   * @param afterLastCheckpoint trained lines after the last durable checkpoint (the last ckpt marker
+   *     followed by a durable marker of its step): held only by the live state, lost if the process
+   *     died
    * @param commits the last offset committed per topic-partition
    * @param runs process starts
    */
@@ -162,6 +170,8 @@ public final class TrainingAudit implements AutoCloseable {
     Map<String, Long> commits = new LinkedHashMap<>();
     String replica = null;
     int run = 0, lastCkpt = 0;
+    Integer pending = null; // index of the newest ckpt marker, until its durable marker
+    long pendingStep = -1;
     for (int n = 0; n < lines.size(); n++) {
       String line = lines.get(n);
       if (line.isEmpty()) continue;
@@ -172,12 +182,18 @@ public final class TrainingAudit implements AutoCloseable {
             replica = f[1];
             run++;
             lastCkpt = kept.size();
+            pending = null;
           }
           case "t" -> kept.add(new Entry(replica, run, f[1], Long.parseLong(f[2]), Long.parseLong(f[3])));
           case "d" -> { } // dead-lettered, not trained
           case "ckpt" -> {
             ckptAt.put(Long.parseLong(f[1]), kept.size());
-            lastCkpt = kept.size();
+            pending = kept.size();
+            pendingStep = Long.parseLong(f[1]);
+          }
+          case "durable" -> {
+            if (pending != null && Long.parseLong(f[1]) == pendingStep) lastCkpt = pending;
+            else if (ckptAt.containsKey(Long.parseLong(f[1]))) lastCkpt = Math.max(lastCkpt, ckptAt.get(Long.parseLong(f[1])));
           }
           case "restore" -> {
             Integer at = ckptAt.get(Long.parseLong(f[1]));
@@ -187,6 +203,7 @@ public final class TrainingAudit implements AutoCloseable {
             dropped.clear();
             ckptAt.values().removeIf(i -> i > at);
             lastCkpt = at;
+            pending = null;
           }
           case "commit" -> commits.put(f[1], Long.parseLong(f[2]));
           default -> throw new IOException("unknown event '" + f[0] + "'");

@@ -209,8 +209,8 @@ class ScaleOutTest {
 
   /**
    * Reads the three audits. Each record id (partition@offset) must be in some replica's state:
-   * a survivor's (graceful stop: everything it trained) or the killed one's up to its last
-   * checkpoint marker. A record in two states is allowed only if one is the killed instance's and
+   * a survivor's (graceful stop: everything it trained) or the killed one's up to its last durable
+   * checkpoint. A record in two states is allowed only if one is the killed instance's and
    * its offset is at or after the killed instance's last commit of that partition; the killed
    * instance's lines after its last checkpoint died with it (the survivors trained them again).
    */
@@ -246,8 +246,9 @@ class ScaleOutTest {
           && off >= killed.commits().getOrDefault(tp, 0L);
       if (!allowed) bad.add(e.getKey() + " in " + e.getValue());
     }
-    System.out.printf("scale-out audit: %d records, %d in two states (the killed replica's checkpointed, uncommitted"
-        + " tail), %d trained by it after its last checkpoint and again by a survivor%n", n, twice, killedTail);
+    System.out.printf("scale-out audit: %d records, %d in two states (the killed replica's durably checkpointed but"
+        + " uncommitted tail), %d trained by it after its last durable checkpoint and again by a survivor%n", n, twice,
+        killedTail);
     assertThat(bad).as("records trained twice outside the killed instance's uncommitted tail").isEmpty();
   }
 

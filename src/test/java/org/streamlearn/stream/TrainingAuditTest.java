@@ -50,6 +50,7 @@ class TrainingAuditTest {
         t a-0 0 1
         t a-0 1 1
         ckpt 1
+        durable 1
         t a-0 2 2
         commit a-0 2
         ckpt 2
@@ -59,14 +60,19 @@ class TrainingAuditTest {
         t a-0 2 2
         d a-0 3
         ckpt 2
+        durable 2
         t a-0 4 3
+        ckpt 3
+        t a-0 5 3
         """);
     var r = TrainingAudit.read(f);
     assertThat(r.replica()).isEqualTo("r1");
     assertThat(r.runs()).isEqualTo(2);
-    assertThat(r.effective()).extracting(TrainingAudit.Entry::id).containsExactly("a-0@0", "a-0@1", "a-0@2", "a-0@4");
+    assertThat(r.effective()).extracting(TrainingAudit.Entry::id)
+        .containsExactly("a-0@0", "a-0@1", "a-0@2", "a-0@4", "a-0@5");
     assertThat(r.lost()).extracting(TrainingAudit.Entry::id).containsExactly("a-0@2", "a-0@3");
-    assertThat(r.afterLastCheckpoint()).extracting(TrainingAudit.Entry::id).containsExactly("a-0@4");
+    // ckpt 3 never became durable (the process died while writing it): a-0@4 is in the tail too.
+    assertThat(r.afterLastCheckpoint()).extracting(TrainingAudit.Entry::id).containsExactly("a-0@4", "a-0@5");
     assertThat(r.commits()).containsEntry("a-0", 2L);
 
     Files.writeString(f, "start r1 1\nt a-0 0 1\nrestore 5\n");
