@@ -155,7 +155,15 @@ final class ReplicaSync implements AutoCloseable {
   private void read() {
     try {
       List<TopicPartition> parts = new ArrayList<>();
-      for (var p : consumer.partitionsFor(topic, Duration.ofSeconds(15))) parts.add(new TopicPartition(topic, p.partition()));
+      for (int attempt = 0; parts.isEmpty() && running; attempt++) { // a just-created topic may not be known yet
+        try {
+          for (var p : consumer.partitionsFor(topic, Duration.ofSeconds(5))) parts.add(new TopicPartition(topic, p.partition()));
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+          if (attempt == 2) log.warn("model {}: {} not found yet on the broker; still trying", model, topic);
+        }
+        if (parts.isEmpty()) Thread.sleep(500);
+      }
+      if (!running) return;
       TopicPartition w = new TopicPartition(weightsTopic, 0);
       List<TopicPartition> all = new ArrayList<>(parts);
       all.add(w);
@@ -171,6 +179,8 @@ final class ReplicaSync implements AutoCloseable {
       }
     } catch (WakeupException e) {
       if (running) log.warn("model {}: sync reader woken up unexpectedly", model);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       log.error("model {}: sync reader of {} failed; this replica trains on alone: {}", model, topic, e.toString(), e);
     } finally {
