@@ -345,15 +345,20 @@ final class ReplicaSync implements AutoCloseable {
   int liveReplicas() {
     long now = System.currentTimeMillis();
     int n = 0;
-    for (Slot s : slots.values()) if (now - s.receivedMillis <= staleMs && now - s.sentMillis <= staleMs) n++;
+    for (Slot s : slots.values()) if (live(s, now)) n++;
     return n;
+  }
+
+  /** Heard from within sync.stale.ms, with a message sent within it. */
+  private boolean live(Slot s, long now) {
+    return now - s.receivedMillis <= staleMs && now - s.sentMillis <= staleMs;
   }
 
   /** Examples/s of the live other replicas, as they last reported. */
   double othersRate() {
     long now = System.currentTimeMillis();
     double r = 0;
-    for (Slot s : slots.values()) if (now - s.receivedMillis <= staleMs && now - s.sentMillis <= staleMs) r += s.rate;
+    for (Slot s : slots.values()) if (live(s, now)) r += s.rate;
     return r;
   }
 
@@ -369,7 +374,7 @@ final class ReplicaSync implements AutoCloseable {
         m.put("examples", s.examples);
         m.put("examples_per_second", Math.round(s.rate * 10) / 10.0);
         m.put("age_ms", now - s.sentMillis);
-        m.put("live", now - s.receivedMillis <= staleMs && now - s.sentMillis <= staleMs);
+        m.put("live", live(s, now));
         out.add(m);
       }
     }

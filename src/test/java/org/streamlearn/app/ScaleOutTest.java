@@ -39,8 +39,8 @@ import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.config.ConfigLoader;
 import org.streamlearn.config.ModelConfig;
 import org.streamlearn.data.Datasets;
+import org.streamlearn.data.HeldOut;
 import org.streamlearn.learn.OnlineLearner;
-import org.streamlearn.learn.Predictor;
 import org.streamlearn.nn.Model;
 import org.streamlearn.stream.DemoProducer;
 import org.streamlearn.stream.EmbeddedKafka;
@@ -74,11 +74,8 @@ class ScaleOutTest {
     Random rnd = new Random(SEED);
     // The data: 80% of the digits for training, EPOCHS passes in seeded orders, round-robin over the partitions.
     Datasets.Digits d = Datasets.digits();
-    List<Integer> idx = new ArrayList<>();
-    for (int i = 0; i < d.size(); i++) idx.add(i);
-    Collections.shuffle(idx, new Random(SEED + 1));
-    int nTrain = (int) Math.round(d.size() * 0.8);
-    List<Integer> train = new ArrayList<>(idx.subList(0, nTrain)), test = idx.subList(nTrain, d.size());
+    var split = HeldOut.digits(d, SEED + 1);
+    List<Integer> train = split.train(), test = split.test();
     List<byte[]> records = new ArrayList<>();
     Random order = new Random(SEED + 2);
     for (int e = 0; e < EPOCHS; e++) {
@@ -196,7 +193,7 @@ class ScaleOutTest {
         single.add(x, 0, y, 0);
       }
       single.flush();
-      double accGroup = accuracy(group, d, test), accSingle = accuracy(single.liveParams(), d, test);
+      double accGroup = HeldOut.accuracy(LAYERS, group, d, test), accSingle = HeldOut.accuracy(LAYERS, single.liveParams(), d, test);
       System.out.printf("scale-out: held-out accuracy: group %.4f (version %d), single instance %.4f%n", accGroup,
           versions.getLast(), accSingle);
       assertThat(accGroup).as("group within 1 point of a single instance").isGreaterThanOrEqualTo(accSingle - 0.01);
@@ -431,16 +428,5 @@ class ScaleOutTest {
     } catch (Exception e) {
       return 0;
     }
-  }
-
-  static double accuracy(float[] params, Datasets.Digits d, List<Integer> test) {
-    Model m = Model.of(org.streamlearn.nn.ModelSpec.parse(LAYERS));
-    float[] xs = new float[test.size() * 64], out = new float[test.size() * 10];
-    for (int k = 0; k < test.size(); k++)
-      for (int j = 0; j < 64; j++) xs[k * 64 + j] = d.pixels()[test.get(k)][j] / 16f;
-    new Predictor(m, 64).predict(params, test.size(), xs, 0, out, 0);
-    int hits = 0;
-    for (int k = 0; k < test.size(); k++) if (Predictor.argmax(out, k * 10, 10) == d.labels()[test.get(k)]) hits++;
-    return hits / (double) test.size();
   }
 }

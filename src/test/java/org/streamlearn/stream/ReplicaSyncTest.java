@@ -26,10 +26,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.data.Datasets;
-import org.streamlearn.learn.Predictor;
+import org.streamlearn.data.HeldOut;
 import org.streamlearn.metrics.StreamlearnMeters;
-import org.streamlearn.nn.Model;
-import org.streamlearn.nn.ModelSpec;
 
 /**
  * Two replicas of one model in this process (their own checkpoint folders and audit files, one
@@ -92,11 +90,8 @@ class ReplicaSyncTest {
       admin.createTopics(List.of(new NewTopic(topic, 4, (short) 1))).all().get(30, TimeUnit.SECONDS);
     }
     Datasets.Digits d = Datasets.digits();
-    List<Integer> idx = new ArrayList<>();
-    for (int i = 0; i < d.size(); i++) idx.add(i);
-    Collections.shuffle(idx, new Random(SPLIT_SEED));
-    int nTrain = (int) Math.round(d.size() * 0.8);
-    List<Integer> train = new ArrayList<>(idx.subList(0, nTrain)), test = idx.subList(nTrain, d.size());
+    var split = HeldOut.digits(d, SPLIT_SEED);
+    List<Integer> train = split.train(), test = split.test();
     List<ProducerRecord<byte[], byte[]>> first = new ArrayList<>(), second = new ArrayList<>();
     Random order = new Random(11);
     for (int e = 0; e < 4; e++) {
@@ -153,7 +148,7 @@ class ReplicaSyncTest {
 
       // Quiet now: idle exchanges bring the two to the same parameters.
       await().atMost(Duration.ofSeconds(10)).until(() -> distance(a, b) < 1e-3);
-      double acc = accuracy(a.latest().snapshot().params(), d, test);
+      double acc = HeldOut.accuracy("input(64) dense(32) relu dense(10)", a.latest().snapshot().params(), d, test);
       System.out.printf("replicas: held-out accuracy of the averaged model %.4f%n", acc);
       assertThat(acc).isGreaterThanOrEqualTo(0.9);
 
@@ -190,16 +185,5 @@ class ReplicaSyncTest {
       n += x[i] * x[i];
     }
     return Math.sqrt(s / n);
-  }
-
-  static double accuracy(float[] params, Datasets.Digits d, List<Integer> test) {
-    Model m = Model.of(ModelSpec.parse("input(64) dense(32) relu dense(10)"));
-    float[] xs = new float[test.size() * 64], out = new float[test.size() * 10];
-    for (int k = 0; k < test.size(); k++)
-      for (int j = 0; j < 64; j++) xs[k * 64 + j] = d.pixels()[test.get(k)][j] / 16f;
-    new Predictor(m, 64).predict(params, test.size(), xs, 0, out, 0);
-    int hits = 0;
-    for (int k = 0; k < test.size(); k++) if (Predictor.argmax(out, k * 10, 10) == d.labels()[test.get(k)]) hits++;
-    return hits / (double) test.size();
   }
 }
