@@ -87,9 +87,11 @@ final class ReplicaSync implements AutoCloseable {
   static final class Slot {
     final String replica;
     final float[] params;
-    long step, weight, examples, sentMillis, receivedMillis;
-    double rate;
+    long weight;
     boolean fresh, leaving;
+    // Read without the lock by meters and GET /models/{m} (the event loop must not wait for a fold).
+    volatile long step, examples, sentMillis, receivedMillis;
+    volatile double rate;
 
     Slot(String replica, int P) {
       this.replica = replica;
@@ -367,16 +369,14 @@ final class ReplicaSync implements AutoCloseable {
     long now = System.currentTimeMillis();
     List<Map<String, Object>> out = new ArrayList<>();
     for (Slot s : slots.values()) {
-      synchronized (s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("replica", s.replica);
-        m.put("step", s.step);
-        m.put("examples", s.examples);
-        m.put("examples_per_second", Math.round(s.rate * 10) / 10.0);
-        m.put("age_ms", now - s.sentMillis);
-        m.put("live", live(s, now));
-        out.add(m);
-      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("replica", s.replica);
+      m.put("step", s.step);
+      m.put("examples", s.examples);
+      m.put("examples_per_second", Math.round(s.rate * 10) / 10.0);
+      m.put("age_ms", now - s.sentMillis);
+      m.put("live", live(s, now));
+      out.add(m);
     }
     return out;
   }
