@@ -123,7 +123,8 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Option(names = "--smoke", description = "A seconds-long pass through every measurement.")
     boolean smoke;
 
-    @picocli.CommandLine.Option(names = "--only", paramLabel = "kernels|mlp", description = "Run one part only.")
+    @picocli.CommandLine.Option(names = "--only", paramLabel = "kernels|mlp|kafka|scale",
+        description = "Run one part only; scale (1, 2, 3 instances as child JVMs) runs only when asked for.")
     String only;
 
     @Override public Integer call() {

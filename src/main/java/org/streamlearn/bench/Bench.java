@@ -11,7 +11,7 @@ import org.streamlearn.kernels.Reference;
  * GFLOP/s per layout and shape (as a share of the peak and a multiple of the scalar reference),
  * and the training rate of the MLP 784-256-256-10 per batch size for SGD and Adam (as a share of
  * the flop bound: peak / flops per example). Ratios, not absolute numbers, are what compare
- * across machines. Options: {@code --quick} (shorter timings), {@code --only kernels|mlp}.
+ * across machines. Options: {@code --quick} (shorter timings), {@code --only kernels|mlp|kafka|scale}.
  */
 public final class Bench {
   private Bench() {}
@@ -23,7 +23,7 @@ public final class Bench {
   /**
    * Runs the benchmarks, printing to out. {@code --quick}: shorter timings; {@code --smoke}: a
    * seconds-long pass through every measurement (figures meaningless; proves the mode works);
-   * {@code --only kernels|mlp}.
+   * {@code --only kernels|mlp|kafka|scale}.
    */
   public static void run(String[] args, java.io.PrintStream out) {
     java.io.PrintStream saved = System.out;
@@ -44,17 +44,25 @@ public final class Bench {
         + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " cores visible");
     if (!Reference.kernelsAreRoots())
       System.out.println("  (kernels not compiled as roots: figures will be low; see the warning above)");
+    if (!List.of("", "kernels", "mlp", "kafka", "scale").contains(only)) {
+      System.out.println("unknown --only " + only + ": use kernels, mlp, kafka or scale");
+      return;
+    }
+    if (only.equals("scale")) {
+      scale(smoke, quick);
+      return;
+    }
     double peak = FmaPeak.gflops(smoke ? 1 : quick ? 3 : 7);
     System.out.printf(Locale.ROOT, "FMA peak (12 independent vector FMA chains): %.1f GFLOP/s%n", peak);
 
-    if (!only.equals("mlp") && !only.equals("kafka")) {
+    if (only.isEmpty() || only.equals("kernels")) {
       System.out.println("GEMM, C = A·B, row-major (NN: A[M×K]·B[K×N]; NT: A·B[N×K]ᵀ; TN: A[K×M]ᵀ·B):");
       int[][] shapes = {{64, 256, 784}, {256, 256, 256}, {16, 256, 784}, {1, 256, 784}, {64, 10, 256}};
       for (int[] s : shapes)
         for (GemmBench.Layout l : GemmBench.Layout.values())
           System.out.println(GemmBench.format(GemmBench.measure(l, s[0], s[1], s[2], ms), peak));
     }
-    if (!only.equals("kernels") && !only.equals("kafka")) {
+    if (only.isEmpty() || only.equals("mlp")) {
       double bound = peak * 1e9 / MlpBench.FLOPS_PER_EXAMPLE;
       System.out.printf(Locale.ROOT, "MLP 784-256-256-10 training (%.2f MFLOP/example; flop bound at the FMA peak"
           + " %.0f examples/s):%n", MlpBench.FLOPS_PER_EXAMPLE / 1e6, bound);
@@ -68,6 +76,27 @@ public final class Bench {
       }
     }
     if (only.isEmpty() || only.equals("kafka")) kafka(smoke, quick, ms);
+  }
+
+  /**
+   * Scale-out ({@code --only scale}, not part of the default run: it starts child JVMs): group
+   * examples/s of 1, 2 and 3 instances (see {@link ScaleBench}).
+   */
+  private static void scale(boolean smoke, boolean quick) {
+    int warm = smoke ? 1000 : 6000, n = smoke ? 3000 : quick ? 20000 : 60000;
+    System.out.printf(Locale.ROOT, "Scale-out: 1 instance without exchange, then 1, 2, 3 instances (child JVMs) of"
+        + " MLP 784-256-256-10, SGD, batch 64,"
+        + " f32, on a 6-partition topic of an embedded broker in this process; parameters (%.2f MB) exchanged every"
+        + " 20 steps and 500 ms; %d records after a warm-up of %d; %d cores shared by all:%n",
+        4.0 * 269_322 / 1e6, n, warm, Runtime.getRuntime().availableProcessors());
+    try (ScaleBench sb = new ScaleBench()) {
+      var alone = sb.measure(1, warm, n, 0, 0); // the baseline: one instance, no exchange
+      double one = alone.examplesPerSecond();
+      System.out.println(ScaleBench.format(alone, one));
+      for (int k = 1; k <= 3; k++) System.out.println(ScaleBench.format(sb.measure(k, warm, n, 20, 500), one));
+    } catch (Exception e) {
+      System.out.println("  scale-out benchmark failed: " + e);
+    }
   }
 
   /** Kafka-fed training with an embedded broker in this process, against in-memory training. */

@@ -86,11 +86,18 @@ public final class ConfigKeys {
   public static final String CHECKPOINT_EVERY_MS = "checkpoint.every.ms";
   public static final String CHECKPOINT_KEEP = "checkpoint.keep";
   public static final String CHECKPOINT_FRESH = "checkpoint.fresh";
+  public static final String REPLICA_ID = "replica.id";
+  public static final String SYNC_EVERY_STEPS = "sync.every.steps";
+  public static final String SYNC_EVERY_MS = "sync.every.ms";
+  public static final String SYNC_STALE_MS = "sync.stale.ms";
+  public static final String AUDIT_PATH = "audit.path";
 
   /** A model name: becomes part of topic names, group ids, meter tags and URLs. */
   public static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
   /** RFC 6750's b64token, at least 16 characters (e.g. {@code openssl rand -hex 32}). */
   static final Pattern BEARER_TOKEN = Pattern.compile("|[A-Za-z0-9._~+/-]{16,}=*");
+  /** A replica id: the key of its records on {@code <model>.sync}, a meter tag and part of file names. */
+  public static final Pattern REPLICA = Pattern.compile("[A-Za-z0-9._-]{1,100}");
   private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
   private static final Pattern HOST_PORTS =
       Pattern.compile("|([^,:\\s]+:\\d{1,5})(\\s*,\\s*[^,:\\s]+:\\d{1,5})*");
@@ -203,7 +210,25 @@ public final class ConfigKeys {
       .define(CHECKPOINT_KEEP, INT, 3, between(1, 1000), LOW, "Newest checkpoint files kept per model.")
       .define(CHECKPOINT_FRESH, BOOLEAN, false, ConfigDef.any("true or false"), MEDIUM,
           "Ignore existing checkpoints (set aside as *.ckpt.replaced) and start a new model "
-              + "(fresh parameters, not resumed from the weights topic either).");
+              + "(fresh parameters, not resumed from the weights topic either).")
+      .define(REPLICA_ID, STRING, null, "<hostname>-<pid>",
+          matches(REPLICA, "must be 1 to 100 of [A-Za-z0-9._-]"), MEDIUM,
+          "Scale-out: this instance's replica id, the key of its parameters on <model>.sync. Give each "
+              + "instance a stable id so a restarted one replaces its own entry.")
+      .define(SYNC_EVERY_STEPS, LONG, 0L, atLeast(0), MEDIUM,
+          "Scale-out: exchange parameters with the other replicas of the group (publish to the compacted "
+              + "<model>.sync, fold in theirs by example-weighted averaging) every this many optimizer "
+              + "steps; 0: not by steps. With both sync keys 0 the model runs as a single instance.")
+      .define(SYNC_EVERY_MS, LONG, 0L, atLeast(0), MEDIUM,
+          "Scale-out: exchange parameters at least this often, in ms (also while idle, so a replica "
+              + "without partitions keeps the group's model); 0: not by time.")
+      .define(SYNC_STALE_MS, LONG, 30_000L, atLeast(1), MEDIUM,
+          "Scale-out: a replica whose newest parameters on <model>.sync are older than this drops out of "
+              + "the average, in ms.")
+      .define(AUDIT_PATH, STRING, "", "(off)", ConfigDef.any("a file path, or empty"), LOW,
+          "Debugging/audit: append, for every record trained, its topic-partition, offset and step to "
+              + "this file (with checkpoint, restore and commit markers); see README \"Training audit "
+              + "log\". Empty: off, at no cost.");
 
   /** The full dotted name of a model key. */
   public static String modelKey(String model, String relative) {

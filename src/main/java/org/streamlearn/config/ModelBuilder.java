@@ -160,12 +160,19 @@ final class ModelBuilder {
       group = "streamlearn-" + name;
       l.put(k(GROUP), group, "default");
     }
+    String replica = v(REPLICA_ID);
+    if (replica == null) {
+      replica = ScaleConfig.defaultReplicaId();
+      l.put(k(REPLICA_ID), replica, "default");
+    }
     if (!ok) return null;
     return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
         batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(METRICS_WINDOW),
         v(PUBLISH_EVERY_STEPS), v(PUBLISH_EVERY_MS), queueMax, v(DEMO),
         new CheckpointConfig(java.nio.file.Path.of((String) v(CHECKPOINT_DIR)).resolve(name), v(CHECKPOINT_EVERY_STEPS),
-            v(CHECKPOINT_EVERY_MS), v(CHECKPOINT_KEEP), v(CHECKPOINT_FRESH)));
+            v(CHECKPOINT_EVERY_MS), v(CHECKPOINT_KEEP), v(CHECKPOINT_FRESH)),
+        new ScaleConfig(replica, v(SYNC_EVERY_STEPS), v(SYNC_EVERY_MS), v(SYNC_STALE_MS),
+            ((String) v(AUDIT_PATH)).isBlank() ? null : java.nio.file.Path.of((String) v(AUDIT_PATH))));
   }
 
   /**

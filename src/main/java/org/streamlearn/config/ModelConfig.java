@@ -17,12 +17,13 @@ import org.streamlearn.optim.OptimizerSpec;
  * @param layers the layer spec text, as given (parses with ModelSpec.parse)
  * @param demo demo data set fed into the first topic, "none" for none
  * @param checkpoint where and how often the model's checkpoints are written
+ * @param scale replica id, parameter exchange with the other replicas, training audit
  */
 public record ModelConfig(String name, List<String> topics, String group, InputConfig input, LabelConfig label,
     String layers, LossConfig loss, OptimizerConfig optimizer, ScheduleConfig schedule, ClipConfig clip,
     int batchSize, long batchLingerMs, long seed, double divergenceLrFactor, int metricsWindow,
     long publishEverySteps, long publishEveryMs, int queueMaxRecords, String demo,
-    CheckpointConfig checkpoint) {
+    CheckpointConfig checkpoint, ScaleConfig scale) {
   /** Steps between the divergence guard's copies of the last good state. */
   static final int BACKUP_EVERY = 100;
 

@@ -101,11 +101,33 @@ public final class StreamlearnMeters {
     Timer freshness = Timer.builder(PREFIX + "weights.freshness").tags(t).publishPercentiles(0.5, 0.99)
         .distributionStatisticExpiry(Duration.ofMinutes(2))
         .description("Publish time minus the oldest record timestamp trained into the version").register(reg);
+    Tags g = t.and("replica", m.config().scale().replicaId());
+    gauge(reg, "group.partitions.owned", g, m, ModelRunner::partitionsOwned, "Input partitions this instance owns");
+    gauge(reg, "group.publisher", g, m, x -> x.publisher() ? 1 : 0,
+        "1 if this instance writes <model>.weights (alone always; in a group the owner of input partition 0)");
+    gauge(reg, "group.replicas", g, m, ModelRunner::replicasInAverage,
+        "Replicas (this one included) in the last parameter average; 1 alone");
+    gauge(reg, "group.replicas.live", g, m, x -> x.liveOtherReplicas() + 1,
+        "Replicas heard from within sync.stale.ms, this one included");
+    gauge(reg, "group.divergence", g, m, ModelRunner::divergence,
+        "‖θ_replica − θ_avg‖ (L2) at the last exchange that folded others in; NaN none");
+    gauge(reg, "group.divergence.relative", g, m, ModelRunner::relativeDivergence,
+        "‖θ_replica − θ_avg‖ / ‖θ_avg‖ at the last exchange that folded others in; NaN none");
+    gauge(reg, "group.examples.rate", g, m, ModelRunner::groupExamplesPerSecond,
+        "Examples/s of the group: this replica's plus the live others' as they last reported");
+    counter(reg, "group.exchanges", g, m, ModelRunner::exchanges, "Parameter exchanges with the other replicas");
+    Timer exchange = Timer.builder(PREFIX + "group.exchange.latency").tags(g).publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(10))
+        .description("One parameter exchange on the trainer thread: encode and send θ, fold in the others").register(reg);
     Timer checkpoint = Timer.builder(PREFIX + "checkpoint.write").tags(t).publishPercentiles(0.5, 0.99)
         .description("Encoding, writing and fsyncing one checkpoint (off the training thread)").register(reg);
     m.observe(new RunnerObserver() {
       @Override public void checkpointWritten(long nanos) {
         checkpoint.record(nanos, TimeUnit.NANOSECONDS);
+      }
+
+      @Override public void exchanged(long nanos, int replicas, double divergence) {
+        exchange.record(nanos, TimeUnit.NANOSECONDS);
       }
 
       @Override public void step(long nanos) {

@@ -77,8 +77,6 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private final TopicPartition[] partitions = new TopicPartition[MAX_PARTITIONS];
   private final String[] partitionNames = new String[MAX_PARTITIONS];
   private final long[] committed = new long[MAX_PARTITIONS];
-  /** Next offset after the last record enqueued (or the restored checkpoint's offset), -1 none. */
-  private final long[] fetched = new long[MAX_PARTITIONS];
   private boolean commitFailing;
   private final Set<TopicPartition> assigned = new LinkedHashSet<>();
   private KafkaConsumer<byte[], byte[]> consumer;
@@ -105,6 +103,13 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private final Checkpoints checkpoints;
   /** Where each partition continues after a restored checkpoint; consumer thread, removed once sought. */
   private final Map<String, Long> seekTo = new HashMap<>();
+  /** Consumer thread: next offset after the last record put into the ring, per partition index; -1 none. */
+  private final long[] enqueuedNext = new long[MAX_PARTITIONS];
+  /** Scale-out: null when this model runs alone. */
+  private final ReplicaSync sync;
+  /** The input partition whose owner publishes the group's weights versions. */
+  private final TopicPartition lead;
+  private TrainingAudit audit;
 
   public ModelRunner(ModelConfig mc, KafkaClients kafka, long shutdownTimeoutMs) {
     this.mc = mc;
@@ -126,7 +131,8 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     this.key = mc.name().getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < MAX_PARTITIONS; i++) covered.set(i, -1);
     java.util.Arrays.fill(committed, -1);
-    java.util.Arrays.fill(fetched, -1);
+    java.util.Arrays.fill(enqueuedNext, -1);
+    this.lead = new TopicPartition(mc.topics().getFirst(), 0);
     this.trainer = new Trainer(mc.name(), learner, ring, mc.batchLingerMs(), mc.publishEverySteps(),
         mc.publishEveryMs(), partitionNames, covered, this::deliver);
     trainer.onDivergence = d -> {
@@ -141,6 +147,17 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       trainer.checkpointEverySteps = cc.everySteps();
       trainer.checkpointEveryNanos = cc.everyMs() * 1_000_000L;
     }
+    var sc = mc.scale();
+    this.sync = sc.sync() ? new ReplicaSync(mc.name(), sc.replicaId(), spec(), learner.model().paramCount(),
+        sc.syncStaleMs(), kafka) : null;
+    if (sync != null) {
+      if (checkpoints == null)
+        throw new IllegalArgumentException("model " + mc.name() + ": sync.* needs checkpoints (the group commits what they cover)");
+      trainer.sync = sync;
+      trainer.syncEverySteps = sc.syncEverySteps();
+      trainer.syncEveryNanos = sc.syncEveryMs() * 1_000_000L;
+      trainer.publisher = false; // until this member owns the lead partition
+    }
   }
 
   /** Timers and per-partition meters; set before {@link #start()}. */
@@ -152,7 +169,12 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   /** Creates the topics if absent, connects, and starts the consumer and trainer threads. */
   public synchronized ModelRunner start() {
     if (running) return this;
-    Topics.ensure(kafka, mc.name(), mc.topics(), learner.model().paramCount() * 4 + (64 << 10));
+    Topics.ensure(kafka, mc.name(), mc.topics(), learner.model().paramCount() * 4 + (64 << 10), sync != null);
+    if (mc.scale().auditPath() != null) {
+      audit = new TrainingAudit(mc.scale().auditPath(), mc.scale().replicaId());
+      trainer.audit = audit;
+      log.info("model {}: training audit log in {}", mc.name(), mc.scale().auditPath());
+    }
     if (!restore() && !(checkpoints != null && mc.checkpoint().fresh())) resume();
     producer = new KafkaProducer<>(kafka.config(Map.of(
         ProducerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-out",
@@ -160,6 +182,11 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         ProducerConfig.LINGER_MS_CONFIG, 5,
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.maxMessageBytes(learner.model().paramCount() * 4))),
         new ByteArraySerializer(), new ByteArraySerializer());
+    if (sync != null) {
+      sync.start();
+      log.info("model {}: replica {} of group {}, exchanging parameters on {} every {} steps / {} ms", mc.name(),
+          sync.replica(), mc.group(), sync.topic(), mc.scale().syncEverySteps(), mc.scale().syncEveryMs());
+    }
     consumer = new KafkaConsumer<>(kafka.config(Map.of(
         ConsumerConfig.GROUP_ID_CONFIG, mc.group(),
         ConsumerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-in",
@@ -216,6 +243,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       trainer.restoredOffsets = Map.copyOf(c.offsets());
       trainer.lastAttemptStep = c.state().step();
       trainer.checkpointLastStep = c.state().step();
+      if (audit != null) audit.restored(c.state().step());
       trainer.lastCheckpoint = Trainer.describe(c.file(), c.state().step(), c.state().examples(), c.created(),
           c.offsets(), java.nio.file.Files.size(c.file()));
       log.info("model {}: restored checkpoint {} (step {}, {} examples, offsets {})", mc.name(), c.file(),
@@ -284,7 +312,8 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
           consumer.resume(assigned);
           paused = false;
         }
-        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(paused ? 10 : 100));
+        // In a group, a durable checkpoint is committed within ~20 ms (the hand-over tail stays short).
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(paused ? 10 : sync != null ? 20 : 100));
         if (!records.isEmpty()) {
           long polled = System.nanoTime();
           for (ConsumerRecord<byte[], byte[]> r : records) if (!enqueue(r, polled)) break;
@@ -294,6 +323,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
           LockSupport.unpark(trainer.thread);
         }
         long now = System.currentTimeMillis();
+        if (trainer.commitSoon) {
+          trainer.commitSoon = false;
+          nextCommitMs = 0;
+        }
         if (now >= nextCommitMs) {
           commit(assigned);
           nextCommitMs = now + COMMIT_INTERVAL_MS;
@@ -329,7 +362,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     DecodeResult res = decoder.decode(r.value(), ring.x, s * ring.I, ring.y, s * ring.T);
     ring.partition[s] = p;
     ring.offset[s] = r.offset();
-    fetched[p] = r.offset() + 1;
+    enqueuedNext[p] = r.offset() + 1;
     ring.timestamp[s] = r.timestamp();
     ring.polledNanos[s] = polledNanos;
     ring.good[s] = res.ok();
@@ -384,6 +417,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       lastBrokerContactMs = System.currentTimeMillis();
       if (commitFailing) log.info("model {}: commits succeed again ({})", mc.name(), offsets);
       commitFailing = false;
+      if (audit != null) offsets.forEach((tp, o) -> audit.committed(tp.toString(), o.offset()));
     } catch (WakeupException e) {
       throw e;
     } catch (KafkaException e) {
@@ -414,6 +448,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
 
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override public void onPartitionsRevoked(Collection<TopicPartition> parts) {
+      if (sync != null && !parts.isEmpty()) handOver();
       commit(parts);
       lose(parts);
     }
@@ -422,19 +457,50 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       lose(parts);
     }
 
+    /**
+     * A newly assigned partition starts from the offsets of the state that will train it. Alone:
+     * this state's own position (the restored checkpoint's offset, or where this instance left the
+     * partition). In a group: the committed offset (what the previous owner's last checkpoint
+     * covers), or this replica's own position if that is further (its checkpoint is newer than its
+     * last commit); the committed offset is also remembered, so this replica never commits below it.
+     */
     @Override public void onPartitionsAssigned(Collection<TopicPartition> parts) {
-      for (TopicPartition tp : parts) {
-        int i = indexOf(tp);
-        Long o = seekTo.remove(tp.toString());
-        if (o != null) { // records before o are in the restored state, records from o on are not
-          consumer.seek(tp, o);
-          covered.accumulateAndGet(i, o, Math::max);
-          fetched[i] = o;
-          log.info("model {}: {} continues at offset {} of the restored checkpoint", mc.name(), tp, o);
-        } else if (fetched[i] >= 0) {
-          continueAfterFetched(tp, i);
+      Map<TopicPartition, OffsetAndMetadata> groupCommitted = Map.of();
+      if (sync != null && !parts.isEmpty()) {
+        try {
+          groupCommitted = consumer.committed(new LinkedHashSet<>(parts), Duration.ofSeconds(10));
+        } catch (WakeupException e) {
+          throw e;
+        } catch (KafkaException e) { // rare: the broker went away mid-rebalance; start where Kafka's position says
+          log.warn("model {}: cannot read the committed offsets of {} ({}); continuing from the consumer's positions",
+              mc.name(), parts, e.toString());
+          groupCommitted = null;
         }
       }
+      for (TopicPartition tp : parts) {
+        int i = indexOf(tp);
+        Long restored = seekTo.remove(tp.toString());
+        if (sync == null) {
+          if (restored != null) { // records before it are in the restored state, records from it on are not
+            consumer.seek(tp, restored);
+            covered.accumulateAndGet(i, restored, Math::max);
+            enqueuedNext[i] = restored;
+            log.info("model {}: {} continues at offset {} of the restored checkpoint", mc.name(), tp, restored);
+          } else if (enqueuedNext[i] >= 0) {
+            continueAfterFetched(tp, i);
+          }
+        } else if (groupCommitted != null) {
+          long own = enqueuedNext[i] >= 0 ? enqueuedNext[i] : restored != null ? restored : -1;
+          OffsetAndMetadata c = groupCommitted.get(tp);
+          long com = c == null ? -1 : c.offset();
+          committed[i] = com;
+          if (com >= 0) covered.accumulateAndGet(i, com, Math::max);
+          if (own > com) consumer.seek(tp, own);
+          log.info("model {}: replica {} takes {} at offset {} (committed {}, own {})", mc.name(), sync.replica(), tp,
+              Math.max(own, com), com, own);
+        }
+      }
+      if (parts.contains(lead)) trainer.publisher = true;
       assigned.addAll(parts);
       assignedCount = assigned.size();
       if (paused) consumer.pause(parts);
@@ -443,7 +509,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
 
     /**
      * A partition this runner held before (a rebalance after a broker outage revoked it, or its
-     * session expired): its records up to fetched[i] are trained or still queued here, while the
+     * session expired): its records up to enqueuedNext[i] are trained or still queued here, while the
      * group's committed offset may be behind them (commits fail during an outage). Continue after
      * them, unless the group committed further meanwhile (another instance trained it).
      */
@@ -456,18 +522,40 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       } catch (KafkaException e) {
         pos = -1; // unknown: what this runner took is the best knowledge
       }
-      if (pos < fetched[i]) {
-        consumer.seek(tp, fetched[i]);
+      if (pos < enqueuedNext[i]) {
+        consumer.seek(tp, enqueuedNext[i]);
         log.info("model {}: {} assigned again; continues at offset {} after the records it took (group position {})",
-            mc.name(), tp, fetched[i], pos < 0 ? "unknown" : pos);
+            mc.name(), tp, enqueuedNext[i], pos < 0 ? "unknown" : pos);
       }
     }
 
     private void lose(Collection<TopicPartition> parts) {
+      if (sync != null && parts.contains(lead)) trainer.publisher = false;
       assigned.removeAll(parts);
       assignedCount = assigned.size();
       for (TopicPartition tp : parts) lagByPartition.remove(tp.toString());
     }
+  }
+
+  /**
+   * Group rebalance: this replica lets the trainer take every row in the ring, exchange and write a
+   * checkpoint of everything it holds, and waits for it, so the commit that follows hands the
+   * partitions over exactly where this replica's durable state ends. Bounded by shutdown.timeout.ms;
+   * if the checkpoint fails, the older commit stands and the new owner trains the tail again.
+   */
+  private void handOver() {
+    long deadline = System.nanoTime() + shutdownTimeoutMs * 1_000_000L;
+    while (ring.size() > 0 && !trainer.done && System.nanoTime() < deadline) {
+      LockSupport.unpark(trainer.thread);
+      LockSupport.parkNanos(1_000_000L);
+    }
+    long req = trainer.handoverRequested + 1;
+    trainer.handoverRequested = req;
+    LockSupport.unpark(trainer.thread);
+    while (trainer.handoverDone < req && !trainer.done && System.nanoTime() < deadline) LockSupport.parkNanos(1_000_000L);
+    if (trainer.handoverDone < req && !trainer.done)
+      log.warn("model {}: hand-over checkpoint not done within shutdown.timeout.ms = {}; committing what is durable",
+          mc.name(), shutdownTimeoutMs);
   }
 
   /**
@@ -493,7 +581,9 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("closing the consumer of model {}: {}", mc.name(), e.toString());
     }
+    if (sync != null) sync.close();
     producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    if (audit != null) audit.close();
     assignedCount = 0;
     paused = false;
     problem = "stopped";
@@ -518,11 +608,12 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     if (ct.isAlive()) log.warn("model {} did not stop within shutdown.timeout.ms = {}", mc.name(), shutdownTimeoutMs);
   }
 
-  /** Trainer-thread sink of a version: to the weights topic, then to the listeners. */
-  private void deliver(Published p, long snapshotNanos) {
+  /** Trainer-thread sink of a version: to the listeners, then to the weights topic (when elected). */
+  private void deliver(Published p, long snapshotNanos, boolean toTopic) {
     // HTTP and listeners first: send may block up to max.block.ms when the broker is away.
     latest = p;
     Trainer.notify(listeners, p);
+    if (!toTopic) return;
     var rec = new ProducerRecord<>(weightsTopic, null, p.snapshot().createdMillis(), key, p.safetensors());
     producer.send(rec, (md, e) -> {
       if (e == null) observer.published(System.nanoTime() - snapshotNanos);
@@ -565,6 +656,24 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     m.put("queue_max_records", mc.queueMaxRecords());
     m.put("weights_topic", weightsTopic);
     m.put("dlq_topic", dlqTopic);
+    m.put("replica", mc.scale().replicaId());
+    m.put("partitions_owned", assignedCount);
+    if (sync != null) {
+      Map<String, Object> g = new LinkedHashMap<>();
+      g.put("sync_topic", sync.topic());
+      g.put("sync_every_steps", mc.scale().syncEverySteps());
+      g.put("sync_every_ms", mc.scale().syncEveryMs());
+      g.put("sync_stale_ms", mc.scale().syncStaleMs());
+      g.put("publisher", trainer.publisher);
+      g.put("exchanges", trainer.exchanges);
+      g.put("replicas_in_last_average", sync.lastReplicasInAverage);
+      g.put("divergence", finite(sync.lastDivergence));
+      g.put("relative_divergence", finite(sync.lastRelativeDivergence));
+      g.put("group_examples_per_second", Math.round(groupExamplesPerSecond() * 10) / 10.0);
+      g.put("others", sync.describeOthers());
+      m.put("scale_out", g);
+    }
+    if (mc.scale().auditPath() != null) m.put("audit_path", mc.scale().auditPath().toString());
     if (checkpoints != null) {
       m.put("checkpoint_dir", checkpoints.dir().toString());
       m.put("checkpoint_every_steps", mc.checkpoint().everySteps());
@@ -748,6 +857,55 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
 
   public long lag() {
     return lag;
+  }
+
+  /** Input partitions this instance owns now. */
+  public int partitionsOwned() {
+    return assignedCount;
+  }
+
+  /** Whether this instance writes the weights topic: alone always; in a group the owner of partition 0. */
+  public boolean publisher() {
+    return trainer.publisher;
+  }
+
+  /** Scale-out: whether this model exchanges parameters with other replicas. */
+  public boolean replicated() {
+    return sync != null;
+  }
+
+  /** Replicas (this one included) in the last average; 1 alone. */
+  public int replicasInAverage() {
+    return sync == null ? 1 : sync.lastReplicasInAverage;
+  }
+
+  /** Other replicas heard from within sync.stale.ms. */
+  public int liveOtherReplicas() {
+    return sync == null ? 0 : sync.liveReplicas();
+  }
+
+  /** ‖θ − θ_avg‖ at the last exchange that folded something in; NaN none. */
+  public double divergence() {
+    return sync == null ? Double.NaN : sync.lastDivergence;
+  }
+
+  /** ‖θ − θ_avg‖ / ‖θ_avg‖ at the last exchange that folded something in; NaN none. */
+  public double relativeDivergence() {
+    return sync == null ? Double.NaN : sync.lastRelativeDivergence;
+  }
+
+  /** Parameter exchanges done. */
+  public long exchanges() {
+    return trainer.exchanges;
+  }
+
+  /** This replica's examples/s plus the live others' as they last reported. */
+  public double groupExamplesPerSecond() {
+    return trainer.examplesPerSecond + (sync == null ? 0 : sync.othersRate());
+  }
+
+  private static Object finite(double v) {
+    return Double.isFinite(v) ? v : null;
   }
 
   /** Weights or dead letters the broker refused. */

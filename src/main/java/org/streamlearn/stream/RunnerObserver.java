@@ -23,4 +23,10 @@ public interface RunnerObserver {
   default void checkpointWritten(long nanos) {}
 
   default void partitionAssigned(String topicPartition) {}
+
+  /**
+   * Scale-out: one parameter exchange (publish, fold in the others) took this long, averaged over
+   * this many replicas (1: only this one), moving θ by divergence = ‖θ − θ_avg‖ (NaN: nothing folded).
+   */
+  default void exchanged(long nanos, int replicas, double divergence) {}
 }

@@ -26,6 +26,11 @@ public final class Topics {
     return model + ".weights";
   }
 
+  /** Scale-out: each replica's newest parameters, keyed by replica id (compacted). */
+  public static String sync(String model) {
+    return model + ".sync";
+  }
+
   public static String deadLetters(String model) {
     return model + ".dlq";
   }
@@ -36,12 +41,23 @@ public final class Topics {
    * with room for a whole weights file per record.
    */
   public static void ensure(KafkaClients kafka, String model, Collection<String> trainTopics, int weightsBytes) {
+    ensure(kafka, model, trainTopics, weightsBytes, false);
+  }
+
+  /** As above, and with {@code sync} the compacted one-partition {@code <model>.sync} topic of the replicas. */
+  public static void ensure(KafkaClients kafka, String model, Collection<String> trainTopics, int weightsBytes,
+      boolean sync) {
     List<NewTopic> wanted = new ArrayList<>();
     for (String t : trainTopics) wanted.add(new NewTopic(t, kafka.topicPartitions(), kafka.topicReplication()));
     wanted.add(new NewTopic(deadLetters(model), kafka.topicPartitions(), kafka.topicReplication()));
     wanted.add(new NewTopic(weights(model), 1, kafka.topicReplication()).configs(Map.of(
         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
         TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(maxMessageBytes(weightsBytes)))));
+    if (sync) wanted.add(new NewTopic(sync(model), 1, kafka.topicReplication()).configs(Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(maxMessageBytes(weightsBytes)),
+        // Keep the dirty head short: a replica reading from the beginning reads little more than one record per replica.
+        TopicConfig.SEGMENT_MS_CONFIG, "60000", TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.1")));
     // 10 s unless timeouts are configured (a shorter default.api.timeout.ms than request.timeout.ms is refused).
     boolean configured = kafka.properties().containsKey(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG)
         || kafka.properties().containsKey(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG);

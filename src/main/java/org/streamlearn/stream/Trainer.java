@@ -75,9 +75,24 @@ final class Trainer implements Runnable {
   CheckpointHealth health; // with checkpoints
   volatile Map<String, Object> lastCheckpoint;
 
-  /** Where published versions go: Kafka and the listeners; called on this thread. */
+  // Scale-out: set before the thread starts (sync null: single instance, behaviour as before).
+  ReplicaSync sync;
+  long syncEverySteps, syncEveryNanos;
+  /** Whether versions go to the weights topic: always alone; in a group only the elected member. */
+  volatile boolean publisher = true;
+  /** Training audit log, null when off. */
+  TrainingAudit audit;
+  /** Hand-over on rebalance: the consumer raises requested, the trainer answers with done. */
+  volatile long handoverRequested, handoverDone;
+  /** A checkpoint became durable in a group: its offsets should be committed now. */
+  volatile boolean commitSoon;
+  volatile long exchanges;
+  private long lastExchangeNanos, lastExchangeStep, examplesAtExchange, lastVersion = -1;
+  private boolean leaving, foldedSincePublish;
+
+  /** Where published versions go: Kafka (when toTopic) and the listeners; called on this thread. */
   interface Sink {
-    void publish(Published p, long snapshotNanos);
+    void publish(Published p, long snapshotNanos, boolean toTopic);
   }
 
   /** A command and the future completed once it was applied. */
@@ -131,7 +146,7 @@ final class Trainer implements Runnable {
   void prime() {
     if (learner.step() > 0) { // resumed from a published version or a checkpoint: continue after it
       lastPublishedVersion = learner.step();
-      version = steps = learner.step();
+      lastVersion = version = steps = learner.step();
     }
     seenDivergences = divergences = learner.divergences();
     learningRate = learner.learningRate();
@@ -142,6 +157,9 @@ final class Trainer implements Runnable {
     long now = System.nanoTime();
     lastPublishNanos = now;
     rateNanos = now;
+    lastExchangeNanos = now;
+    lastExchangeStep = learner.step();
+    examplesAtExchange = learner.examples();
     if (learner.pending() > 0) { // restored mid-batch: the rows in flight linger from now
       rowsInBatch = learner.pending();
       batchStartNanos = now;
@@ -174,7 +192,14 @@ final class Trainer implements Runnable {
           learner.flush();
           stepDone(System.nanoTime() - t0);
         }
+        if (syncEveryNanos > 0 && now - lastExchangeNanos >= syncEveryNanos) exchange();
         if (publishEveryNanos > 0 && now - lastPublishNanos >= publishEveryNanos) publish();
+        long req = handoverRequested;
+        if (req != handoverDone) { // the consumer waits: make what this replica holds durable, then it commits
+          checkpoint(true);
+          awaitWriter();
+          handoverDone = req;
+        }
         if (checkpointEveryNanos > 0 && now - lastCheckpointNanos >= checkpointEveryNanos) checkpoint(false);
         // A step-triggered checkpoint skipped while the writer was busy is taken once it is free.
         if (checkpointEverySteps > 0 && learner.step() - lastAttemptStep >= checkpointEverySteps) checkpoint(false);
@@ -185,6 +210,10 @@ final class Trainer implements Runnable {
         }
         if (stop && empty && rowsInBatch == 0) break;
         if (empty) park(now);
+      }
+      if (sync != null) { // the group keeps this replica's last contribution
+        leaving = true;
+        exchange();
       }
       publish(); // the last version, if anything was trained since the previous one
       checkpoint(true); // and the last checkpoint, waited for
@@ -223,9 +252,13 @@ final class Trainer implements Runnable {
       while (!writing.compareAndSet(false, true)) LockSupport.parkNanos(1_000_000L);
     }
     lastCheckpointTaken = takenCount;
+    // In a group what the checkpoint holds goes to the others first: the offsets it lets the group
+    // commit are then in the group's model, whatever happens to this replica.
+    if (sync != null && learner.examples() != examplesAtExchange) exchange();
     lastAttemptStep = learner.step();
     LearnerState st = learner.exportState(); // may roll back an overflowed update, like a snapshot
     checkDivergence();
+    if (audit != null) audit.checkpoint(st.step());
     Map<String, Long> offsets = new LinkedHashMap<>(restoredOffsets);
     for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++)
       if (taken[p] >= 0) offsets.put(partitionNames[p], taken[p]);
@@ -247,6 +280,8 @@ final class Trainer implements Runnable {
         Long o = offsets.get(partitionNames[p]);
         if (o != null) covered.accumulateAndGet(p, o, Math::max);
       }
+      if (sync != null) commitSoon = true;
+      if (audit != null) audit.durable(st.step());
       checkpointLastStep = st.step();
       lastCheckpoint = describe(f, st.step(), st.examples(), Instant.now(), offsets, Files.size(f));
       health.written(st.step());
@@ -269,9 +304,30 @@ final class Trainer implements Runnable {
     return java.util.Collections.unmodifiableMap(m);
   }
 
+  /** Waits until no checkpoint write is running. */
+  private void awaitWriter() {
+    while (writing.get()) LockSupport.parkNanos(1_000_000L);
+  }
+
+  /**
+   * Publishes θ to the other replicas and folds theirs in (see {@link ReplicaSync}); weight: the
+   * examples trained since the previous exchange.
+   */
+  private void exchange() {
+    long w = learner.examples() - examplesAtExchange;
+    examplesAtExchange = learner.examples();
+    lastExchangeNanos = System.nanoTime();
+    lastExchangeStep = learner.step();
+    var r = sync.exchange(learner.liveParams(), learner.step(), w, learner.examples(), examplesPerSecond, leaving);
+    exchanges++;
+    if (r.relative() > 1e-6) foldedSincePublish = true; // the served model changed without a step
+    observer.exchanged(r.nanos(), r.replicasInAverage(), r.divergence());
+  }
+
   /** Sleeps until rows arrive (the consumer unparks), the linger or publish time is due, or 50 ms. */
   private void park(long now) {
     long wait = 50_000_000L;
+    if (syncEveryNanos > 0) wait = Math.min(wait, lastExchangeNanos + syncEveryNanos - now);
     if (rowsInBatch > 0) wait = Math.min(wait, batchStartNanos + lingerNanos - now);
     if (publishEveryNanos > 0) wait = Math.min(wait, lastPublishNanos + publishEveryNanos - now);
     if (wait > 0) LockSupport.parkNanos(this, wait);
@@ -279,6 +335,10 @@ final class Trainer implements Runnable {
 
   private void take(int s) {
     int p = ring.partition[s];
+    if (audit != null) {
+      if (ring.good[s]) audit.trained(partitionNames[p], ring.offset[s], learner.step() + 1);
+      else audit.deadLettered(partitionNames[p], ring.offset[s]);
+    }
     pendingNext[p] = ring.offset[s] + 1;
     taken[p] = ring.offset[s] + 1;
     takenCount++;
@@ -365,17 +425,24 @@ final class Trainer implements Runnable {
     gradNorm = learner.lastGradNorm();
     metrics = learner.metrics();
     observer.step(nanos);
+    if (syncEverySteps > 0 && learner.step() - lastExchangeStep >= syncEverySteps) exchange();
     if (publishEverySteps > 0 && learner.step() - Math.max(lastPublishedVersion, 0) >= publishEverySteps) publish();
     if (checkpointEverySteps > 0 && learner.step() - lastAttemptStep >= checkpointEverySteps) checkpoint(false);
   }
 
+  /**
+   * Alone, a completed step covers its records (a restart without a newer checkpoint resumes from
+   * the published version and the committed offsets). In a group only durable checkpoints cover:
+   * the committed offsets hand partitions over to the other replicas, and must not run ahead of
+   * what survives this replica.
+   */
   private void cover() {
     for (int p = 0; p < pendingNext.length; p++) {
       if (pendingNext[p] < 0) {
         if (partitionNames[p] == null) break; // indices are handed out in order
         continue;
       }
-      covered.accumulateAndGet(p, pendingNext[p], Math::max);
+      if (sync == null) covered.accumulateAndGet(p, pendingNext[p], Math::max);
       pendingNext[p] = -1;
     }
   }
@@ -383,15 +450,22 @@ final class Trainer implements Runnable {
   /** Publishes a version if the optimizer has stepped past the last published one. */
   private void publish() {
     lastPublishNanos = System.nanoTime();
-    if (learner.step() <= lastPublishedVersion || learner.step() == 0) return;
+    if (learner.step() <= lastPublishedVersion && !foldedSincePublish || learner.step() == 0) return;
     long t0 = System.nanoTime();
     Snapshot snap = learner.snapshot(); // may roll back a non-finite update: check the version again
     checkDivergence();
-    if (snap.version() <= lastPublishedVersion) return;
+    if (snap.version() <= lastPublishedVersion && !foldedSincePublish) return;
     if (!allFinite(snap.params())) { // the learner guarantees it; checked anyway, as it is what consumers load
       publishSkipped++;
       log.error("model {}: version {} has a non-finite weight and is not published", model, snap.version());
       return;
+    }
+    foldedSincePublish = false;
+    long stepOfSnap = snap.version();
+    if (sync != null) { // one version line across publishers: above every version on the topic
+      long v = Math.max(snap.version(), Math.max(sync.topVersion(), lastVersion) + 1);
+      snap = new Snapshot(snap.spec(), v, snap.examples(), snap.createdMillis(), snap.params(), snap.metrics(),
+          snap.divergences(), snap.learningRate(), snap.gradNorm());
     }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put(SafeTensors.META_MODEL, model);
@@ -401,9 +475,9 @@ final class Trainer implements Runnable {
     meta.put(SafeTensors.META_SPEC, snap.spec());
     meta.put(SafeTensors.META_METRICS, metricsJson(snap));
     byte[] bytes = SafeTensors.write(snap.params(), tensors, meta);
-    lastPublishedVersion = snap.version();
-    version = snap.version();
-    sink.publish(new Published(snap, bytes), t0);
+    lastPublishedVersion = stepOfSnap;
+    lastVersion = version = snap.version();
+    sink.publish(new Published(snap, bytes), t0, publisher);
     long nowMillis = System.currentTimeMillis();
     lastPublishMillis = nowMillis;
     if (oldestTimestamp != Long.MAX_VALUE) observer.freshness(Math.max(0, nowMillis - oldestTimestamp));

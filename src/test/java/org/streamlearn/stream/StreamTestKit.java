@@ -37,7 +37,8 @@ final class StreamTestKit {
           mc.optimizer(), mc.schedule(), mc.clip(), mc.batchSize(), mc.batchLingerMs(), mc.seed(),
           mc.divergenceLrFactor(), mc.metricsWindow(), mc.publishEverySteps(), mc.publishEveryMs(),
           mc.queueMaxRecords(), mc.demo(),
-          new org.streamlearn.config.CheckpointConfig(dir, cc.everySteps(), cc.everyMs(), cc.keep(), cc.fresh()));
+          new org.streamlearn.config.CheckpointConfig(dir, cc.everySteps(), cc.everyMs(), cc.keep(), cc.fresh()),
+          mc.scale());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
