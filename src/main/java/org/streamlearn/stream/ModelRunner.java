@@ -501,6 +501,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         }
       }
       if (parts.contains(lead)) trainer.publisher = true;
+      if (!parts.isEmpty() && "starting".equals(problem)) problem = null; // not a problem once partitions are here
       assigned.addAll(parts);
       assignedCount = assigned.size();
       if (paused) consumer.pause(parts);

@@ -31,6 +31,7 @@ import org.streamlearn.config.ModelConfig;
 import org.streamlearn.learn.LearnerState;
 import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.stream.EmbeddedKafka;
+import org.streamlearn.stream.TrainingAudit;
 
 /**
  * Never lose a step, never train one twice: the service in a child JVM, against a broker in this
@@ -75,8 +76,10 @@ class KillNineTest {
             checkpoint.every.steps: 5
             checkpoint.every.ms: 1000
             checkpoint.keep: 3
+            audit.path: %s
             seed: 5
-        """.formatted(MODEL, TOPIC, B, ckptDir.toString().replace("\\", "/")));
+        """.formatted(MODEL, TOPIC, B, ckptDir.toString().replace("\\", "/"),
+            dir.resolve("kill9.audit").toString().replace("\\", "/")));
     ModelConfig mc = ConfigLoader.load(config, Map.of()).models().get(MODEL);
     List<byte[]> records = records();
     Checkpoints ckpts = new Checkpoints(ckptDir.resolve(MODEL), MODEL, 3);
@@ -123,6 +126,21 @@ class KillNineTest {
     assertThat(last.problems()).isEmpty();
     LearnerState got = last.latest().orElseThrow().state();
     assertThat(last.latest().get().offsets()).containsEntry(TOPIC + "-0", (long) N);
+
+    // The audit: every record id (offset) is in the final state exactly once, in the step an
+    // uninterrupted run puts it in; what the kills dropped was trained again after each restore.
+    TrainingAudit.Read audit = TrainingAudit.read(dir.resolve("kill9.audit"));
+    assertThat(audit.runs()).as("process runs in the audit").isEqualTo(KILLS + 1);
+    long[] times = new long[N];
+    for (TrainingAudit.Entry e : audit.effective()) {
+      assertThat(e.tp()).isEqualTo(TOPIC + "-0");
+      assertThat(e.offset()).isBetween(0L, N - 1L);
+      times[(int) e.offset()]++;
+      assertThat(e.step()).as("step of record %d", e.offset()).isEqualTo(e.offset() / B + 1);
+    }
+    for (int i = 0; i < N; i++) assertThat(times[i]).as("times record %d is in the final state", i).isEqualTo(1);
+    System.out.printf("audit: %d records in the state, each once; %d trained again after a kill%n",
+        audit.effective().size(), audit.lost().size());
 
     // The uninterrupted run: the same records, decoded by the same decoder, in order.
     OnlineLearner ref = new OnlineLearner(mc.learnerConfig());
