@@ -63,10 +63,20 @@ class DashboardJsonTest {
       String where = "panel " + p.path("id") + " '" + p.path("title").asText() + "'";
       assertThat(p.path("id").isInt()).as(where + " id").isTrue();
       assertThat(ids.add(p.path("id").asInt())).as(where + " id unique").isTrue();
-      assertThat(p.path("type").asText()).as(where + " type").isIn("timeseries", "stat");
+      assertThat(p.path("type").asText()).as(where + " type").isIn("timeseries", "stat", "state-timeline", "row");
       assertThat(p.path("title").asText()).as(where + " title").isNotBlank();
-      assertThat(p.path("datasource").path("uid").asText()).as(where + " datasource").isEqualTo("${datasource}");
       JsonNode g = p.path("gridPos");
+      if (p.path("type").asText().equals("row")) {
+        // A row heads the panels below it. Expanded, they stay in the top-level list, where
+        // Dashboard.targets (and so every check here and in PrometheusTest) sees them.
+        assertThat(p.path("collapsed").asBoolean()).as(where + " collapsed").isFalse();
+        assertThat(p.path("panels").isEmpty()).as(where + " holds no nested panels").isTrue();
+        assertThat(List.of(g.path("x").asInt(), g.path("w").asInt(), g.path("h").asInt())).as(where + " x, w, h")
+            .containsExactly(0, 24, 1);
+        assertThat(p.has("targets")).as(where + " has no targets").isFalse();
+      } else {
+        assertThat(p.path("datasource").path("uid").asText()).as(where + " datasource").isEqualTo("${datasource}");
+      }
       for (String k : List.of("h", "w", "x", "y")) assertThat(g.path(k).isInt()).as(where + " gridPos." + k).isTrue();
       assertThat(g.path("x").asInt() + g.path("w").asInt()).as(where + " fits the 24-column grid").isLessThanOrEqualTo(24);
       int[] box = {g.path("x").asInt(), g.path("y").asInt(), g.path("w").asInt(), g.path("h").asInt()};
@@ -75,6 +85,7 @@ class DashboardJsonTest {
         assertThat(overlap).as(where + " overlaps another panel").isFalse();
       }
       boxes.add(box);
+      if (p.path("type").asText().equals("row")) continue;
       JsonNode ts = p.path("targets");
       assertThat(ts.isArray() && !ts.isEmpty()).as(where + " targets").isTrue();
       Set<String> refIds = new HashSet<>();
@@ -95,7 +106,36 @@ class DashboardJsonTest {
         "histogram_quantile(0.99, sum by (model, le) (rate(streamlearn_train_step_latency_seconds_bucket",
         "histogram_quantile(0.99, sum by (model, le) (rate(streamlearn_weights_publish_latency_seconds_bucket",
         "streamlearn_consumer_lag", "streamlearn_ingest_paused", "sum by (model, reason) (rate(streamlearn_ingest_dead_lettered_total",
-        "streamlearn_train_divergences_total", "jvm_memory_used_bytes{area=\"heap\"}", "jvm_gc_pause_seconds");
+        "streamlearn_train_divergences_total", "jvm_memory_used_bytes{area=\"heap\"}", "jvm_gc_pause_seconds",
+        // Scale-out row
+        "group_left (replica) group by (model, instance, replica) (streamlearn_group_publisher",
+        "streamlearn_group_examples_rate", "streamlearn_group_partitions_owned", "streamlearn_group_publisher",
+        "streamlearn_group_divergence_relative",
+        "histogram_quantile(0.99, sum by (model, replica, le) (rate(streamlearn_group_exchange_latency_seconds_bucket",
+        "streamlearn_group_replicas_live", "streamlearn_group_replicas{");
+  }
+
+  @Test
+  void theScaleOutRowHeadsItsPanels() throws Exception {
+    JsonNode panels = Dashboard.read().path("panels");
+    int rowY = -1;
+    List<String> below = new ArrayList<>();
+    for (JsonNode p : panels) {
+      if (p.path("type").asText().equals("row") && p.path("title").asText().equals("Scale-out")) rowY = p.path("gridPos").path("y").asInt();
+    }
+    assertThat(rowY).as("a row titled Scale-out").isNotNegative();
+    for (JsonNode p : panels) {
+      boolean group = false;
+      for (JsonNode t : p.path("targets")) group |= t.path("expr").asText().contains("streamlearn_group_");
+      int y = p.path("gridPos").path("y").asInt();
+      if (group) {
+        assertThat(y).as(p.path("title").asText() + " sits below the Scale-out row").isGreaterThan(rowY);
+        below.add(p.path("title").asText());
+      } else if (!p.path("type").asText().equals("row")) {
+        assertThat(y).as(p.path("title").asText() + " (no group meter) sits above the Scale-out row").isLessThan(rowY);
+      }
+    }
+    assertThat(below).hasSizeGreaterThanOrEqualTo(5);
   }
 
   @Test

@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -17,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -25,11 +29,17 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.app.Main;
 import org.streamlearn.app.Service;
+import org.streamlearn.metrics.StreamlearnMeters;
+import org.streamlearn.stream.EmbeddedKafka;
+import org.streamlearn.stream.KafkaClients;
+import org.streamlearn.stream.ModelRunner;
 
 /**
- * The dashboard against the real thing: the service (embedded Kafka, demo streams into digits and
- * co2) scraped every second by the real {@code prometheus} binary with the shipped rules loaded;
- * every panel query must return data. Plus promtool on the shipped configuration and rules.
+ * The dashboard against the real thing: the service (demo streams into digits and co2, on a broker
+ * in this process) and, for the Scale-out row, a second replica of digits exchanging parameters
+ * with the service's (its own registry on its own /metrics, as a second instance would be), both
+ * scraped every second by the real {@code prometheus} binary with the shipped rules loaded; every
+ * panel query must return data, not all NaN. Plus promtool on the shipped configuration and rules.
  */
 class PrometheusTest {
   static final Path PROM_DIR = Path.of("config/prometheus");
@@ -65,17 +75,47 @@ class PrometheusTest {
   @Test
   @Timeout(value = 150, unit = TimeUnit.SECONDS)
   void everyPanelQueryReturnsDataFromTheRunningService(@TempDir Path dir) throws Exception {
-    var cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(),
+    long t0 = System.nanoTime();
+    // The broker is the test's, so that the second replica can join the service's digits group.
+    EmbeddedKafka kafka = new EmbeddedKafka(dir.resolve("kafka"));
+    String bootstrap = kafka.start();
+    // digits runs as a group of two (replicas digits-a in the service, digits-b below) on 2-partition
+    // topics; co2 stays a single instance, as the meters' defaults describe one.
+    Map<String, String> env = new HashMap<>(Map.of("STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS", bootstrap,
+        "STREAMLEARN_KAFKA_TOPICS_PARTITIONS", "2",
         "STREAMLEARN_DEMO_RATE", "1000", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0",
         "STREAMLEARN_MODELS_DIGITS_PUBLISH_EVERY_STEPS", "5", "STREAMLEARN_MODELS_CO2_PUBLISH_EVERY_STEPS", "5",
         "STREAMLEARN_HTTP_PORT", "0", "STREAMLEARN_MODELS_DIGITS_CHECKPOINT_DIR", dir.resolve("ckpt").toString(),
         "STREAMLEARN_MODELS_CO2_CHECKPOINT_DIR", dir.resolve("ckpt").toString()));
-    long t0 = System.nanoTime();
-    Service s = Service.start(cfg);
+    env.putAll(Map.of("STREAMLEARN_MODELS_DIGITS_SYNC_EVERY_STEPS", "10", "STREAMLEARN_MODELS_DIGITS_SYNC_EVERY_MS", "250",
+        "STREAMLEARN_MODELS_DIGITS_REPLICA_ID", "digits-a"));
+    var cfg = Main.loadConfig(null, env);
+    env.putAll(Map.of("STREAMLEARN_MODELS_DIGITS_REPLICA_ID", "digits-b",
+        "STREAMLEARN_MODELS_DIGITS_CHECKPOINT_DIR", dir.resolve("ckpt-b").toString()));
+    var cfgB = Main.loadConfig(null, env);
+    Service s = null;
+    ModelRunner replicaB = null;
+    HttpServer metricsB = null;
     Process prom = null;
     Path promLog = dir.resolve("prometheus.log");
     try {
+      s = Service.start(cfg);
       System.out.printf("service up in %d ms on port %d%n", (System.nanoTime() - t0) / 1_000_000, s.httpPort());
+      var registryB = StreamlearnMeters.newRegistry();
+      replicaB = new ModelRunner(cfgB.models().get("digits"), new KafkaClients(bootstrap, cfgB.kafka().properties(),
+          cfgB.kafka().topicPartitions(), cfgB.kafka().topicReplication()), cfgB.shutdownTimeoutMs());
+      StreamlearnMeters.bind(registryB, replicaB);
+      replicaB.start();
+      metricsB = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      metricsB.createContext("/metrics", ex -> {
+        byte[] body = registryB.scrape().getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        ex.sendResponseHeaders(200, body.length);
+        try (var out = ex.getResponseBody()) {
+          out.write(body);
+        }
+      });
+      metricsB.start();
       int promPort = freePort();
       Path yml = dir.resolve("prometheus.yml");
       Files.writeString(yml, """
@@ -87,8 +127,8 @@ class PrometheusTest {
           scrape_configs:
             - job_name: streamlearn
               static_configs:
-                - targets: ["127.0.0.1:%d"]
-          """.formatted(PROM_DIR.resolve("rules.yml").toAbsolutePath(), s.httpPort()));
+                - targets: ["127.0.0.1:%d", "127.0.0.1:%d"]
+          """.formatted(PROM_DIR.resolve("rules.yml").toAbsolutePath(), s.httpPort(), metricsB.getAddress().getPort()));
       prom = new ProcessBuilder("prometheus", "--config.file=" + yml, "--storage.tsdb.path=" + dir.resolve("tsdb"),
           "--web.listen-address=127.0.0.1:" + promPort, "--log.level=warn")
           .redirectErrorStream(true).redirectOutput(promLog.toFile()).start();
@@ -108,7 +148,7 @@ class PrometheusTest {
           System.gc();
           lastGc[0] = System.nanoTime();
         }
-        return scalar(base, "sum_over_time(up{job=\"streamlearn\"}[1m])") >= SCRAPES;
+        return scalar(base, "min(sum_over_time(up{job=\"streamlearn\"}[1m]))") >= SCRAPES;
       });
       System.out.printf("%d scrapes after %d ms%n", SCRAPES, (System.nanoTime() - t1) / 1_000_000);
 
@@ -120,10 +160,25 @@ class PrometheusTest {
         assertThat(q).as(t.toString()).doesNotContain("$");
         JsonNode r = query(base, q);
         assertThat(r.path("status").asText()).as(t + " -> " + r).isEqualTo("success");
-        if (r.path("data").path("result").isEmpty()) empty.add(t + "  (sent: " + q + ")");
-        else System.out.println(r.path("data").path("result").size() + " series: " + t);
+        JsonNode result = r.path("data").path("result");
+        boolean finite = false;
+        for (JsonNode series : result) finite |= Double.isFinite(Double.parseDouble(series.path("value").get(1).asText()));
+        if (!finite) empty.add(t + "  (sent: " + q + ") -> " + result);
+        else System.out.println(result.size() + " series: " + t);
       }
-      assertThat(empty).as("panel queries with an empty result").isEmpty();
+      assertThat(empty).as("panel queries with an empty result, or NaN in every series").isEmpty();
+
+      // The Scale-out row shows the group: both digits replicas, one row each, each seeing the other.
+      String digits = "{model=\"digits\"}";
+      assertThat(labels(query(base, "streamlearn_group_partitions_owned" + digits), "replica"))
+          .containsExactlyInAnyOrder("digits-a", "digits-b");
+      assertThat(sum(query(base, "streamlearn_group_partitions_owned" + digits))).as("digits partitions owned").isEqualTo(2);
+      assertThat(sum(query(base, "streamlearn_group_publisher" + digits))).as("digits publishers").isEqualTo(1);
+      assertThat(sum(query(base, "min(streamlearn_group_replicas_live" + digits + ")"))).as("replicas live, as each sees it")
+          .isEqualTo(2);
+      String perReplica = targets.stream().filter(t -> t.expr().contains("group_left (replica)")).findFirst().orElseThrow().expr();
+      assertThat(labels(query(base, Dashboard.substitute(perReplica, "digits", RATE_INTERVAL)), "replica"))
+          .as("examples/s per replica").containsExactlyInAnyOrder("digits-a", "digits-b");
 
       // The shipped rules load and evaluate without error on the live series, and record real rates.
       JsonNode rules = get(base + "/api/v1/rules");
@@ -148,7 +203,10 @@ class PrometheusTest {
         prom.destroy();
         if (!prom.waitFor(10, TimeUnit.SECONDS)) prom.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       }
-      s.close();
+      if (metricsB != null) metricsB.stop(0);
+      if (replicaB != null) replicaB.close();
+      if (s != null) s.close();
+      kafka.close();
       System.out.printf("whole test %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     }
   }
@@ -173,6 +231,20 @@ class PrometheusTest {
 
   private JsonNode query(String base, String promql) throws IOException, InterruptedException {
     return get(base + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+  }
+
+  /** The values of {@code label} over the series of a query's result. */
+  private static List<String> labels(JsonNode r, String label) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode series : r.path("data").path("result")) out.add(series.path("metric").path(label).asText());
+    return out;
+  }
+
+  /** The sum of the values of a query's series. */
+  private static double sum(JsonNode r) {
+    double total = 0;
+    for (JsonNode series : r.path("data").path("result")) total += Double.parseDouble(series.path("value").get(1).asText());
+    return total;
   }
 
   /** The value of a query with one series, or 0 with none. */
