@@ -135,8 +135,11 @@ class ReplicaSyncTest {
       assertThat(a.rowsTrained()).isPositive();
       assertThat(b.rowsTrained()).isPositive();
       assertThat(a.exchanges()).isPositive();
+      // Some exchange saw the replicas apart (the figure is measured, not zero by construction); on a
+      // fast run the samples after the first quarter may all fall where only one replica was folded in.
+      assertThat(Math.max(maxEarly, maxRel)).as("largest ‖θ − θ_avg‖/‖θ_avg‖ seen at any exchange").isGreaterThan(0);
       assertThat(maxRel).as("largest ‖θ − θ_avg‖/‖θ_avg‖ seen at an exchange after the first quarter")
-          .isGreaterThan(0).isLessThan(0.25);
+          .isLessThan(0.25);
       await().atMost(Duration.ofSeconds(10)).until(() -> a.replicasInAverage() == 2 || b.replicasInAverage() == 2);
       String scrape = registry.scrape();
       assertThat(scrape).contains("streamlearn_group_partitions_owned{model=\"sync-e2e\",replica=\"ra\"} 2.0")
