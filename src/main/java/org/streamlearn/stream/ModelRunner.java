@@ -184,6 +184,15 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         new ByteArraySerializer(), new ByteArraySerializer());
     if (sync != null) {
       sync.start();
+      // Train only once the others' latest parameters are in: a replica that started training alone
+      // drifts from the group before its first fold (bounded: the group may be just this replica).
+      try {
+        if (!sync.awaitCaughtUp(30_000))
+          log.warn("model {}: the reader of {} has not caught up within 30 s; training starts anyway", mc.name(),
+              sync.topic());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       log.info("model {}: replica {} of group {}, exchanging parameters on {} every {} steps / {} ms", mc.name(),
           sync.replica(), mc.group(), sync.topic(), mc.scale().syncEverySteps(), mc.scale().syncEveryMs());
     }
@@ -705,8 +714,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   @Override public Status status() {
     long silence = brokerSilenceMillis();
     boolean connected = brokerConnected();
-    boolean ready = running && assignedCount > 0 && silence < BROKER_SILENCE_MS && connected;
+    boolean syncing = sync != null && !sync.caughtUp();
+    boolean ready = running && assignedCount > 0 && silence < BROKER_SILENCE_MS && connected && !syncing;
     String p = problem;
+    if (p == null && running && syncing) p = "reading the replicas' parameters on " + sync.topic();
     boolean brokerOrNone = p == null || p.startsWith("broker"); // "starting" stays until the first assignment
     if (running && !connected && brokerOrNone)
       p = "broker at " + kafka.bootstrapServers() + ": no connection (no answer for " + silence / 1000 + " s)";

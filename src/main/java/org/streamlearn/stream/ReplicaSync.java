@@ -67,6 +67,9 @@ final class ReplicaSync implements AutoCloseable {
   private final Map<String, Slot> slots = new ConcurrentHashMap<>();
   private volatile boolean running;
   private volatile long topVersion = -1;
+  /** The reader has read the sync topic up to its end as of its start: the others' latest are in. */
+  private volatile boolean caughtUp;
+  private final java.util.concurrent.CountDownLatch caughtUpLatch = new java.util.concurrent.CountDownLatch(1);
   private Thread thread;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
@@ -173,10 +176,15 @@ final class ReplicaSync implements AutoCloseable {
       consumer.seekToBeginning(parts);
       long end = consumer.endOffsets(List.of(w), Duration.ofSeconds(15)).get(w);
       consumer.seek(w, Math.max(0, end - 1));
+      Map<TopicPartition, Long> ends = consumer.endOffsets(parts, Duration.ofSeconds(15));
       while (running) {
         for (var r : consumer.poll(Duration.ofMillis(100))) {
           if (r.topic().equals(weightsTopic)) version(r.value());
           else receive(r.key(), r.value(), r.timestamp());
+        }
+        if (!caughtUp && ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+          caughtUp = true;
+          caughtUpLatch.countDown();
         }
       }
     } catch (WakeupException e) {
@@ -186,8 +194,20 @@ final class ReplicaSync implements AutoCloseable {
     } catch (RuntimeException e) {
       log.error("model {}: sync reader of {} failed; this replica trains on alone: {}", model, topic, e.toString(), e);
     } finally {
+      caughtUp = true; // nothing more will come in: do not hold readiness or start-up for it
+      caughtUpLatch.countDown();
       consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(2)));
     }
+  }
+
+  /** Whether the reader has read what the sync topic held when it started (the others' latest parameters). */
+  boolean caughtUp() {
+    return caughtUp;
+  }
+
+  /** Waits up to {@code millis} for {@link #caughtUp()}; false on time-out. */
+  boolean awaitCaughtUp(long millis) throws InterruptedException {
+    return caughtUpLatch.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   private void version(byte[] value) {

@@ -153,7 +153,7 @@ class ReplicaSyncTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> distance(a, b) < 1e-3);
       double acc = HeldOut.accuracy("input(64) dense(32) relu dense(10)", a.latest().snapshot().params(), d, test);
       System.out.printf("replicas: held-out accuracy of the averaged model %.4f%n", acc);
-      assertThat(acc).isGreaterThanOrEqualTo(0.9);
+      assertThat(acc).isGreaterThanOrEqualTo(0.88); // 0.905-0.933 in runs here; 0.80 when a replica trained alone before its first fold
 
       b.close(); // leaves: hands its partitions over with its last checkpoint's offsets
       await().atMost(Duration.ofSeconds(60)).until(() -> a.partitionsOwned() == 4);
