@@ -76,6 +76,7 @@ public final class ConfigKeys {
   public static final String CLIP = "clip";
   public static final String SEED = "seed";
   public static final String DIVERGENCE_LR_FACTOR = "divergence.lr.factor";
+  public static final String DIVERGENCE_BACKUP_EVERY_STEPS = "divergence.backup.every.steps";
   public static final String METRICS_WINDOW = "metrics.window";
   public static final String PUBLISH_EVERY_STEPS = "publish.every.steps";
   public static final String PUBLISH_EVERY_MS = "publish.every.ms";
@@ -189,6 +190,10 @@ public final class ConfigKeys {
       .define(SEED, LONG, 42L, ConfigDef.any("any long"), LOW, "Seed of weight initialization (and of the demo stream).")
       .define(DIVERGENCE_LR_FACTOR, DOUBLE, 0.5, strictlyBetween(0, 1), LOW,
           "On divergence (non-finite loss) the learner rolls back and multiplies the learning rate by this.")
+      .define(DIVERGENCE_BACKUP_EVERY_STEPS, INT, 100, between(1, 100_000_000), LOW,
+          "Optimizer steps between the divergence guard's copies of the last good state (parameters and "
+              + "optimizer state); a divergence rolls back at most this many steps. Each copy costs about one "
+              + "step's worth of memory traffic over the state.")
       .define(METRICS_WINDOW, INT, 1000, between(1, 10_000_000), LOW,
           "Examples in the sliding window of prequential loss and accuracy.")
       .define(PUBLISH_EVERY_STEPS, LONG, 100L, atLeast(0), MEDIUM,

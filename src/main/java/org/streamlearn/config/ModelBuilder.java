@@ -167,7 +167,8 @@ final class ModelBuilder {
     }
     if (!ok) return null;
     return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
-        batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(METRICS_WINDOW),
+        batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(DIVERGENCE_BACKUP_EVERY_STEPS),
+        v(METRICS_WINDOW),
         v(PUBLISH_EVERY_STEPS), v(PUBLISH_EVERY_MS), queueMax, v(DEMO),
         new CheckpointConfig(java.nio.file.Path.of((String) v(CHECKPOINT_DIR)).resolve(name), v(CHECKPOINT_EVERY_STEPS),
             v(CHECKPOINT_EVERY_MS), v(CHECKPOINT_KEEP), v(CHECKPOINT_FRESH)),

@@ -21,12 +21,10 @@ import org.streamlearn.optim.OptimizerSpec;
  */
 public record ModelConfig(String name, List<String> topics, String group, InputConfig input, LabelConfig label,
     String layers, LossConfig loss, OptimizerConfig optimizer, ScheduleConfig schedule, ClipConfig clip,
-    int batchSize, long batchLingerMs, long seed, double divergenceLrFactor, int metricsWindow,
+    int batchSize, long batchLingerMs, long seed, double divergenceLrFactor, int divergenceBackupEverySteps,
+    int metricsWindow,
     long publishEverySteps, long publishEveryMs, int queueMaxRecords, String demo,
     CheckpointConfig checkpoint, ScaleConfig scale) {
-  /** Steps between the divergence guard's copies of the last good state. */
-  static final int BACKUP_EVERY = 100;
-
   public ModelConfig {
     topics = List.copyOf(topics);
   }
@@ -49,7 +47,7 @@ public record ModelConfig(String name, List<String> topics, String group, InputC
         clip.kind() == ClipConfig.Kind.NONE ? ClipSpec.NONE
             : clip.kind() == ClipConfig.Kind.NORM ? ClipSpec.norm((float) clip.threshold())
             : ClipSpec.value((float) clip.threshold()),
-        batchSize, seed, (float) divergenceLrFactor, BACKUP_EVERY, metricsWindow, Math.max(1.0, metricsWindow / 5.0));
+        batchSize, seed, (float) divergenceLrFactor, divergenceBackupEverySteps, metricsWindow, Math.max(1.0, metricsWindow / 5.0));
   }
 
   /** The record decoder of this model's format, writing features and label into caller buffers. */

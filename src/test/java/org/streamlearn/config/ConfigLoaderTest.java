@@ -107,6 +107,15 @@ class ConfigLoaderTest {
         .isEqualTo("config error: models.iris.batch.size = 5000 (test.yaml): must be in [1, 4096]");
     assertThat(error(IRIS + "    divergence.lr.factor: 1\n"))
         .isEqualTo("config error: models.iris.divergence.lr.factor = 1 (test.yaml): must be in (0, 1)");
+    assertThat(error(IRIS + "    divergence.backup.every.steps: 0\n"))
+        .isEqualTo("config error: models.iris.divergence.backup.every.steps = 0 (test.yaml): must be in [1, 100000000]");
+  }
+
+  @Test
+  void divergenceBackupIntervalReachesTheLearner() {
+    assertThat(parse(IRIS).models().get("iris").learnerConfig().backupEvery()).isEqualTo(100);
+    assertThat(parse(IRIS + "    divergence.backup.every.steps: 7\n").models().get("iris").learnerConfig().backupEvery())
+        .isEqualTo(7);
   }
 
   @Test

@@ -35,7 +35,7 @@ final class StreamTestKit {
       var dir = java.nio.file.Files.createTempDirectory("sl-ckpt-").resolve(mc.name());
       return new ModelConfig(mc.name(), mc.topics(), mc.group(), mc.input(), mc.label(), mc.layers(), mc.loss(),
           mc.optimizer(), mc.schedule(), mc.clip(), mc.batchSize(), mc.batchLingerMs(), mc.seed(),
-          mc.divergenceLrFactor(), mc.metricsWindow(), mc.publishEverySteps(), mc.publishEveryMs(),
+          mc.divergenceLrFactor(), mc.divergenceBackupEverySteps(), mc.metricsWindow(), mc.publishEverySteps(), mc.publishEveryMs(),
           mc.queueMaxRecords(), mc.demo(),
           new org.streamlearn.config.CheckpointConfig(dir, cc.everySteps(), cc.everyMs(), cc.keep(), cc.fresh()),
           mc.scale());
