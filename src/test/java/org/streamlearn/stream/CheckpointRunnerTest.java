@@ -11,11 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.checkpoint.Checkpoints;
 import org.streamlearn.metrics.StreamlearnMeters;
 
@@ -25,21 +22,7 @@ import org.streamlearn.metrics.StreamlearnMeters;
  * checkpoint.fresh, write failures counted while training goes on.
  */
 @Timeout(120)
-class CheckpointRunnerTest {
-  @TempDir static Path dir;
-  static EmbeddedKafka kafka;
-  static String bootstrap;
-
-  @BeforeAll
-  static void broker() {
-    kafka = new EmbeddedKafka(dir.resolve("kafka"));
-    bootstrap = kafka.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (kafka != null) kafka.close();
-  }
+class CheckpointRunnerTest extends BrokerPerClass {
 
   static String yaml(String name, String layers, Path ckpt, String extra) {
     return """

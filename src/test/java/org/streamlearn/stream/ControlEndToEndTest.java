@@ -15,7 +15,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.config.ModelConfig;
 import org.streamlearn.http.HttpOptions;
@@ -50,26 +48,20 @@ import org.streamlearn.metrics.StreamlearnMeters;
  * data 51 (div), 53 (pause).
  */
 @Timeout(180)
-class ControlEndToEndTest {
+class ControlEndToEndTest extends BrokerPerClass {
   static final String TOKEN = "e2e-token-2b7f0c4d9a1e6f35";
   static final Duration WAIT = Duration.ofSeconds(60);
-  @TempDir static Path dir;
-  static EmbeddedKafka kafka;
-  static String bootstrap;
   static Vertx vertx;
   static HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
-  static void broker() {
-    kafka = new EmbeddedKafka(dir.resolve("kafka"));
-    bootstrap = kafka.start();
+  static void vertx() {
     vertx = Vertx.vertx();
   }
 
   @AfterAll
-  static void stop() throws Exception {
+  static void stopVertx() throws Exception { // before the broker stops (the superclass's @AfterAll runs last)
     if (vertx != null) vertx.close().await(20, TimeUnit.SECONDS);
-    if (kafka != null) kafka.close();
   }
 
   static String yaml(String name, String extra) {

@@ -12,7 +12,6 @@ import static org.streamlearn.stream.StreamTestKit.readAll;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,11 +22,8 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.codec.DecodeResult.Reason;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.data.Datasets;
@@ -42,22 +38,8 @@ import org.streamlearn.nn.ModelSpec;
  * test has its own model name, topics and group. Seeds are fixed.
  */
 @Timeout(120)
-class ModelRunnerTest {
+class ModelRunnerTest extends BrokerPerClass {
   static final long SPLIT_SEED = 20261122L;
-  @TempDir static Path dir;
-  static EmbeddedKafka kafka;
-  static String bootstrap;
-
-  @BeforeAll
-  static void broker() {
-    kafka = new EmbeddedKafka(dir.resolve("kafka"));
-    bootstrap = kafka.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (kafka != null) kafka.close();
-  }
 
   static String digitsYaml(String name, String extra) {
     return digitsYaml(name, 20, extra);

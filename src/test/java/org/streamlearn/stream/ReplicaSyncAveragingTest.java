@@ -4,18 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The averaging rule of {@link ReplicaSync}, exchange by exchange through a real broker: weighted
@@ -24,21 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the MLP 784-256-256-10 (269,322 parameters) with two other replicas costs on the trainer thread.
  */
 @Timeout(120)
-class ReplicaSyncAveragingTest {
-  @TempDir static Path dir;
-  static EmbeddedKafka kafka;
-  static String bootstrap;
-
-  @BeforeAll
-  static void broker() {
-    kafka = new EmbeddedKafka(dir.resolve("kafka"));
-    bootstrap = kafka.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (kafka != null) kafka.close();
-  }
+class ReplicaSyncAveragingTest extends BrokerPerClass {
 
   static KafkaProducer<byte[], byte[]> producer(int maxBytes) {
     return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,

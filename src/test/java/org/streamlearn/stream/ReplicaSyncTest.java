@@ -19,11 +19,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.data.Datasets;
 import org.streamlearn.data.HeldOut;
@@ -37,22 +34,8 @@ import org.streamlearn.metrics.StreamlearnMeters;
  * offsets and the audits show every record trained exactly once.
  */
 @Timeout(180)
-class ReplicaSyncTest {
+class ReplicaSyncTest extends BrokerPerClass {
   static final long SPLIT_SEED = 20261122L;
-  @TempDir static Path dir;
-  static EmbeddedKafka kafka;
-  static String bootstrap;
-
-  @BeforeAll
-  static void broker() {
-    kafka = new EmbeddedKafka(dir.resolve("kafka"));
-    bootstrap = kafka.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (kafka != null) kafka.close();
-  }
 
   static String yaml(String name, String replica, Path root) {
     return """

@@ -13,11 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.checkpoint.Checkpoints;
 
 /**
@@ -26,21 +23,7 @@ import org.streamlearn.checkpoint.Checkpoints;
  * tail again, and leaves an audit whose effective records are every record exactly once.
  */
 @Timeout(120)
-class TrainingAuditTest {
-  @TempDir static Path dir;
-  static EmbeddedKafka kafka;
-  static String bootstrap;
-
-  @BeforeAll
-  static void broker() {
-    kafka = new EmbeddedKafka(dir.resolve("kafka"));
-    bootstrap = kafka.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (kafka != null) kafka.close();
-  }
+class TrainingAuditTest extends BrokerPerClass {
 
   @Test
   void readsRunsCheckpointsRestoresAndCommits() throws Exception {
