@@ -39,6 +39,12 @@ record ChildJvm(String name, Process p, List<String> out, Thread reader) impleme
     return new ChildJvm(name, p, out, reader);
   }
 
+  /** The service ({@link Main}) with this config file and bootstrap servers, from the environment. */
+  static ChildJvm service(String name, java.nio.file.Path config, String bootstrap) throws Exception {
+    return start(name, Main.class, Map.of("STREAMLEARN_CONFIG", config.toString(),
+        "STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS", bootstrap));
+  }
+
   String output() {
     return String.join("\n", out);
   }

@@ -2,9 +2,6 @@ package org.streamlearn.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
@@ -94,16 +90,16 @@ class KillNineTest {
       // kills land while records are left to train however slowly the child JVMs restart.
       Thread producer = Thread.ofPlatform().daemon(true).start(() -> produce(bootstrap, records, () -> covered(ckpts)));
       for (int k = 0; k <= KILLS; k++) {
-        Child c = Child.start(config, bootstrap);
+        ChildJvm c = ChildJvm.service("service", config, bootstrap);
         try {
           if (k < KILLS) {
             long before = covered(ckpts);
             // After its first checkpoint of this run (restored or new progress), at a random point.
             await(c, 60, () -> covered(ckpts) > before);
             Thread.sleep(200 + rnd.nextInt(1500));
-            assertThat(c.p.isAlive()).as("child alive before kill %d; output:%n%s", k, c.output()).isTrue();
-            c.p.toHandle().destroyForcibly(); // SIGKILL
-            assertThat(c.p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(c.p().isAlive()).as("child alive before kill %d; output:%n%s", k, c.output()).isTrue();
+            c.p().toHandle().destroyForcibly(); // SIGKILL
+            assertThat(c.p().waitFor(20, TimeUnit.SECONDS)).isTrue();
             long at = covered(ckpts);
             System.out.printf("kill %d at %.1f s: newest checkpoint covers %d of %d%n", k + 1,
                 (System.nanoTime() - t0) / 1e9, at, N);
@@ -111,9 +107,9 @@ class KillNineTest {
           } else {
             await(c, 45, () -> covered(ckpts) >= N);
             checkpointOverHttp(c, ckpts);
-            c.p.toHandle().destroy(); // SIGTERM: graceful
-            assertThat(c.p.waitFor(30, TimeUnit.SECONDS)).as("stopped; output:%n%s", c.output()).isTrue();
-            System.out.printf("graceful stop at %.1f s, exit %d%n", (System.nanoTime() - t0) / 1e9, c.p.exitValue());
+            c.p().toHandle().destroy(); // SIGTERM: graceful
+            assertThat(c.p().waitFor(30, TimeUnit.SECONDS)).as("stopped; output:%n%s", c.output()).isTrue();
+            System.out.printf("graceful stop at %.1f s, exit %d%n", (System.nanoTime() - t0) / 1e9, c.p().exitValue());
           }
         } finally {
           c.close();
@@ -163,7 +159,7 @@ class KillNineTest {
   }
 
   /** GET /models/kill9/checkpoint of the running child describes its newest checkpoint file. */
-  static void checkpointOverHttp(Child c, Checkpoints ckpts) throws Exception {
+  static void checkpointOverHttp(ChildJvm c, Checkpoints ckpts) throws Exception {
     await(c, 30, () -> c.output().contains("HTTP on http://")); // the runner starts training before HTTP is up
     var m = java.util.regex.Pattern.compile("HTTP on http://127\\.0\\.0\\.1:(\\d+)/").matcher(c.output());
     assertThat(m.find()).as("HTTP port in the output").isTrue();
@@ -231,10 +227,10 @@ class KillNineTest {
     }
   }
 
-  static void await(Child c, int seconds, BooleanSupplier cond) throws InterruptedException {
+  static void await(ChildJvm c, int seconds, BooleanSupplier cond) throws InterruptedException {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (!cond.getAsBoolean()) {
-      assertThat(c.p.isAlive()).as("child alive; output:%n%s", c.output()).isTrue();
+      assertThat(c.p().isAlive()).as("child alive; output:%n%s", c.output()).isTrue();
       assertThat(System.nanoTime()).as("timed out; output:%n%s", c.output()).isLessThan(until);
       Thread.sleep(50);
     }
@@ -246,37 +242,7 @@ class KillNineTest {
     return b;
   }
 
-  record Child(Process p, List<String> out, Thread reader) implements AutoCloseable {
-    static Child start(Path config, String bootstrap) throws Exception {
-      List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-          "--add-modules", "jdk.incubator.vector", "--sun-misc-unsafe-memory-access=allow",
-          "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+UseSerialGC",
-          "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*",
-          "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-      pb.environment().putAll(Map.of("STREAMLEARN_CONFIG", config.toString(),
-          "STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS", bootstrap));
-      Process p = pb.start();
-      List<String> out = new CopyOnWriteArrayList<>();
-      Thread reader = Thread.ofPlatform().daemon(true).start(() -> {
-        try (var r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String l; (l = r.readLine()) != null; ) out.add(l);
-        } catch (Exception ignored) {
-          // the process ended
-        }
-      });
-      return new Child(p, out, reader);
-    }
 
-    String output() {
-      return String.join("\n", out);
-    }
-
-    @Override public void close() throws InterruptedException {
-      p.destroyForcibly();
-      reader.join(5000);
-    }
-  }
 
   /** Raw float bits equal element by element; the first difference is named on failure. */
   static void assertSameBits(String what, float[] got, float[] want) {

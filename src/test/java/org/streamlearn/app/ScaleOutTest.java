@@ -47,7 +47,7 @@ import org.streamlearn.stream.EmbeddedKafka;
 import org.streamlearn.stream.TrainingAudit;
 
 /**
- * Issue 7's proof: three instances of one model as separate JVMs ({@link KillNineTest.Child})
+ * Issue 7's proof: three instances of one model as separate JVMs ({@link ChildJvm})
  * against one broker, on a 6-partition digits topic, exchanging parameters through
  * {@code scale.sync}. They split the partitions two each; the publisher (owner of partition 0) is
  * SIGKILLed while records stream in; the two survivors take its partitions from its committed
@@ -93,12 +93,12 @@ class ScaleOutTest {
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
         admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1))).all().get(30, TimeUnit.SECONDS);
       }
-      List<KillNineTest.Child> children = new ArrayList<>();
+      List<ChildJvm> children = new ArrayList<>();
       int victim;
       List<String> bases = new ArrayList<>();
       HttpClient http = HttpClient.newHttpClient();
       try {
-        for (Path c : configs) children.add(KillNineTest.Child.start(c, bootstrap));
+        for (Path c : configs) children.add(ChildJvm.service("service", c, bootstrap));
         for (var c : children) bases.add(base(c));
         System.out.printf("scale-out: 3 children serve HTTP at %.1f s%n", secs(t0));
         // All three in the group, two partitions each, exactly one publisher.
@@ -311,7 +311,7 @@ class ScaleOutTest {
     }
   }
 
-  static String base(KillNineTest.Child c) throws Exception {
+  static String base(ChildJvm c) throws Exception {
     var m = Pattern.compile("HTTP on http://127\\.0\\.0\\.1:(\\d+)/");
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
@@ -323,7 +323,7 @@ class ScaleOutTest {
     }
   }
 
-  static void awaitAll(List<KillNineTest.Child> cs, int seconds, java.util.concurrent.Callable<Boolean> cond)
+  static void awaitAll(List<ChildJvm> cs, int seconds, java.util.concurrent.Callable<Boolean> cond)
       throws Exception {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (!cond.call()) {
