@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Timeout;
 import org.streamlearn.codec.DecodeResult.Reason;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.data.Datasets;
+import org.streamlearn.data.HeldOut;
 import org.streamlearn.http.ServedModel;
-import org.streamlearn.learn.Predictor;
 import org.streamlearn.metrics.StreamlearnMeters;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.ModelSpec;
@@ -66,11 +66,8 @@ class ModelRunnerTest extends BrokerPerClass {
     String name = "digits-e2e";
     var mc = model(digitsYaml(name, "    publish.every.steps: 25\n    publish.every.ms: 0\n"));
     Datasets.Digits d = Datasets.digits();
-    List<Integer> idx = new ArrayList<>();
-    for (int i = 0; i < d.size(); i++) idx.add(i);
-    Collections.shuffle(idx, new Random(SPLIT_SEED));
-    int nTrain = (int) Math.round(d.size() * 0.8);
-    List<Integer> train = new ArrayList<>(idx.subList(0, nTrain)), test = idx.subList(nTrain, d.size());
+    var split = HeldOut.digits(d, SPLIT_SEED);
+    List<Integer> train = split.train(), test = split.test();
     List<byte[]> lines = new ArrayList<>();
     Random order = new Random(11);
     for (int e = 0; e < 5; e++) {
@@ -128,13 +125,7 @@ class ModelRunnerTest extends BrokerPerClass {
     Model m = Model.of(ModelSpec.parse(meta.get(SafeTensors.META_SPEC)));
     float[] params = new float[m.paramCount()];
     for (var t : m.tensors()) System.arraycopy(last.tensor(t.name()).data(), 0, params, t.offset(), t.numel());
-    float[] xs = new float[test.size() * 64], out = new float[test.size() * 10];
-    for (int k = 0; k < test.size(); k++)
-      for (int j = 0; j < 64; j++) xs[k * 64 + j] = d.pixels()[test.get(k)][j] / 16f;
-    new Predictor(m, 64).predict(params, test.size(), xs, 0, out, 0);
-    int hits = 0;
-    for (int k = 0; k < test.size(); k++) if (Predictor.argmax(out, k * 10, 10) == d.labels()[test.get(k)]) hits++;
-    double acc = hits / (double) test.size();
+    double acc = HeldOut.accuracy(meta.get(SafeTensors.META_SPEC), params, d, test);
     System.out.printf("digits: held-out accuracy of the last published version %d: %.4f%n", versions.getLast(), acc);
     assertThat(acc).as("held-out accuracy of version %d", versions.getLast()).isGreaterThanOrEqualTo(0.9);
     assertThat(committed(bootstrap, mc.group(), name + ".train")).isEqualTo(lines.size());
