@@ -24,13 +24,14 @@ import org.junit.jupiter.api.Timeout;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.data.Datasets;
 import org.streamlearn.data.HeldOut;
+import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.metrics.StreamlearnMeters;
 
 /**
  * Two replicas of one model in this process (their own checkpoint folders and audit files, one
  * consumer group) against an embedded broker, on a 4-partition digits topic: they split the
- * partitions, exactly one publishes, they exchange and stay close, the averaged model is as good as
- * one instance; when one leaves gracefully the other takes its partitions at its checkpointed
+ * partitions, exactly one publishes, they exchange and stay close, the averaged model is within 5
+ * points of one learner trained on the same records (which sees them all in one line); when one leaves gracefully the other takes its partitions at its checkpointed
  * offsets and the audits show every record trained exactly once.
  */
 @Timeout(180)
@@ -47,7 +48,7 @@ class ReplicaSyncTest extends BrokerPerClass {
             features: 64
             label: {type: class, classes: 10}
             layers: input(64) dense(32) relu dense(10)
-            optimizer: {name: adam, lr: 0.003}
+            optimizer: {name: adam, lr: 0.01}
             batch.size: 16
             batch.linger.ms: 20
             publish.every.steps: 20
@@ -77,17 +78,17 @@ class ReplicaSyncTest extends BrokerPerClass {
     List<Integer> train = split.train(), test = split.test();
     List<ProducerRecord<byte[], byte[]>> first = new ArrayList<>(), second = new ArrayList<>();
     Random order = new Random(11);
-    for (int e = 0; e < 4; e++) {
+    for (int e = 0; e < 5; e++) {
       Collections.shuffle(train, order);
       for (int i : train) {
-        var list = e < 3 ? first : second;
+        var list = e < 4 ? first : second;
         list.add(new ProducerRecord<>(topic, list.size() % 4, null, DemoProducer.digitsLine(d.pixels()[i], d.labels()[i])));
       }
     }
     var mcA = model(yaml(name, "ra", root));
     var mcB = model(yaml(name, "rb", root));
     var registry = StreamlearnMeters.newRegistry();
-    double maxRel = 0;
+    double maxRel = 0, maxEarly = 0;
     var a = new ModelRunner(mcA, KafkaClients.of(bootstrap), 10_000);
     var b = new ModelRunner(mcB, KafkaClients.of(bootstrap), 10_000);
     try {
@@ -98,7 +99,6 @@ class ReplicaSyncTest extends BrokerPerClass {
       assertThat(a.publisher() ^ b.publisher()).as("exactly one publisher").isTrue();
       produceRecords(bootstrap, first);
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      double maxEarly = 0;
       while (a.rowsTrained() + b.rowsTrained() < first.size() && System.nanoTime() < until) {
         // The first steps from the initialisation move the small initial weights by a large fraction
         // of their norm (Adam's first steps are lr per coordinate): the bound is for after them.
@@ -135,8 +135,25 @@ class ReplicaSyncTest extends BrokerPerClass {
       // Quiet now: idle exchanges bring the two to the same parameters.
       await().atMost(Duration.ofSeconds(10)).until(() -> distance(a, b) < 1e-3);
       double acc = HeldOut.accuracy("input(64) dense(32) relu dense(10)", a.latest().snapshot().params(), d, test);
-      System.out.printf("replicas: held-out accuracy of the averaged model %.4f%n", acc);
-      assertThat(acc).isGreaterThanOrEqualTo(0.88); // 0.905-0.933 in runs here; 0.80 when a replica trained alone before its first fold
+      OnlineLearner single = new OnlineLearner(mcA.learnerConfig());
+      var decoder = mcA.decoder();
+      float[] x = new float[64], y = new float[1];
+      for (var r : first) {
+        assertThat(decoder.decode(r.value(), x, 0, y, 0).ok()).isTrue();
+        single.add(x, 0, y, 0);
+      }
+      single.flush();
+      double accSingle = HeldOut.accuracy("input(64) dense(32) relu dense(10)", single.liveParams(), d, test);
+      System.out.printf("replicas: held-out accuracy of the averaged model %.4f, single %.4f%n", acc, accSingle);
+      // Averaging halves each replica's progress per record against one learner that sees them all
+      // (R replicas averaging every H steps is close to one learner with batch R·B), so on a short
+      // stream the group trails: 4 epochs here, group 0.944-0.967, single 0.969 in runs here. The
+      // description carries what a failure needs to be understood from CI's output alone.
+      assertThat(acc).as("held-out accuracy of the averaged model against one learner on the same records (%.4f); "
+              + "rows a %d / b %d, exchanges %d / %d, max relative divergence %.4f (first quarter %.4f), "
+              + "divergences %d / %d, pauses %d / %d", accSingle, a.rowsTrained(), b.rowsTrained(), a.exchanges(),
+              b.exchanges(), maxRel, maxEarly, a.divergences(), b.divergences(), a.pauses(), b.pauses())
+          .isGreaterThanOrEqualTo(accSingle - 0.05);
 
       b.close(); // leaves: hands its partitions over with its last checkpoint's offsets
       await().atMost(Duration.ofSeconds(60)).until(() -> a.partitionsOwned() == 4);
