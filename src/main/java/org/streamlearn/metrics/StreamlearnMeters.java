@@ -53,7 +53,11 @@ public final class StreamlearnMeters {
           x -> x.deadLettered(r), "Records sent to <model>.dlq, by reason");
     }
     counter(reg, "weights.publish.failures", t, m, ModelRunner::publishFailures,
-        "Weights versions or dead letters the broker did not accept");
+        "Weights versions the broker did not accept within delivery.timeout.ms (the next version replaces them)");
+    gauge(reg, "ingest.dead.letters.pending", t, m, ModelRunner::deadLettersPending,
+        "Dead letters not yet acknowledged by the broker; their records are neither committed nor checkpointed");
+    counter(reg, "ingest.dead.letters.given.up", t, m, ModelRunner::deadLettersGivenUp,
+        "Dead letters given up after an error no retry mends (logged as errors; their records are lost)");
     counter(reg, "weights.publish.skipped", t, m, ModelRunner::publishSkipped,
         "Weights versions withheld because a weight was not finite (the divergence guard keeps this at 0)");
     counter(reg, "train.resets", t, m, ModelRunner::resets, "Resets through POST /models/{m}/control");

@@ -58,8 +58,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   static final long COMMIT_INTERVAL_MS = 1000, LAG_INTERVAL_MS = 1000;
   /** Without a successful broker round trip for this long the model is not ready. */
   static final long BROKER_SILENCE_MS = 10_000;
-  public static final String[] DLQ_HEADERS =
-      {"dlq.reason", "dlq.detail", "dlq.topic", "dlq.partition", "dlq.offset", "dlq.timestamp"};
+  public static final String[] DLQ_HEADERS = DeadLetters.HEADERS;
 
   private final ModelConfig mc;
   private final KafkaClients kafka;
@@ -70,6 +69,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private final Trainer trainer;
   private final int maxPollRecords, highWater, lowWater;
   private final String weightsTopic, dlqTopic;
+  private final DeadLetters deadLetters;
   private final byte[] key;
 
   // Consumer-thread state.
@@ -97,7 +97,6 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private volatile String problem = "starting";
   /** The consumer's open broker connections (its "connection-count" metric), read from any thread. */
   private volatile org.apache.kafka.common.Metric connections;
-  private final AtomicLong deadLettersInFlight = new AtomicLong();
   private volatile RunnerObserver observer = RunnerObserver.NONE;
   private Thread consumerThread, trainerThread;
   private final Checkpoints checkpoints;
@@ -128,6 +127,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     this.lowWater = highWater / 2;
     this.weightsTopic = Topics.weights(mc.name());
     this.dlqTopic = Topics.deadLetters(mc.name());
+    this.deadLetters = new DeadLetters(mc.name(), dlqTopic, kafka);
     this.key = mc.name().getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < MAX_PARTITIONS; i++) covered.set(i, -1);
     java.util.Arrays.fill(committed, -1);
@@ -135,6 +135,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     this.lead = new TopicPartition(mc.topics().getFirst(), 0);
     this.trainer = new Trainer(mc.name(), learner, ring, mc.batchLingerMs(), mc.publishEverySteps(),
         mc.publishEveryMs(), partitionNames, covered, this::deliver);
+    trainer.deadLetterFloor = deadLetters::floor;
     trainer.onDivergence = d -> {
       for (var l : divergenceListeners) l.accept(d);
     };
@@ -182,6 +183,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         ProducerConfig.LINGER_MS_CONFIG, 5,
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.maxMessageBytes(learner.model().paramCount() * 4))),
         new ByteArraySerializer(), new ByteArraySerializer());
+    deadLetters.start();
     if (sync != null) {
       sync.start();
       // Train only once the others' latest parameters are in: a replica that started training alone
@@ -331,6 +333,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
           if (d > maxDepth) maxDepth = d;
           LockSupport.unpark(trainer.thread);
         }
+        deadLetters.retry();
         long now = System.currentTimeMillis();
         if (trainer.commitSoon) {
           trainer.commitSoon = false;
@@ -375,7 +378,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     ring.timestamp[s] = r.timestamp();
     ring.polledNanos[s] = polledNanos;
     ring.good[s] = res.ok();
-    if (!res.ok()) deadLetter(r, res);
+    if (!res.ok()) {
+      deadLettered.incrementAndGet(res.reason().ordinal());
+      deadLetters.send(p, r, res);
+    }
     ring.publish(seq + 1);
     return true;
   }
@@ -392,35 +398,20 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     return n;
   }
 
-  /** The record, key and value unchanged, to {@code <model>.dlq} with the reason in headers. */
-  private void deadLetter(ConsumerRecord<byte[], byte[]> r, DecodeResult res) {
-    deadLettered.incrementAndGet(res.reason().ordinal());
-    var out = new ProducerRecord<>(dlqTopic, null, r.timestamp() >= 0 ? r.timestamp() : null, r.key(), r.value());
-    for (Header h : r.headers()) out.headers().add(h);
-    String[] values = {res.reason().name(), res.detail(), r.topic(), Integer.toString(r.partition()),
-        Long.toString(r.offset()), Instant.now().toString()};
-    for (int i = 0; i < DLQ_HEADERS.length; i++) out.headers().add(DLQ_HEADERS[i], values[i].getBytes(StandardCharsets.UTF_8));
-    deadLettersInFlight.incrementAndGet();
-    producer.send(out, (md, e) -> {
-      deadLettersInFlight.decrementAndGet();
-      if (e != null && publishFailures.getAndIncrement() == 0)
-        log.warn("dead letter to {} failed (later failures only counted): {}", dlqTopic, e.toString());
-    });
-  }
-
-  /** Commits what the trainer has covered for the given partitions; dead letters are flushed first. */
+  /**
+   * Commits what the trainer has covered for the given partitions, but never past a record whose
+   * dead letter the broker has not acknowledged yet.
+   */
   private void commit(Collection<TopicPartition> tps) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (TopicPartition tp : tps) {
       Integer i = index.get(tp);
       if (i == null) continue;
-      long c = covered.get(i);
+      long c = Math.min(covered.get(i), deadLetters.floor(i));
       if (c > committed[i]) offsets.put(tp, new OffsetAndMetadata(c));
     }
     if (offsets.isEmpty()) return;
     try {
-      // Dead letters first (weights need not be waited for: during an outage that takes delivery.timeout.ms).
-      if (deadLettersInFlight.get() > 0) producer.flush();
       consumer.commitSync(offsets, Duration.ofSeconds(5));
       offsets.forEach((tp, o) -> committed[index.get(tp)] = o.offset());
       lastBrokerContactMs = System.currentTimeMillis();
@@ -580,6 +571,12 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     LockSupport.unpark(trainer.thread);
     while (!trainer.done && System.nanoTime() < deadline - budget * 2 / 10) LockSupport.parkNanos(2_000_000L);
     if (!trainer.done) log.warn("trainer of model {} did not finish within shutdown.timeout.ms = {}", mc.name(), shutdownTimeoutMs);
+    // Dead letters in flight: a little time to be acknowledged, so the last commit can cover their records.
+    long dlqUntil = deadline - budget * 15 / 100;
+    while (deadLetters.pending() > 0 && System.nanoTime() < dlqUntil) {
+      deadLetters.retry();
+      LockSupport.parkNanos(2_000_000L);
+    }
     try {
       commit(assigned);
     } catch (RuntimeException e) {
@@ -592,6 +589,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       log.warn("closing the consumer of model {}: {}", mc.name(), e.toString());
     }
     if (sync != null) sync.close();
+    deadLetters.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime()) / 2));
     producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     if (audit != null) audit.close();
     assignedCount = 0;
@@ -666,6 +664,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     m.put("queue_max_records", mc.queueMaxRecords());
     m.put("weights_topic", weightsTopic);
     m.put("dlq_topic", dlqTopic);
+    m.put("dead_letters_pending", deadLetters.pending());
     m.put("replica", mc.scale().replicaId());
     m.put("partitions_owned", assignedCount);
     if (sync != null) {
@@ -920,7 +919,17 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     return Double.isFinite(v) ? v : null;
   }
 
-  /** Weights or dead letters the broker refused. */
+  /** Dead letters handed to the producer and not yet acknowledged by the broker (their records are not committed). */
+  public long deadLettersPending() {
+    return deadLetters.pending();
+  }
+
+  /** Dead letters given up after an error no retry mends (their records are lost; logged as errors). */
+  public long deadLettersGivenUp() {
+    return deadLetters.givenUp();
+  }
+
+  /** Weights versions the broker refused. */
   public long publishFailures() {
     return publishFailures.get();
   }

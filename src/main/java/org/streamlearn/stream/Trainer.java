@@ -60,6 +60,12 @@ final class Trainer implements Runnable {
   private final long[] pendingNext; // next offset once the batch in flight completes, -1 none
   private final Sink sink;
   private final long[] taken; // next offset after the last record taken into the learner, -1 none
+  /**
+   * Per partition index, the lowest offset whose dead letter the broker has not acknowledged
+   * ({@link Long#MAX_VALUE} none): a checkpoint must not cover it, or a crash would lose the dead letter.
+   */
+  java.util.function.IntToLongFunction deadLetterFloor = p -> Long.MAX_VALUE;
+  private long deadLetterWaitLogged;
   volatile RunnerObserver observer = RunnerObserver.NONE;
 
   // Checkpoints: set before the thread starts (null when off).
@@ -247,6 +253,17 @@ final class Trainer implements Runnable {
     if (checkpoints == null) return;
     lastCheckpointNanos = System.nanoTime();
     if (takenCount == lastCheckpointTaken && learner.step() == lastAttemptStep) return; // nothing new (a lingering batch may have trained)
+    int held = heldByDeadLetter();
+    if (held >= 0) { // tried again on the next step trigger, or the next interval
+      long nowMs = System.currentTimeMillis();
+      if (nowMs - deadLetterWaitLogged > 60_000 || last) { // once a minute while it lasts
+        deadLetterWaitLogged = nowMs;
+        log.warn("model {}: checkpoint {}: the dead letter of {} offset {} is not acknowledged by the broker yet, and a "
+            + "checkpoint covering its record would lose it after a crash", model, last ? "not written" : "deferred",
+            partitionNames[held], deadLetterFloor.applyAsLong(held));
+      }
+      return;
+    }
     if (!writing.compareAndSet(false, true)) {
       if (!last) return;
       while (!writing.compareAndSet(false, true)) LockSupport.parkNanos(1_000_000L);
@@ -268,6 +285,13 @@ final class Trainer implements Runnable {
       writing.set(false);
       throw e;
     }
+  }
+
+  /** The partition index of a record taken whose dead letter is not acknowledged, or -1. */
+  private int heldByDeadLetter() {
+    for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++)
+      if (taken[p] > deadLetterFloor.applyAsLong(p)) return p;
+    return -1;
   }
 
   private void write(LearnerState st, Map<String, Long> offsets) {
