@@ -110,6 +110,7 @@ public final class Main implements Callable<Integer> {
       for (String u : s.urls()) System.out.println("  " + u);
       System.out.println("Stop with Ctrl-C (SIGTERM): a last weights version is published and offsets committed.");
       s.awaitStopped();
+      if (s.failure() != null) throw new IllegalStateException(s.failure()); // exit status 1, the message on stderr
       return 0;
     }
   }

@@ -15,6 +15,7 @@ import org.streamlearn.config.ModelConfig;
 import org.streamlearn.http.ServedModel;
 import org.streamlearn.learn.Metrics;
 import org.streamlearn.metrics.StreamlearnMeters;
+import org.streamlearn.stream.BrokerUnavailableException;
 import org.streamlearn.stream.DemoProducer;
 import org.streamlearn.stream.EmbeddedKafka;
 import org.streamlearn.stream.KafkaClients;
@@ -63,14 +64,31 @@ public final class Service implements AutoCloseable {
     }
     var clients = new KafkaClients(bootstrap, cfg.kafka().properties(), cfg.kafka().topicPartitions(),
         cfg.kafka().topicReplication());
+    List<ModelRunner> waiting = new ArrayList<>();
+    long t0 = System.nanoTime();
     for (ModelConfig mc : cfg.models().values()) {
       var r = new ModelRunner(mc, clients, cfg.shutdownTimeoutMs());
       StreamlearnMeters.bind(registry, r);
       runners.add(r);
-      r.start();
-      log.info("model {}: {} ({} parameters) from {} in group {}", mc.name(), r.spec(), r.describe().get("params"),
-          mc.topics(), mc.group());
+      if (!waiting.isEmpty()) { // the broker did not answer for the one before: do not wait again here
+        waiting.add(r);
+        continue;
+      }
+      try {
+        r.start();
+        started(r);
+      } catch (BrokerUnavailableException e) {
+        if (cfg.kafka().startupTimeoutMs() > 0 && System.nanoTime() - t0 >= cfg.kafka().startupTimeoutMs() * 1_000_000L)
+          throw new BrokerUnavailableException(e.getMessage() + " (waited kafka.startup.timeout.ms = "
+              + cfg.kafka().startupTimeoutMs() + " ms)", e);
+        waiting.add(r);
+        log.warn("broker at {} not reachable ({}); HTTP serves meanwhile, GET /ready answers 503, and the models start "
+            + "as soon as it answers ({})", bootstrap, e.getMessage(), cfg.kafka().startupTimeoutMs() == 0
+            ? "kafka.startup.timeout.ms = 0: waiting for ever" : "giving up after kafka.startup.timeout.ms = "
+            + cfg.kafka().startupTimeoutMs());
+      }
     }
+    for (ModelRunner r : waiting) r.waiting(waitingProblem(bootstrap));
     if (cfg.demo().enabled()) {
       for (ModelConfig mc : cfg.models().values()) {
         if (mc.demo().equals("none")) continue;
@@ -83,6 +101,11 @@ public final class Service implements AutoCloseable {
       }
     }
     http = startHttp();
+    if (!waiting.isEmpty()) {
+      long deadline = cfg.kafka().startupTimeoutMs() > 0 ? t0 + cfg.kafka().startupTimeoutMs() * 1_000_000L : Long.MAX_VALUE;
+      String b = bootstrap;
+      starter = Thread.ofPlatform().name("sl-start").daemon(true).start(() -> startWhenReachable(waiting, b, deadline));
+    }
     if (cfg.progressIntervalMs() > 0) {
       progress = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("sl-progress").daemon(true).unstarted(r));
       progress.scheduleAtFixedRate(this::logProgress, cfg.progressIntervalMs(), cfg.progressIntervalMs(), TimeUnit.MILLISECONDS);
@@ -115,6 +138,68 @@ public final class Service implements AutoCloseable {
   }
 
   private volatile int httpPort = -1;
+  private Thread starter;
+  private volatile String failure;
+
+  private static String waitingProblem(String bootstrap) {
+    return "broker at " + bootstrap + " not reachable at start-up: waiting for it (kafka.startup.timeout.ms)";
+  }
+
+  private void started(ModelRunner r) {
+    log.info("model {}: {} ({} parameters) from {} in group {}", r.name(), r.spec(), r.describe().get("params"),
+        r.config().topics(), r.config().group());
+  }
+
+  /**
+   * The models the broker was not reachable for at start-up: tried again every 2 s, each as soon
+   * as the broker answers; past the deadline the service stops with {@link #failure()} set.
+   */
+  private void startWhenReachable(List<ModelRunner> waiting, String bootstrap, long deadline) {
+    long t0 = System.nanoTime(), lastWarn = t0;
+    try {
+      while (!waiting.isEmpty() && !closed) {
+        ModelRunner r = waiting.getFirst();
+        try {
+          r.start();
+          waiting.removeFirst();
+          if (closed) {
+            r.close();
+            return;
+          }
+          log.info("model {}: the broker answered; started after waiting {} s", r.name(), (System.nanoTime() - t0) / 1_000_000_000L);
+          started(r);
+          continue;
+        } catch (BrokerUnavailableException e) {
+          for (ModelRunner w : waiting) w.waiting(waitingProblem(bootstrap));
+          long now = System.nanoTime();
+          if (now >= deadline) {
+            failure = "the broker at " + bootstrap + " did not answer within kafka.startup.timeout.ms = "
+                + cfg.kafka().startupTimeoutMs() + " ms: " + e.getMessage();
+            log.error("{}; stopping", failure);
+            Thread.ofPlatform().name("sl-stop").start(this::close);
+            return;
+          }
+          if (now - lastWarn >= 30_000_000_000L) {
+            lastWarn = now;
+            log.warn("still waiting for the broker at {} ({} model(s) not started): {}", bootstrap, waiting.size(), e.getMessage());
+          }
+        }
+        Thread.sleep(2000);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) { // a refusal once the broker answers (authorization, a bad topic config)
+      if (closed) return; // interrupted by close()
+      failure = e.getMessage();
+      log.error("start-up failed: {}", e.toString(), e);
+      Thread.ofPlatform().name("sl-stop").start(this::close);
+    }
+  }
+
+  /** Why the service stopped by itself (the broker never answered, or refused), or null. */
+  public String failure() {
+    return failure;
+  }
 
   /** The port the HTTP server listens on (the real one when http.port is 0), or -1. */
   public int httpPort() {
@@ -168,6 +253,7 @@ public final class Service implements AutoCloseable {
     long t0 = System.nanoTime();
     try {
       if (progress != null) progress.shutdownNow();
+      if (starter != null) starter.interrupt();
       closeQuietly(http, "HTTP server");
       for (DemoProducer d : demos) closeQuietly(d, "demo stream");
       List<Thread> stops = new ArrayList<>();

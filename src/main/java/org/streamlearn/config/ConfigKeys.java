@@ -36,6 +36,7 @@ public final class ConfigKeys {
   public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
   public static final String KAFKA_TOPICS_PARTITIONS = "kafka.topics.partitions";
   public static final String KAFKA_TOPICS_REPLICATION = "kafka.topics.replication";
+  public static final String KAFKA_STARTUP_TIMEOUT_MS = "kafka.startup.timeout.ms";
   public static final String HTTP_HOST = "http.host";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_BODY_LIMIT_BYTES = "http.body.limit.bytes";
@@ -125,6 +126,10 @@ public final class ConfigKeys {
           "Partitions of the topics the service creates (training topics of demo models, weights, dead letters).")
       .define(KAFKA_TOPICS_REPLICATION, INT, 1, between(1, Short.MAX_VALUE), MEDIUM,
           "Replication factor of the topics the service creates; must be 1 with the embedded broker.")
+      .define(KAFKA_STARTUP_TIMEOUT_MS, LONG, 0L, "(0: wait for ever)", atLeast(0), MEDIUM,
+          "How long start-up waits for an unreachable broker. Meanwhile HTTP serves, GET /ready answers 503 "
+              + "naming the broker, and every model starts as soon as the broker answers. 0: wait for ever; "
+              + "after a positive time the service stops with an error (exit status 1).")
       .define(HTTP_HOST, STRING, "127.0.0.1", nonEmpty(), HIGH,
           "Address the HTTP server binds to; 0.0.0.0 to listen on every interface.")
       .define(HTTP_PORT, INT, 8080, between(0, 65535), HIGH, "HTTP port; 0 picks a free port.")

@@ -597,6 +597,14 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     problem = "stopped";
   }
 
+  /**
+   * Before {@link #start()} has succeeded: why the model is not running yet (the service waits for
+   * the broker), shown by {@link #status()} and GET /ready.
+   */
+  public void waiting(String why) {
+    if (!running) problem = why;
+  }
+
   /** Graceful stop within shutdown.timeout.ms; idempotent. */
   @Override public void close() {
     Thread ct;

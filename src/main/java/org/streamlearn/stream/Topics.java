@@ -76,9 +76,12 @@ public final class Topics {
         }
       }
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("cannot create the topics of model " + model + " on "
-          + kafka.bootstrapServers() + ": " + (e.getCause() != null ? e.getCause() : e)
-          + "; check kafka.bootstrap.servers and that the broker is up", e);
+      String msg = "cannot create the topics of model " + model + " on " + kafka.bootstrapServers() + ": "
+          + (e.getCause() != null ? e.getCause() : e) + "; check kafka.bootstrap.servers and that the broker is up";
+      // No answer in time is worth waiting out; a refusal (authorization, a bad topic config) is not.
+      if (e instanceof TimeoutException || e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)
+        throw new BrokerUnavailableException(msg, e);
+      throw new IllegalStateException(msg, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics of model " + model, e);
