@@ -138,6 +138,8 @@ public final class Checkpoints {
     sc.put("pending", s.pending());
     sc.put("stepOrigin", s.stepOrigin());
     sc.put("goodVersion", s.goodVersion());
+    sc.put("goodExamples", s.goodExamples());
+    sc.put("rolledBackExamples", s.rolledBackExamples());
     h.put("scalars", sc);
     byte[] header = JSON.writeValueAsBytes(h);
     long n = 8 + 4 + header.length + floats(s.params()) + floats(s.optimizerState()) + floats(s.goodParams())
@@ -223,7 +225,10 @@ public final class Checkpoints {
           num(sc, "goodStep").longValue(), num(sc, "pending").intValue(), px, py, scalars, rings,
           // absent in checkpoints written before resets and monotonic versions: no steps discarded
           sc.get("stepOrigin") instanceof Number o ? o.longValue() : 0L,
-          sc.get("goodVersion") instanceof Number g ? g.longValue() : num(sc, "goodStep").longValue());
+          sc.get("goodVersion") instanceof Number g ? g.longValue() : num(sc, "goodStep").longValue(),
+          // absent before the rolled-back examples were counted: none counted, none since the good copy
+          sc.get("goodExamples") instanceof Number ge ? ge.longValue() : num(h, "examples").longValue(),
+          sc.get("rolledBackExamples") instanceof Number rb ? rb.longValue() : 0L);
       return new Loaded(p, (String) h.get("model"), Instant.parse((String) h.get("created")), s, offsets);
     } catch (CheckpointException e) {
       throw e;

@@ -820,6 +820,11 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     return trainer.divergences;
   }
 
+  /** Examples whose training divergence rollbacks discarded (see {@code OnlineLearner.rolledBackExamples}). */
+  public long examplesRolledBack() {
+    return trainer.rolledBackExamples;
+  }
+
   public long version() {
     return trainer.version;
   }

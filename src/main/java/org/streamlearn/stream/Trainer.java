@@ -108,7 +108,7 @@ final class Trainer implements Runnable {
   volatile long resets, publishSkipped;
 
   // Figures for status and meters, written once per step (or per publish) by this thread.
-  volatile long steps, examples, rowsTrained, divergences, version = -1, lastPublishMillis;
+  volatile long steps, examples, rowsTrained, divergences, rolledBackExamples, version = -1, lastPublishMillis;
   volatile double learningRate = Double.NaN, gradNorm = Double.NaN, examplesPerSecond;
   volatile Metrics metrics = Metrics.EMPTY;
   volatile boolean stopping, done;
@@ -149,6 +149,7 @@ final class Trainer implements Runnable {
       lastVersion = version = steps = learner.step();
     }
     seenDivergences = divergences = learner.divergences();
+    rolledBackExamples = learner.rolledBackExamples();
     learningRate = learner.learningRate();
   }
 
@@ -394,14 +395,19 @@ final class Trainer implements Runnable {
     if (n == seenDivergences) return;
     seenDivergences = n;
     divergences = n;
+    rolledBackExamples = learner.rolledBackExamples();
     learningRate = learner.learningRate();
     Divergence d = learner.lastDivergence();
     if (d == null) return;
+    // Looked at after every step, snapshot and state copy: one rollback at a time, before the rows
+    // of the next batch are taken, so its line follows exactly the t lines it concerns.
+    if (audit != null) audit.rolledBack(d.versionAfter(), d.rolledBackTo());
     long now = System.nanoTime();
     if (divergenceLogNanos == Long.MIN_VALUE || now - divergenceLogNanos >= 10_000_000_000L) { // at most one line per 10 s: bad records can diverge every step
-      log.warn("model {}: divergence #{} at version {} ({}: loss {}, gradient norm {}): rolled back to version {}, "
-          + "learning rate {} -> {}{}", model, d.count(), d.step(), d.cause(), d.loss(), d.gradNorm(), d.rolledBackTo(),
-          d.lrBefore(), d.lrAfter(), divergencesUnlogged > 0 ? " (" + divergencesUnlogged + " more since the last line)" : "");
+      log.warn("model {}: divergence #{} at version {} ({}: loss {}, gradient norm {}): rolled back to version {} "
+          + "(now version {}), learning rate {} -> {}{}", model, d.count(), d.step(), d.cause(), d.loss(), d.gradNorm(),
+          d.rolledBackTo(), d.versionAfter(), d.lrBefore(), d.lrAfter(),
+          divergencesUnlogged > 0 ? " (" + divergencesUnlogged + " more since the last line)" : "");
       divergenceLogNanos = now;
       divergencesUnlogged = 0;
     } else {
