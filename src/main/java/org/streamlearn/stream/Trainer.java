@@ -41,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * here between chunks of rows, so the learner stays single-threaded. While paused by control the
  * trainer takes no rows and trains nothing (a partial batch waits too); the ring then fills and the
  * consumer pauses fetching by backpressure, so nothing is dropped, and resume continues with the
- * next row in order. Divergences the learner reports are handed to {@link #onDivergence}; a
- * version is only published when every weight is finite.
+ * next row in order. A pause or resume that changes the state is checkpointed at once (the
+ * checkpoint records it, and a restart restores it paused); the command completes once that
+ * checkpoint is handed to the writer. Divergences the learner reports are handed to
+ * {@link #onDivergence}; a version is only published when every weight is finite.
  */
 final class Trainer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -71,6 +73,7 @@ final class Trainer implements Runnable {
   private final AtomicBoolean writing = new AtomicBoolean();
   private long lastCheckpointNanos, lastCheckpointTaken = -1, takenCount;
   long lastAttemptStep; // step of the last checkpoint handed to the writer (or restored)
+  boolean lastCheckpointPaused; // controlPaused in that checkpoint
   volatile long checkpointLastStep = -1;
   CheckpointHealth health; // with checkpoints
   volatile Map<String, Object> lastCheckpoint;
@@ -247,12 +250,15 @@ final class Trainer implements Runnable {
   private void checkpoint(boolean last) {
     if (checkpoints == null) return;
     lastCheckpointNanos = System.nanoTime();
-    if (takenCount == lastCheckpointTaken && learner.step() == lastAttemptStep) return; // nothing new (a lingering batch may have trained)
+    boolean paused = controlPaused;
+    if (takenCount == lastCheckpointTaken && learner.step() == lastAttemptStep && paused == lastCheckpointPaused)
+      return; // nothing new (a lingering batch may have trained)
     if (!writing.compareAndSet(false, true)) {
       if (!last) return;
       while (!writing.compareAndSet(false, true)) LockSupport.parkNanos(1_000_000L);
     }
     lastCheckpointTaken = takenCount;
+    lastCheckpointPaused = paused;
     // In a group what the checkpoint holds goes to the others first: the offsets it lets the group
     // commit are then in the group's model, whatever happens to this replica.
     if (sync != null && learner.examples() != examplesAtExchange) exchange();
@@ -264,17 +270,17 @@ final class Trainer implements Runnable {
     for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++)
       if (taken[p] >= 0) offsets.put(partitionNames[p], taken[p]);
     try {
-      writer.execute(() -> write(st, offsets));
+      writer.execute(() -> write(st, offsets, paused));
     } catch (RuntimeException e) {
       writing.set(false);
       throw e;
     }
   }
 
-  private void write(LearnerState st, Map<String, Long> offsets) {
+  private void write(LearnerState st, Map<String, Long> offsets, boolean paused) {
     long t0 = System.nanoTime();
     try {
-      Path f = checkpoints.write(st, offsets);
+      Path f = checkpoints.write(st, offsets, paused);
       observer.checkpointWritten(System.nanoTime() - t0);
       // Durable: what it covers need not be trained again, so may be committed.
       for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++) {
@@ -284,7 +290,7 @@ final class Trainer implements Runnable {
       if (sync != null) commitSoon = true;
       if (audit != null) audit.durable(st.step());
       checkpointLastStep = st.step();
-      lastCheckpoint = describe(f, st.step(), st.examples(), Instant.now(), offsets, Files.size(f));
+      lastCheckpoint = describe(f, st.step(), st.examples(), Instant.now(), offsets, Files.size(f), paused);
       health.written(st.step());
     } catch (IOException | RuntimeException e) {
       health.failed(st.step(), e);
@@ -294,7 +300,7 @@ final class Trainer implements Runnable {
   }
 
   static Map<String, Object> describe(Path f, long step, long examples, Instant created, Map<String, Long> offsets,
-      long size) {
+      long size, boolean trainingPaused) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("file", f.toString());
     m.put("step", step);
@@ -302,6 +308,7 @@ final class Trainer implements Runnable {
     m.put("created", created.toString());
     m.put("offsets", new LinkedHashMap<>(offsets));
     m.put("size_bytes", size);
+    m.put("trainingPaused", trainingPaused);
     return java.util.Collections.unmodifiableMap(m);
   }
 
@@ -370,8 +377,14 @@ final class Trainer implements Runnable {
     for (Posted p; (p = commands.poll()) != null; ) {
       try {
         switch (p.command().action()) {
-          case PAUSE -> controlPaused = true;
-          case RESUME -> controlPaused = false;
+          case PAUSE, RESUME -> {
+            boolean pause = p.command().action() == ServedModel.Action.PAUSE;
+            if (controlPaused != pause) {
+              controlPaused = pause;
+              // Durable soon: a restart must not train a model an operator paused (nor pause one resumed).
+              checkpoint(true);
+            }
+          }
           case RESET -> {
             learner.reset();
             resets++;
