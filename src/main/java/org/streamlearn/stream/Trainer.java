@@ -388,6 +388,8 @@ final class Trainer implements Runnable {
           case RESET -> {
             learner.reset();
             resets++;
+            // The state is that of version 0 again (the seed's): what was trained into it is gone.
+            if (audit != null) audit.rolledBack(learner.step(), 0);
             log.info("model {}: reset to the initial parameters (seed {}); versions go on after {}", model,
                 learner.config().seed(), learner.step());
           }

@@ -30,7 +30,8 @@ import java.util.Map;
  * commit &lt;topic-partition&gt; &lt;offset&gt;  the group committed this offset for the partition
  * r &lt;step&gt; &lt;to&gt;                    the divergence guard rolled back to the state of version &lt;to&gt;, which is
  *                                  now version &lt;step&gt;: the t lines before it with a step after &lt;to&gt;
- *                                  and up to &lt;step&gt; are not in the state
+ *                                  and up to &lt;step&gt; are not in the state; a control reset writes
+ *                                  {@code r <step> 0} (the seed's state, and the version line goes on)
  * </pre>
  *
  * <p>The buffer is written to the file (not fsynced: kill -9 keeps the page cache) before every
@@ -172,9 +173,9 @@ public final class TrainingAudit implements AutoCloseable {
    *     run, minus those after the newest checkpoint marker of the step restored by the next run,
    *     minus those whose steps a rollback discarded
    * @param lost trained lines whose effect was dropped by a restore (trained again after it)
-   * @param rolledBack trained lines whose step a rollback of the divergence guard discarded (and no
-   *     restore brought back): the steps after the version rolled back to, and the batch that failed;
-   *     their records are not in the state and are not trained again
+   * @param rolledBack trained lines whose step a rollback of the divergence guard or a reset discarded
+   *     (and no restore brought back): the steps after the version rolled back to, and the batch that
+   *     failed; their records are not in the state and are not trained again
    * @param afterLastCheckpoint effective lines after the last durable checkpoint (the last ckpt marker
    *     followed by a durable marker of its step): held only by the live state, lost if the process
    *     died

@@ -337,4 +337,46 @@ class TrainingAuditTest extends BrokerPerClass {
     assertThat(read.lost()).extracting(TrainingAudit.Entry::offset)
         .containsExactlyElementsOf(java.util.stream.LongStream.range(restoredOffset, first.size()).boxed().toList());
   }
+
+  /**
+   * A control reset puts the model back to the seed's state: the audit shows the records trained
+   * before it as rolled back, and the rows of the batch being assembled (kept by the reset) in the
+   * state with everything after.
+   */
+  @Test
+  void aResetRollsTheAuditBackToTheSeed() throws Exception {
+    String name = "audit-reset";
+    Path audit = dir.resolve("audit-reset.log");
+    var mc = model("""
+        models:
+          %s:
+            topics: [%s.train]
+            format: csv
+            features: 64
+            label: {type: class, classes: 10}
+            layers: input(64) dense(10)
+            batch.size: 10
+            batch.linger.ms: 60000
+            publish.every.steps: 0
+            publish.every.ms: 0
+            audit.path: "%s"
+            replica.id: solo
+        """.formatted(name, name, audit.toString().replace("\\", "/")));
+    List<byte[]> lines = DemoProducer.digitsLines().subList(0, 60);
+    try (var r = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+      produce(bootstrap, name + ".train", lines.subList(0, 45));
+      await().atMost(Duration.ofSeconds(30)).until(() -> r.rowsTrained() == 40 && r.recordsIn() == 45);
+      var reset = org.streamlearn.http.ServedModel.Command.of(org.streamlearn.http.ServedModel.Action.RESET);
+      r.control(reset).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.steps()).isEqualTo(4);
+      produce(bootstrap, name + ".train", lines.subList(45, 60));
+      await().atMost(Duration.ofSeconds(30)).until(() -> r.steps() == 6);
+    }
+    var read = TrainingAudit.read(audit);
+    assertThat(read.rolledBack()).extracting(TrainingAudit.Entry::offset)
+        .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 40).boxed().toList());
+    assertThat(read.effective()).extracting(TrainingAudit.Entry::offset)
+        .containsExactlyElementsOf(java.util.stream.LongStream.range(40, 60).boxed().toList());
+    assertThat(read.effective()).allMatch(e -> e.step() == e.offset() / 10 + 1);
+  }
 }
