@@ -28,10 +28,14 @@ import org.streamlearn.learn.LearnerState;
  *
  * <p>Format (all numbers little-endian): 8 bytes {@code SLCKPT01}; u32 header length; the header,
  * UTF-8 JSON {@code {"model","spec","step","examples","created","offsets":{"topic-partition":next
- * offset},"scalars":{...}}}; then the arrays, each a u32 count and that many float32 (or float64
+ * offset},"trainingPaused","scalars":{...}}}; then the arrays, each a u32 count and that many float32 (or float64
  * for the metric scalars) in this order: params, optimizer state arrays (count first), good params,
  * good state arrays, pending x, pending y, metric scalars (float64), metric rings (count first);
- * last, u32 CRC-32C of everything before it.
+ * last, u32 CRC-32C of everything before it. Fields added to the header later are optional (older
+ * files without them load with a default), so the magic stays {@code SLCKPT01}: {@code
+ * trainingPaused} (the control API's pause, which a restart keeps; absent = false), and in
+ * {@code scalars} {@code stepOrigin}, {@code goodVersion}, {@code goodExamples}, {@code
+ * rolledBackExamples}.
  */
 public final class Checkpoints {
   static final byte[] MAGIC = "SLCKPT01".getBytes(StandardCharsets.US_ASCII);
@@ -41,8 +45,12 @@ public final class Checkpoints {
   private final String model;
   private final int keep;
 
-  /** A checkpoint read back: the learner state and the input offsets it covers. */
-  public record Loaded(Path file, String model, Instant created, LearnerState state, Map<String, Long> offsets) {}
+  /**
+   * A checkpoint read back: the learner state, the input offsets it covers, and whether training
+   * was paused through the control API when it was taken.
+   */
+  public record Loaded(Path file, String model, Instant created, LearnerState state, Map<String, Long> offsets,
+      boolean trainingPaused) {}
 
   /** What {@link #latest()} found: the newest valid checkpoint, if any, and every file it skipped. */
   public record Scan(Optional<Loaded> latest, List<String> problems) {}
@@ -60,8 +68,13 @@ public final class Checkpoints {
 
   /** Writes a checkpoint of s covering offsets; returns its path. Older ones beyond keep are deleted. */
   public Path write(LearnerState s, Map<String, Long> offsets) throws IOException {
+    return write(s, offsets, false);
+  }
+
+  /** As {@link #write(LearnerState, Map)}, recording whether training is paused by the control API. */
+  public Path write(LearnerState s, Map<String, Long> offsets, boolean trainingPaused) throws IOException {
     Files.createDirectories(dir);
-    byte[] bytes = encode(model, s, offsets, Instant.now());
+    byte[] bytes = encode(model, s, offsets, Instant.now(), trainingPaused);
     Path target = dir.resolve(String.format("%s-%020d.ckpt", model, s.step()));
     Path tmp = dir.resolve(target.getFileName() + ".tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
@@ -120,7 +133,8 @@ public final class Checkpoints {
 
   // ---- encoding ----
 
-  static byte[] encode(String model, LearnerState s, Map<String, Long> offsets, Instant created) throws IOException {
+  static byte[] encode(String model, LearnerState s, Map<String, Long> offsets, Instant created, boolean trainingPaused)
+      throws IOException {
     Map<String, Object> h = new LinkedHashMap<>();
     h.put("model", model);
     h.put("spec", s.spec());
@@ -128,6 +142,7 @@ public final class Checkpoints {
     h.put("examples", s.examples());
     h.put("created", created.toString());
     h.put("offsets", new LinkedHashMap<>(offsets));
+    h.put("trainingPaused", trainingPaused);
     Map<String, Object> sc = new LinkedHashMap<>();
     sc.put("lrFactor", s.lrFactor());
     sc.put("divergences", s.divergences());
@@ -138,6 +153,8 @@ public final class Checkpoints {
     sc.put("pending", s.pending());
     sc.put("stepOrigin", s.stepOrigin());
     sc.put("goodVersion", s.goodVersion());
+    sc.put("goodExamples", s.goodExamples());
+    sc.put("rolledBackExamples", s.rolledBackExamples());
     h.put("scalars", sc);
     byte[] header = JSON.writeValueAsBytes(h);
     long n = 8 + 4 + header.length + floats(s.params()) + floats(s.optimizerState()) + floats(s.goodParams())
@@ -223,8 +240,15 @@ public final class Checkpoints {
           num(sc, "goodStep").longValue(), num(sc, "pending").intValue(), px, py, scalars, rings,
           // absent in checkpoints written before resets and monotonic versions: no steps discarded
           sc.get("stepOrigin") instanceof Number o ? o.longValue() : 0L,
-          sc.get("goodVersion") instanceof Number g ? g.longValue() : num(sc, "goodStep").longValue());
-      return new Loaded(p, (String) h.get("model"), Instant.parse((String) h.get("created")), s, offsets);
+          sc.get("goodVersion") instanceof Number g ? g.longValue() : num(sc, "goodStep").longValue(),
+          // absent before the rolled-back examples were counted: none counted, none since the good copy
+          sc.get("goodExamples") instanceof Number ge ? ge.longValue() : num(h, "examples").longValue(),
+          sc.get("rolledBackExamples") instanceof Number rb ? rb.longValue() : 0L);
+      Object paused = h.get("trainingPaused"); // absent in files from before the pause was kept
+      if (paused != null && !(paused instanceof Boolean))
+        throw new CheckpointException("header field trainingPaused is " + paused + ", not a boolean");
+      return new Loaded(p, (String) h.get("model"), Instant.parse((String) h.get("created")), s, offsets,
+          Boolean.TRUE.equals(paused));
     } catch (CheckpointException e) {
       throw e;
     } catch (RuntimeException | IOException e) {

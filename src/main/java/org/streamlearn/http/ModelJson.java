@@ -60,6 +60,7 @@ final class ModelJson {
         .put("lrBefore", num(d.lrBefore()))
         .put("lrAfter", num(d.lrAfter()))
         .put("rolledBackTo", d.rolledBackTo())
+        .put("versionAfter", d.versionAfter())
         .put("time", Instant.ofEpochMilli(d.timeMillis()).toString());
   }
 

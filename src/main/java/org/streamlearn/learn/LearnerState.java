@@ -10,9 +10,12 @@ package org.streamlearn.learn;
  *
  * <p>{@code step} is the weights version; the optimizer's own step count is {@code step − stepOrigin}
  * (steps discarded by rollbacks and resets), and {@code goodStep} counts in the optimizer's steps.
- * {@code goodVersion} is the weights version of the good copy.
+ * {@code goodVersion} is the weights version of the good copy, {@code goodExamples} the examples
+ * count when it was taken (or at the last rollback), {@code rolledBackExamples} the examples whose
+ * training rollbacks discarded.
  */
 public record LearnerState(String spec, long step, long examples, float lrFactor, long divergences,
     long lastDivergenceStep, float lastGradNorm, float lastLoss, float[] params, float[][] optimizerState,
     float[] goodParams, float[][] goodState, long goodStep, int pending, float[] pendingX, float[] pendingY,
-    double[] metricScalars, float[][] metricRings, long stepOrigin, long goodVersion) {}
+    double[] metricScalars, float[][] metricRings, long stepOrigin, long goodVersion,
+    long goodExamples, long rolledBackExamples) {}

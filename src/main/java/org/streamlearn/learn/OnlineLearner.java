@@ -24,10 +24,16 @@ import org.streamlearn.optim.Schedule;
  * before the next backup or snapshot, whichever comes first, so neither ever holds a non-finite
  * weight.
  *
- * <p>Versions: {@link #step()} (the weights version) never goes back. A rollback or a
- * {@link #reset()} rewinds the optimizer's own step count (its bias corrections and the schedule's
- * position go with the restored state), and the steps it discarded are kept in an origin, so the
- * next step still gets the next version.
+ * <p>Versions: {@link #step()} (the weights version) never goes back, and a version number names one
+ * set of weights. A rollback or a {@link #reset()} rewinds the optimizer's own step count (its bias
+ * corrections and the schedule's position go with the restored state), and the steps it discarded
+ * are kept in an origin, so the next step still gets the next version. A batch whose loss or
+ * gradient is not finite takes a version number although no update is made: the rolled-back state
+ * is that version (the one before it may have been published or checkpointed with the weights that
+ * were discarded). A rollback for cause {@code parameters} keeps the version at which the overflow
+ * was found, since the overflowed weights were never seen outside the learner. Examples discarded
+ * by rollbacks (those of the steps after the good copy and of a batch that failed) are counted:
+ * {@link #rolledBackExamples()}.
  *
  * <p>After construction the training path allocates nothing: batch, gradient and workspace
  * buffers are sized once for the batch size. Single-threaded: call from one thread (the trainer's);
@@ -56,6 +62,8 @@ public final class OnlineLearner {
   private final float[][] goodState;
   private long goodT;
   private long goodVersion; // step() when the good copy was taken
+  private long goodExamples; // examples when the good copy was taken (or the last rollback)
+  private long rolledBackExamples;
   private float lrFactor = 1f;
   private long divergences;
   private long lastDivergenceStep = -1;
@@ -131,6 +139,12 @@ public final class OnlineLearner {
   /** Examples trained on (in steps that were taken). */
   public long examples() { return examples; }
   public long divergences() { return divergences; }
+  /**
+   * Examples whose training rollbacks discarded: those of the steps after the good copy each
+   * rollback restored, and those of each batch whose loss or gradient was not finite. Not
+   * subtracted from {@link #examples()}.
+   */
+  public long rolledBackExamples() { return rolledBackExamples; }
   public float lastGradNorm() { return lastGradNorm; }
   public float lastLoss() { return lastLoss; }
   /** The learning rate the next step will use (schedule × divergence factor). */
@@ -197,7 +211,7 @@ public final class OnlineLearner {
     lastLoss = meanLoss;
     if (!Float.isFinite(meanLoss)) {
       metrics.skip(b);
-      diverged("loss");
+      diverged("loss", b);
       return;
     }
     score(b, out);
@@ -205,7 +219,7 @@ public final class OnlineLearner {
       float norm = model.directSgdStep(b, params, xBatch, 0, dOut, ws, learningRate());
       lastGradNorm = norm;
       if (!Float.isFinite(norm)) {
-        diverged("gradient");
+        diverged("gradient", b);
         return;
       }
       opt.setT(opt.t() + 1);
@@ -218,7 +232,7 @@ public final class OnlineLearner {
     float norm = globalNorm(grads);
     lastGradNorm = norm;
     if (!Float.isFinite(norm)) {
-      diverged("gradient");
+      diverged("gradient", b);
       return;
     }
     if (clip.kind() == ClipSpec.Kind.NORM) {
@@ -268,7 +282,7 @@ public final class OnlineLearner {
    */
   private void backup() {
     if (!allFinite(params)) {
-      diverged("parameters");
+      diverged("parameters", 0);
       return;
     }
     System.arraycopy(params, 0, goodParams, 0, params.length);
@@ -276,6 +290,7 @@ public final class OnlineLearner {
     for (int i = 0; i < st.length; i++) System.arraycopy(st[i], 0, goodState[i], 0, st[i].length);
     goodT = opt.t();
     goodVersion = step();
+    goodExamples = examples;
   }
 
   /** True when every element is finite (NaN fails every comparison, so it is caught too). */
@@ -283,15 +298,23 @@ public final class OnlineLearner {
     return Float.isFinite(Kernels.maxAbs(a.length, a, 0));
   }
 
-  private void diverged(String cause) {
+  /**
+   * Rolls back to the good copy. {@code failed}: rows of the batch whose loss or gradient was not
+   * finite (0 when an update already made, cause {@code parameters}, is discarded); such a batch
+   * takes the next version number, which becomes the rolled-back state's.
+   */
+  private void diverged(String cause, int failed) {
     float lrBefore = learningRate();
     long at = step();
     divergences++;
     lastDivergenceStep = at;
+    rolledBackExamples += examples - goodExamples + failed;
+    goodExamples = examples;
     System.arraycopy(goodParams, 0, params, 0, params.length);
     float[][] st = opt.stateBuffers();
     for (int i = 0; i < st.length; i++) System.arraycopy(goodState[i], 0, st[i], 0, st[i].length);
-    stepOrigin = at - goodT; // the version line goes on from `at`
+    // The version line goes on: the rolled-back weights get a version no other weights had.
+    stepOrigin = (failed > 0 ? at + 1 : at) - goodT;
     opt.setT(goodT);
     lrFactor *= cfg.divergenceLrFactor();
     // Rare by construction (each one lowers the rate): the record is the only allocation here.
@@ -343,6 +366,7 @@ public final class OnlineLearner {
     for (float[] s : goodState) Arrays.fill(s, 0f);
     goodT = 0;
     goodVersion = step();
+    goodExamples = examples;
     lrFactor = 1f;
     lastGradNorm = Float.NaN;
   }
@@ -353,7 +377,7 @@ public final class OnlineLearner {
    * non-finite weight.
    */
   public Snapshot snapshot() {
-    if (!allFinite(params)) diverged("parameters");
+    if (!allFinite(params)) diverged("parameters", 0);
     return new Snapshot(cfg.spec().toString(), step(), examples, System.currentTimeMillis(), params.clone(),
         metrics.read(), divergences, learningRate(), lastGradNorm);
   }
@@ -366,7 +390,7 @@ public final class OnlineLearner {
    * snapshot, it rolls back first if an update left a non-finite weight, so no checkpoint holds one.
    */
   public LearnerState exportState() {
-    if (!allFinite(params)) diverged("parameters");
+    if (!allFinite(params)) diverged("parameters", 0);
     float[][] st = opt.stateBuffers(), state = new float[st.length][], good = new float[goodState.length][];
     for (int i = 0; i < st.length; i++) state[i] = st[i].clone();
     for (int i = 0; i < goodState.length; i++) good[i] = goodState[i].clone();
@@ -375,7 +399,7 @@ public final class OnlineLearner {
     return new LearnerState(cfg.spec().toString(), step(), examples, lrFactor, divergences, lastDivergenceStep,
         lastGradNorm, lastLoss, params.clone(), state, goodParams.clone(), good, goodT, pending,
         java.util.Arrays.copyOf(xBatch, pending * I), java.util.Arrays.copyOf(yBatch, pending * T),
-        metrics.exportScalars(), ringCopy, stepOrigin, goodVersion);
+        metrics.exportScalars(), ringCopy, stepOrigin, goodVersion, goodExamples, rolledBackExamples);
   }
 
   /**
@@ -405,6 +429,8 @@ public final class OnlineLearner {
     goodT = s.goodStep();
     goodVersion = s.goodVersion();
     examples = s.examples();
+    goodExamples = s.goodExamples();
+    rolledBackExamples = s.rolledBackExamples();
     lrFactor = s.lrFactor();
     divergences = s.divergences();
     lastDivergenceStep = s.lastDivergenceStep();

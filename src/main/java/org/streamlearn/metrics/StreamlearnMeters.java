@@ -47,6 +47,8 @@ public final class StreamlearnMeters {
     counter(reg, "train.steps", t, m, ModelRunner::steps, "Optimizer steps taken");
     counter(reg, "train.divergences", t, m, ModelRunner::divergences,
         "Divergences (non-finite loss or gradient): rolled back, learning rate lowered");
+    counter(reg, "train.examples.rolled.back", t, m, ModelRunner::examplesRolledBack,
+        "Examples whose training divergence rollbacks discarded: the steps after the good copy and the failed batch");
     counter(reg, "ingest.records", t, m, ModelRunner::recordsIn, "Records consumed from the training topics");
     for (DecodeResult.Reason r : DecodeResult.Reason.values()) {
       counter(reg, "ingest.dead.lettered", t.and("reason", r.name().toLowerCase(Locale.ROOT)), m,

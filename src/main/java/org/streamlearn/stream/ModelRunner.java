@@ -254,11 +254,15 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       trainer.restoredOffsets = Map.copyOf(c.offsets());
       trainer.lastAttemptStep = c.state().step();
       trainer.checkpointLastStep = c.state().step();
+      trainer.controlPaused = trainer.lastCheckpointPaused = c.trainingPaused();
       if (audit != null) audit.restored(c.state().step());
       trainer.lastCheckpoint = Trainer.describe(c.file(), c.state().step(), c.state().examples(), c.created(),
-          c.offsets(), java.nio.file.Files.size(c.file()));
+          c.offsets(), java.nio.file.Files.size(c.file()), c.trainingPaused());
       log.info("model {}: restored checkpoint {} (step {}, {} examples, offsets {})", mc.name(), c.file(),
           c.state().step(), c.state().examples(), c.offsets());
+      if (c.trainingPaused())
+        log.warn("model {}: training was paused through the control API before the restart and stays paused "
+            + "(nothing is trained or committed) until POST /models/{}/control {\"action\": \"resume\"}", mc.name(), mc.name());
       return true;
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("model " + mc.name() + ": cannot read checkpoints in " + checkpoints.dir(), e);
@@ -825,6 +829,11 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
 
   public long divergences() {
     return trainer.divergences;
+  }
+
+  /** Examples whose training divergence rollbacks discarded (see {@code OnlineLearner.rolledBackExamples}). */
+  public long examplesRolledBack() {
+    return trainer.rolledBackExamples;
   }
 
   public long version() {

@@ -41,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * here between chunks of rows, so the learner stays single-threaded. While paused by control the
  * trainer takes no rows and trains nothing (a partial batch waits too); the ring then fills and the
  * consumer pauses fetching by backpressure, so nothing is dropped, and resume continues with the
- * next row in order. Divergences the learner reports are handed to {@link #onDivergence}; a
- * version is only published when every weight is finite.
+ * next row in order. A pause or resume that changes the state is checkpointed at once (the
+ * checkpoint records it, and a restart restores it paused); the command completes once that
+ * checkpoint is handed to the writer. Divergences the learner reports are handed to
+ * {@link #onDivergence}; a version is only published when every weight is finite.
  */
 final class Trainer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -77,6 +79,7 @@ final class Trainer implements Runnable {
   private final AtomicBoolean writing = new AtomicBoolean();
   private long lastCheckpointNanos, lastCheckpointTaken = -1, takenCount;
   long lastAttemptStep; // step of the last checkpoint handed to the writer (or restored)
+  boolean lastCheckpointPaused; // controlPaused in that checkpoint
   volatile long checkpointLastStep = -1;
   CheckpointHealth health; // with checkpoints
   volatile Map<String, Object> lastCheckpoint;
@@ -114,7 +117,7 @@ final class Trainer implements Runnable {
   volatile long resets, publishSkipped;
 
   // Figures for status and meters, written once per step (or per publish) by this thread.
-  volatile long steps, examples, rowsTrained, divergences, version = -1, lastPublishMillis;
+  volatile long steps, examples, rowsTrained, divergences, rolledBackExamples, version = -1, lastPublishMillis;
   volatile double learningRate = Double.NaN, gradNorm = Double.NaN, examplesPerSecond;
   volatile Metrics metrics = Metrics.EMPTY;
   volatile boolean stopping, done;
@@ -155,6 +158,7 @@ final class Trainer implements Runnable {
       lastVersion = version = steps = learner.step();
     }
     seenDivergences = divergences = learner.divergences();
+    rolledBackExamples = learner.rolledBackExamples();
     learningRate = learner.learningRate();
   }
 
@@ -252,7 +256,9 @@ final class Trainer implements Runnable {
   private void checkpoint(boolean last) {
     if (checkpoints == null) return;
     lastCheckpointNanos = System.nanoTime();
-    if (takenCount == lastCheckpointTaken && learner.step() == lastAttemptStep) return; // nothing new (a lingering batch may have trained)
+    boolean paused = controlPaused;
+    if (takenCount == lastCheckpointTaken && learner.step() == lastAttemptStep && paused == lastCheckpointPaused)
+      return; // nothing new (a lingering batch may have trained)
     int held = heldByDeadLetter();
     if (held >= 0) { // tried again on the next step trigger, or the next interval
       long nowMs = System.currentTimeMillis();
@@ -269,6 +275,7 @@ final class Trainer implements Runnable {
       while (!writing.compareAndSet(false, true)) LockSupport.parkNanos(1_000_000L);
     }
     lastCheckpointTaken = takenCount;
+    lastCheckpointPaused = paused;
     // In a group what the checkpoint holds goes to the others first: the offsets it lets the group
     // commit are then in the group's model, whatever happens to this replica.
     if (sync != null && learner.examples() != examplesAtExchange) exchange();
@@ -280,7 +287,7 @@ final class Trainer implements Runnable {
     for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++)
       if (taken[p] >= 0) offsets.put(partitionNames[p], taken[p]);
     try {
-      writer.execute(() -> write(st, offsets));
+      writer.execute(() -> write(st, offsets, paused));
     } catch (RuntimeException e) {
       writing.set(false);
       throw e;
@@ -294,10 +301,10 @@ final class Trainer implements Runnable {
     return -1;
   }
 
-  private void write(LearnerState st, Map<String, Long> offsets) {
+  private void write(LearnerState st, Map<String, Long> offsets, boolean paused) {
     long t0 = System.nanoTime();
     try {
-      Path f = checkpoints.write(st, offsets);
+      Path f = checkpoints.write(st, offsets, paused);
       observer.checkpointWritten(System.nanoTime() - t0);
       // Durable: what it covers need not be trained again, so may be committed.
       for (int p = 0; p < partitionNames.length && partitionNames[p] != null; p++) {
@@ -307,7 +314,7 @@ final class Trainer implements Runnable {
       if (sync != null) commitSoon = true;
       if (audit != null) audit.durable(st.step());
       checkpointLastStep = st.step();
-      lastCheckpoint = describe(f, st.step(), st.examples(), Instant.now(), offsets, Files.size(f));
+      lastCheckpoint = describe(f, st.step(), st.examples(), Instant.now(), offsets, Files.size(f), paused);
       health.written(st.step());
     } catch (IOException | RuntimeException e) {
       health.failed(st.step(), e);
@@ -317,7 +324,7 @@ final class Trainer implements Runnable {
   }
 
   static Map<String, Object> describe(Path f, long step, long examples, Instant created, Map<String, Long> offsets,
-      long size) {
+      long size, boolean trainingPaused) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("file", f.toString());
     m.put("step", step);
@@ -325,6 +332,7 @@ final class Trainer implements Runnable {
     m.put("created", created.toString());
     m.put("offsets", new LinkedHashMap<>(offsets));
     m.put("size_bytes", size);
+    m.put("trainingPaused", trainingPaused);
     return java.util.Collections.unmodifiableMap(m);
   }
 
@@ -393,11 +401,19 @@ final class Trainer implements Runnable {
     for (Posted p; (p = commands.poll()) != null; ) {
       try {
         switch (p.command().action()) {
-          case PAUSE -> controlPaused = true;
-          case RESUME -> controlPaused = false;
+          case PAUSE, RESUME -> {
+            boolean pause = p.command().action() == ServedModel.Action.PAUSE;
+            if (controlPaused != pause) {
+              controlPaused = pause;
+              // Durable soon: a restart must not train a model an operator paused (nor pause one resumed).
+              checkpoint(true);
+            }
+          }
           case RESET -> {
             learner.reset();
             resets++;
+            // The state is that of version 0 again (the seed's): what was trained into it is gone.
+            if (audit != null) audit.rolledBack(learner.step(), 0);
             log.info("model {}: reset to the initial parameters (seed {}); versions go on after {}", model,
                 learner.config().seed(), learner.step());
           }
@@ -418,14 +434,19 @@ final class Trainer implements Runnable {
     if (n == seenDivergences) return;
     seenDivergences = n;
     divergences = n;
+    rolledBackExamples = learner.rolledBackExamples();
     learningRate = learner.learningRate();
     Divergence d = learner.lastDivergence();
     if (d == null) return;
+    // Looked at after every step, snapshot and state copy: one rollback at a time, before the rows
+    // of the next batch are taken, so its line follows exactly the t lines it concerns.
+    if (audit != null) audit.rolledBack(d.versionAfter(), d.rolledBackTo());
     long now = System.nanoTime();
     if (divergenceLogNanos == Long.MIN_VALUE || now - divergenceLogNanos >= 10_000_000_000L) { // at most one line per 10 s: bad records can diverge every step
-      log.warn("model {}: divergence #{} at version {} ({}: loss {}, gradient norm {}): rolled back to version {}, "
-          + "learning rate {} -> {}{}", model, d.count(), d.step(), d.cause(), d.loss(), d.gradNorm(), d.rolledBackTo(),
-          d.lrBefore(), d.lrAfter(), divergencesUnlogged > 0 ? " (" + divergencesUnlogged + " more since the last line)" : "");
+      log.warn("model {}: divergence #{} at version {} ({}: loss {}, gradient norm {}): rolled back to version {} "
+          + "(now version {}), learning rate {} -> {}{}", model, d.count(), d.step(), d.cause(), d.loss(), d.gradNorm(),
+          d.rolledBackTo(), d.versionAfter(), d.lrBefore(), d.lrAfter(),
+          divergencesUnlogged > 0 ? " (" + divergencesUnlogged + " more since the last line)" : "");
       divergenceLogNanos = now;
       divergencesUnlogged = 0;
     } else {

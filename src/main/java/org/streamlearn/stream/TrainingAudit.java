@@ -28,12 +28,23 @@ import java.util.Map;
  * ckpt &lt;step&gt;                      the state as of this line (every t line before it) is being checkpointed
  * durable &lt;step&gt;                   that checkpoint is written and fsynced (from the writer thread)
  * commit &lt;topic-partition&gt; &lt;offset&gt;  the group committed this offset for the partition
+ * r &lt;step&gt; &lt;to&gt;                    the divergence guard rolled back to the state of version &lt;to&gt;, which is
+ *                                  now version &lt;step&gt;: the t lines before it with a step after &lt;to&gt;
+ *                                  and up to &lt;step&gt; are not in the state; a control reset writes
+ *                                  {@code r <step> 0} (the seed's state, and the version line goes on)
  * </pre>
  *
  * <p>The buffer is written to the file (not fsynced: kill -9 keeps the page cache) before every
  * checkpoint is written, so every record a checkpoint holds has its line on disk; a {@code restore}
- * marker then says that lines after the newest {@code ckpt} of that step are not in the state. Lines
- * are kept in a preallocated buffer (no allocation per record) and written when it fills.
+ * marker then says that lines after the newest {@code ckpt} of that step are not in the state, and
+ * that the state is again what it was at that marker: a rollback after it is undone with the rest
+ * (the restored learner holds the steps it discarded, and meets the same divergence again when it
+ * trains the same records). Steps are weights versions, which never repeat within a history: a
+ * batch whose loss or gradient was not finite takes the version of the rolled-back state (the {@code
+ * <step>} of its {@code r} line), the next batch the one after (see {@code OnlineLearner}). A
+ * rollback found in the weights themselves (cause {@code parameters}) leaves the rows of the batch
+ * being assembled, whose t lines say {@code <step> + 1}, in the state. Lines are kept in a
+ * preallocated buffer (no allocation per record) and written when it fills.
  */
 public final class TrainingAudit implements AutoCloseable {
   private final FileChannel ch;
@@ -72,6 +83,15 @@ public final class TrainingAudit implements AutoCloseable {
   /** The checkpoint of {@code step} is durable. */
   synchronized void durable(long step) {
     text("durable ").num(step).nl();
+    flush();
+  }
+
+  /**
+   * The divergence guard rolled back to version {@code to}, and that state is now version {@code
+   * step} (see {@code Divergence.versionAfter}).
+   */
+  synchronized void rolledBack(long step, long to) {
+    text("r ").num(step).text(" ").num(to).nl();
     flush();
   }
 
@@ -150,27 +170,51 @@ public final class TrainingAudit implements AutoCloseable {
    * An audit file read back.
    *
    * @param effective the records the newest state of this replica holds: trained lines of every
-   *     run, minus those after the newest checkpoint marker of the step restored by the next run
+   *     run, minus those after the newest checkpoint marker of the step restored by the next run,
+   *     minus those whose steps a rollback discarded
    * @param lost trained lines whose effect was dropped by a restore (trained again after it)
-   * @param afterLastCheckpoint trained lines after the last durable checkpoint (the last ckpt marker
+   * @param rolledBack trained lines whose step a rollback of the divergence guard or a reset discarded
+   *     (and no restore brought back): the steps after the version rolled back to, and the batch that
+   *     failed; their records are not in the state and are not trained again
+   * @param afterLastCheckpoint effective lines after the last durable checkpoint (the last ckpt marker
    *     followed by a durable marker of its step): held only by the live state, lost if the process
    *     died
    * @param commits the last offset committed per topic-partition
    * @param runs process starts
    */
-  public record Read(String replica, List<Entry> effective, List<Entry> lost, List<Entry> afterLastCheckpoint,
-      Map<String, Long> commits, int runs) {}
+  public record Read(String replica, List<Entry> effective, List<Entry> lost, List<Entry> rolledBack,
+      List<Entry> afterLastCheckpoint, Map<String, Long> commits, int runs) {}
 
-  /** Parses an audit file; a malformed line fails naming its number. */
+  /** A trained line while reading: its entry, where its adding sits in the history, what became of it. */
+  private static final class Slot {
+    final Entry e;
+    final int added;
+    byte state; // IN, ROLLED or LOST
+
+    Slot(Entry e, int added) {
+      this.e = e;
+      this.added = added;
+    }
+  }
+
+  private static final byte IN = 0, ROLLED = 1, LOST = 2;
+
+  /**
+   * Parses an audit file; a malformed line fails naming its number. The history is a list of
+   * operations (a record trained, a trained record rolled back); a ckpt marker remembers its length,
+   * and a restore undoes every operation after the marker of the restored step.
+   */
   public static Read read(Path file) throws IOException {
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    List<Entry> kept = new ArrayList<>(), lost = new ArrayList<>();
-    // Index into kept just after each "ckpt <step>" (newest wins).
+    List<Slot> slots = new ArrayList<>();
+    List<Slot> history = new ArrayList<>(); // operations; a slot's first occurrence trained it, a later one rolled it back
+    List<Entry> lost = new ArrayList<>();
+    // History length at each "ckpt <step>" (newest wins).
     Map<Long, Integer> ckptAt = new HashMap<>();
     Map<String, Long> commits = new LinkedHashMap<>();
     String replica = null;
     int run = 0, lastCkpt = 0;
-    Integer pending = null; // index of the newest ckpt marker, until its durable marker
+    Integer pending = null; // history length at the newest ckpt marker, until its durable marker
     long pendingStep = -1;
     for (int n = 0; n < lines.size(); n++) {
       String line = lines.get(n);
@@ -181,26 +225,57 @@ public final class TrainingAudit implements AutoCloseable {
           case "start" -> {
             replica = f[1];
             run++;
-            lastCkpt = kept.size();
+            lastCkpt = history.size();
             pending = null;
           }
-          case "t" -> kept.add(new Entry(replica, run, f[1], Long.parseLong(f[2]), Long.parseLong(f[3])));
+          case "t" -> {
+            Slot s = new Slot(new Entry(replica, run, f[1], Long.parseLong(f[2]), Long.parseLong(f[3])), history.size());
+            slots.add(s);
+            history.add(s);
+          }
           case "d" -> { } // dead-lettered, not trained
           case "ckpt" -> {
-            ckptAt.put(Long.parseLong(f[1]), kept.size());
-            pending = kept.size();
+            ckptAt.put(Long.parseLong(f[1]), history.size());
+            pending = history.size();
             pendingStep = Long.parseLong(f[1]);
           }
           case "durable" -> {
             if (pending != null && Long.parseLong(f[1]) == pendingStep) lastCkpt = pending;
             else if (ckptAt.containsKey(Long.parseLong(f[1]))) lastCkpt = Math.max(lastCkpt, ckptAt.get(Long.parseLong(f[1])));
           }
+          case "r" -> {
+            if (f.length != 3) throw new IOException("expected 'r <step> <to>'");
+            long step = Long.parseLong(f[1]), to = Long.parseLong(f[2]);
+            if (to > step) throw new IOException("rolled back to version " + to + ", after the version " + step + " it became");
+            // Steps only grow along the history (restores cut it at a marker), so the discarded
+            // ones are at its end; lines of a restored-over history are lost and skipped.
+            for (int i = slots.size() - 1; i >= 0; i--) {
+              Slot s = slots.get(i);
+              if (s.state == LOST) continue;
+              if (s.e.step() <= to) break;
+              if (s.state == IN && s.e.step() <= step) {
+                s.state = ROLLED;
+                history.add(s);
+              }
+            }
+          }
           case "restore" -> {
             Integer at = ckptAt.get(Long.parseLong(f[1]));
             if (at == null) throw new IOException("restore of step " + f[1] + " without a ckpt marker of that step");
-            List<Entry> dropped = kept.subList(at, kept.size());
+            List<Entry> dropped = new ArrayList<>();
+            for (int i = history.size() - 1; i >= at; i--) { // undo, newest first
+              Slot s = history.get(i);
+              if (s.state == ROLLED && s.added < at) s.state = IN; // in the restored state again
+              else if (s.added == i) {
+                s.state = LOST;
+                dropped.add(s.e);
+              } else {
+                s.state = LOST; // trained after the marker and rolled back since: lost with the rest
+              }
+            }
+            history.subList(at, history.size()).clear();
+            java.util.Collections.reverse(dropped);
             lost.addAll(dropped);
-            dropped.clear();
             ckptAt.values().removeIf(i -> i > at);
             lastCkpt = at;
             pending = null;
@@ -212,7 +287,16 @@ public final class TrainingAudit implements AutoCloseable {
         throw new IOException(file + " line " + (n + 1) + " '" + line + "': " + e.getMessage(), e);
       }
     }
-    return new Read(replica, List.copyOf(kept), List.copyOf(lost), List.copyOf(kept.subList(lastCkpt, kept.size())),
+    List<Entry> effective = new ArrayList<>(), rolledBack = new ArrayList<>(), tail = new ArrayList<>();
+    for (Slot s : slots) {
+      if (s.state == IN) {
+        effective.add(s.e);
+        if (s.added >= lastCkpt) tail.add(s.e);
+      } else if (s.state == ROLLED) {
+        rolledBack.add(s.e);
+      }
+    }
+    return new Read(replica, List.copyOf(effective), List.copyOf(lost), List.copyOf(rolledBack), List.copyOf(tail),
         commits, run);
   }
 }

@@ -36,6 +36,7 @@ import org.streamlearn.stream.TrainingAudit;
  * Its final step and example counts must be those of one uninterrupted learner here fed the same N
  * records in order, and its parameters and optimizer state equal them bit for bit: the kernels give
  * the same bits on every JIT tier (TierIndependenceTest), so four cold child JVMs and this one agree.
+ * And a pause through the control API survives SIGKILL.
  */
 class KillNineTest {
   static final long SEED = 20261122L;
@@ -156,6 +157,118 @@ class KillNineTest {
     for (int i = 0; i < want.optimizerState().length; i++)
       assertSameBits("optimizer state " + i, got.optimizerState()[i], want.optimizerState()[i]);
     System.out.printf("kill -9 test: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * A pause through the control API survives SIGKILL: the child trains 200 records, is paused over
+   * HTTP and killed once {@code GET /models/{m}/checkpoint} says the pause is durable; restarted, it
+   * is paused in {@code /ready} and {@code GET /models/{m}} and trains none of the 100 records
+   * produced meanwhile, until resumed; then it trains them all.
+   */
+  @Test
+  @Timeout(150)
+  void aPauseSurvivesSigkill(@TempDir Path dir) throws Exception {
+    String model = "kpause", topic = "kpause.train", token = "kpause-token-4f1c9e27b3d05a68";
+    Path ckptDir = dir.resolve("ckpt"), config = dir.resolve("kpause.yaml");
+    Files.writeString(config, """
+        http.port: 0
+        http.control.token: %s
+        demo.enabled: false
+        progress.interval.ms: 1000
+        shutdown.timeout.ms: 10000
+        kafka.properties.session.timeout.ms: 2000
+        kafka.properties.heartbeat.interval.ms: 500
+        kafka.properties.group.instance.id: kpause-child
+        models:
+          %s:
+            topics: [%s]
+            format: csv
+            features: 8
+            label: {type: class, classes: 4}
+            layers: input(8) dense(16) relu dense(4)
+            batch.size: %d
+            batch.linger.ms: 60000
+            checkpoint.dir: %s
+            checkpoint.every.steps: 1000
+            checkpoint.every.ms: 0
+            seed: 5
+        """.formatted(token, model, topic, B, ckptDir.toString().replace("\\", "/")));
+    List<byte[]> records = records().subList(0, 300);
+    Checkpoints ckpts = new Checkpoints(ckptDir.resolve(model), model, 3);
+    var http = java.net.http.HttpClient.newHttpClient();
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    try (EmbeddedKafka kafka = new EmbeddedKafka(dir.resolve("kafka"), Map.of("group.min.session.timeout.ms", "1000"))) {
+      String bootstrap = kafka.start();
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+      }
+      send(bootstrap, topic, records.subList(0, 200));
+      try (ChildJvm c = ChildJvm.service("paused", config, bootstrap)) {
+        String base = httpBase(c);
+        await(c, 60, () -> get(http, json, base + "/models/" + model).path("status").path("step").asLong() == 50);
+        var res = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/models/" + model + "/control"))
+            .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"action\":\"pause\"}")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+        long t = System.nanoTime();
+        await(c, 10, () -> get(http, json, base + "/models/" + model + "/checkpoint").path("trainingPaused").asBoolean());
+        System.out.printf("pause durable %.0f ms after the 200%n", (System.nanoTime() - t) / 1e6);
+        c.kill();
+      }
+      var onDisk = ckpts.latest().latest().orElseThrow();
+      assertThat(onDisk.trainingPaused()).isTrue();
+      assertThat(onDisk.state().step()).isEqualTo(50);
+      send(bootstrap, topic, records.subList(200, 300));
+
+      try (ChildJvm c = ChildJvm.service("restarted", config, bootstrap)) {
+        String base = httpBase(c);
+        c.awaitLine(60, "stays paused");
+        await(c, 30, () -> get(http, json, base + "/ready").path("models").path(model).path("ready").asBoolean());
+        assertThat(get(http, json, base + "/ready").path("models").path(model).path("trainingPaused").asBoolean()).isTrue();
+        Thread.sleep(1500); // time enough to train 100 records, were it not paused
+        var status = get(http, json, base + "/models/" + model).path("status");
+        assertThat(status.path("trainingPaused").asBoolean()).isTrue();
+        assertThat(status.path("step").asLong()).isEqualTo(50);
+        var res = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/models/" + model + "/control"))
+            .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"action\":\"resume\"}")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+        await(c, 30, () -> get(http, json, base + "/models/" + model).path("status").path("step").asLong() == 75);
+        c.terminate(30); // graceful: the shutdown hook writes the last checkpoint (exit status 143, as for any SIGTERM)
+      }
+    }
+    var last = ckpts.latest().latest().orElseThrow();
+    assertThat(last.trainingPaused()).isFalse();
+    assertThat(last.state().examples()).isEqualTo(300);
+    assertThat(last.offsets()).containsEntry(topic + "-0", 300L);
+  }
+
+  static String httpBase(ChildJvm c) throws InterruptedException {
+    String line = c.awaitLine(60, "HTTP on http://");
+    var m = java.util.regex.Pattern.compile("HTTP on (http://127\\.0\\.0\\.1:\\d+)/").matcher(line);
+    assertThat(m.find()).as("HTTP address in '%s'", line).isTrue();
+    return m.group(1);
+  }
+
+  static com.fasterxml.jackson.databind.JsonNode get(java.net.http.HttpClient http,
+      com.fasterxml.jackson.databind.ObjectMapper json, String url) {
+    try {
+      var res = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      return json.readTree(res.body());
+    } catch (Exception e) {
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+  }
+
+  static void send(String bootstrap, String topic, List<byte[]> records) {
+    try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (byte[] r : records) p.send(new ProducerRecord<>(topic, 0, null, r));
+      p.flush();
+    }
   }
 
   /** GET /models/kill9/checkpoint of the running child describes its newest checkpoint file. */

@@ -117,4 +117,61 @@ class CheckpointsTest {
     Files.writeString(p, "hello, this is not a checkpoint at all");
     assertThat(new Checkpoints(dir, "m", 1).latest().problems()).singleElement().asString().contains("bad magic");
   }
+
+  /**
+   * The pause flag and the scalars added after {@code SLCKPT01} first shipped are optional: a file
+   * whose header lacks them (as older versions wrote it) loads with their defaults, a file with
+   * them keeps them, and a non-boolean pause flag is refused by name.
+   */
+  @Test
+  void headerFieldsAddedLaterAreOptionalAndThePauseIsKept(@TempDir Path dir) throws Exception {
+    OnlineLearner a = new OnlineLearner(cfg("adam", 4));
+    feed(a, new SplittableRandom(5), 30);
+    Checkpoints ck = new Checkpoints(dir, "m", 3);
+    Path f = ck.write(a.exportState(), Map.of("m.train-0", 30L), true);
+    var paused = Checkpoints.read(f);
+    assertThat(paused.trainingPaused()).isTrue();
+    assertThat(paused.state().goodExamples()).isEqualTo(a.exportState().goodExamples());
+    assertThat(Checkpoints.read(ck.write(a.exportState(), Map.of(), false)).trainingPaused()).isFalse();
+
+    // As an older version wrote it: none of the later fields.
+    byte[] old = rewriteHeader(Files.readAllBytes(f), h -> {
+      h.remove("trainingPaused");
+      @SuppressWarnings("unchecked")
+      var sc = (Map<String, Object>) h.get("scalars");
+      for (String k : new String[] {"stepOrigin", "goodVersion", "goodExamples", "rolledBackExamples"}) sc.remove(k);
+    });
+    assertThat(new String(old, java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("trainingPaused")
+        .doesNotContain("rolledBackExamples");
+    Path oldFile = dir.resolve("old.ckpt");
+    Files.write(oldFile, old);
+    var loaded = Checkpoints.read(oldFile);
+    assertThat(loaded.trainingPaused()).isFalse();
+    assertThat(loaded.state().stepOrigin()).isZero();
+    assertThat(loaded.state().goodExamples()).isEqualTo(loaded.state().examples());
+    assertThat(loaded.state().rolledBackExamples()).isZero();
+    assertThat(loaded.state().params()).containsExactly(a.liveParams());
+
+    Files.write(oldFile, rewriteHeader(Files.readAllBytes(f), h -> h.put("trainingPaused", "yes")));
+    assertThatThrownBy(() -> Checkpoints.read(oldFile)).isInstanceOf(CheckpointException.class)
+        .hasMessageContaining("trainingPaused");
+  }
+
+  /** The file with its JSON header edited, length and CRC-32C recomputed. */
+  static byte[] rewriteHeader(byte[] file, java.util.function.Consumer<Map<String, Object>> edit) throws Exception {
+    var bb = java.nio.ByteBuffer.wrap(file).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    int hl = bb.getInt(8);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> h = json.readValue(file, 12, hl, java.util.LinkedHashMap.class);
+    edit.accept(h);
+    byte[] header = json.writeValueAsBytes(h);
+    int rest = file.length - 4 - (12 + hl);
+    var out = java.nio.ByteBuffer.allocate(12 + header.length + rest + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    out.put(file, 0, 8).putInt(header.length).put(header).put(file, 12 + hl, rest);
+    var crc = new java.util.zip.CRC32C();
+    crc.update(out.array(), 0, out.position());
+    out.putInt((int) crc.getValue());
+    return out.array();
+  }
 }

@@ -64,6 +64,8 @@ class GuardAndControlTest {
     assertThat(d.gradNorm()).isFinite();
     assertThat(l.liveParams()).containsExactly(good);
     assertThat(l.step()).as("versions never go back").isEqualTo(v + 1);
+    assertThat(d.versionAfter()).isEqualTo(v + 1);
+    assertThat(l.rolledBackExamples()).as("the overflowed step's batch").isEqualTo(4);
     assertThat(allFinite(l.snapshot().params())).isTrue();
   }
 
@@ -105,11 +107,22 @@ class GuardAndControlTest {
     assertThat(l.divergences()).isEqualTo(1);
     assertThat(l.lastDivergence().cause()).isEqualTo("loss");
     assertThat(l.lastDivergence().rolledBackTo()).isEqualTo(5);
-    assertThat(l.step()).isEqualTo(7);
-    assertThat(l.optimizer().t()).isEqualTo(5);
-    feed(l, r, 2);
+    // The failed batch takes version 8, which names the rolled-back weights (version 7 may have
+    // been published with the discarded ones): a version never names two sets of weights.
     assertThat(l.step()).isEqualTo(8);
+    assertThat(l.lastDivergence().versionAfter()).isEqualTo(8);
+    assertThat(l.optimizer().t()).isEqualTo(5);
+    assertThat(l.rolledBackExamples()).as("steps 6 and 7, and the failed batch").isEqualTo(6);
+    assertThat(l.examples()).isEqualTo(14);
+    feed(l, r, 2);
+    assertThat(l.step()).isEqualTo(9);
     assertThat(l.lastDivergenceStep()).isEqualTo(7);
+    // A second rollback to the same good copy counts only what came after the first.
+    l.add(new float[] {Float.NaN, 0, 0, 0, 0}, 0, new float[] {1}, 0);
+    l.add(new float[] {0, 0, 0, 0, 0}, 0, new float[] {1}, 0);
+    assertThat(l.lastDivergence().rolledBackTo()).isEqualTo(5);
+    assertThat(l.step()).isEqualTo(10);
+    assertThat(l.rolledBackExamples()).isEqualTo(6 + 2 + 2);
   }
 
   @Test

@@ -126,4 +126,69 @@ class CheckpointRunnerTest extends BrokerPerClass {
     }
     assertThat(committed(bootstrap, mc.group(), name + ".train")).as("completed steps still commit").isEqualTo(200);
   }
+
+  /**
+   * A pause through the control API is checkpointed at once and survives a restart: the restarted
+   * model starts paused (status, meter), consumes into its queue but trains and commits nothing,
+   * and trains everything, in order, once resumed.
+   */
+  @Test
+  void aPauseSurvivesARestartUntilResumed() throws Exception {
+    String name = "ckpt-pause";
+    Path root = dir.resolve("ckpt-pause");
+    // No checkpoint by steps in this test: the one there is comes from the pause.
+    var mc = model(yaml(name, "input(64) dense(10)", root, "").replace("checkpoint.every.steps: 7", "checkpoint.every.steps: 1000"));
+    var ck = new Checkpoints(root.resolve(name), name, 3);
+    List<byte[]> lines = DemoProducer.digitsLines().subList(0, 300);
+    var pause = org.streamlearn.http.ServedModel.Command.of(org.streamlearn.http.ServedModel.Action.PAUSE);
+    var resume = org.streamlearn.http.ServedModel.Command.of(org.streamlearn.http.ServedModel.Action.RESUME);
+    try (var r1 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+      produce(bootstrap, name + ".train", lines.subList(0, 100));
+      await().atMost(Duration.ofSeconds(30)).until(() -> r1.rowsTrained() == 100);
+      assertThat(ck.files()).as("no checkpoint by steps yet").isEmpty();
+      var st = r1.control(pause).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(st.trainingPaused()).isTrue();
+      // Durable without waiting for a stop: the checkpoint the pause triggered says so.
+      await().atMost(Duration.ofSeconds(10)).until(() -> r1.checkpoint() != null);
+      assertThat(r1.checkpoint()).containsEntry("trainingPaused", true).containsEntry("step", 10L);
+      var onDisk = ck.latest().latest().orElseThrow();
+      assertThat(onDisk.trainingPaused()).isTrue();
+      assertThat(onDisk.offsets()).containsEntry(name + ".train-0", 100L);
+      produce(bootstrap, name + ".train", lines.subList(100, 200));
+      await().atMost(Duration.ofSeconds(30)).until(() -> r1.recordsIn() == 200);
+      Thread.sleep(300);
+      assertThat(r1.rowsTrained()).isEqualTo(100);
+    } // a graceful stop while paused: the queued records stay uncommitted
+    assertThat(committed(bootstrap, mc.group(), name + ".train")).isEqualTo(100);
+
+    var registry = StreamlearnMeters.newRegistry();
+    try (var r2 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000)) {
+      StreamlearnMeters.bind(registry, r2);
+      r2.start();
+      assertThat(r2.trainingPaused()).isTrue();
+      assertThat(r2.status().trainingPaused()).isTrue();
+      assertThat(r2.checkpoint()).containsEntry("trainingPaused", true);
+      assertThat(registry.scrape()).contains("streamlearn_train_paused{model=\"ckpt-pause\"} 1.0");
+      produce(bootstrap, name + ".train", lines.subList(200, 300));
+      await().atMost(Duration.ofSeconds(30)).until(() -> r2.recordsIn() == 200); // 100..299 read into the queue
+      Thread.sleep(500);
+      assertThat(r2.rowsTrained()).isZero();
+      assertThat(r2.steps()).isEqualTo(10);
+      assertThat(committed(bootstrap, mc.group(), name + ".train")).isEqualTo(100);
+
+      var st = r2.control(resume).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(st.trainingPaused()).isFalse();
+      await().atMost(Duration.ofSeconds(30)).until(() -> r2.rowsTrained() == 200);
+      assertThat(r2.steps()).isEqualTo(30);
+      await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.FALSE.equals(r2.checkpoint().get("trainingPaused")));
+    }
+    assertThat(committed(bootstrap, mc.group(), name + ".train")).isEqualTo(300);
+    var last = ck.latest().latest().orElseThrow();
+    assertThat(last.trainingPaused()).isFalse();
+    assertThat(last.state().examples()).isEqualTo(300);
+    // A third start trains at once.
+    try (var r3 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+      assertThat(r3.trainingPaused()).isFalse();
+    }
+  }
 }

@@ -174,6 +174,7 @@ class ControlEndToEndTest extends BrokerPerClass {
       assertThat(first.getValue("loss")).as("an infinite loss is null in JSON").isNull();
       assertThat(first.getDouble("lrAfter")).isCloseTo(first.getDouble("lrBefore") * 0.5, org.assertj.core.api.Assertions.offset(1e-9));
       assertThat(first.getLong("rolledBackTo")).isLessThanOrEqualTo(first.getLong("step"));
+      assertThat(first.getLong("versionAfter")).as("the failed batch takes a version").isEqualTo(first.getLong("step") + 1);
       assertThat(sample(s.port(), "streamlearn_train_divergences_total{model=\"div\"}")).isGreaterThanOrEqualTo(1.0);
 
       // 3. An absurd rate set through the API: the next steps overflow, the guard halves it each time.
