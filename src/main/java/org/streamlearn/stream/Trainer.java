@@ -118,7 +118,7 @@ final class Trainer implements Runnable {
 
   private int rowsInBatch;
   private long batchStartNanos, oldestTimestamp = Long.MAX_VALUE, lastPublishNanos, lastPublishedVersion = -1;
-  private long rateNanos, rateRows;
+  private long rateNanos, rateRows, lastAuditMillis;
 
   Trainer(String model, OnlineLearner learner, RowRing ring, long lingerMs, long publishEverySteps,
       long publishEveryMs, String[] partitionNames, AtomicLongArray covered, Sink sink) {
@@ -181,6 +181,7 @@ final class Trainer implements Runnable {
           continue;
         }
         if (h < t) {
+          if (audit != null) auditTime();
           long end = Math.min(t, h + CHUNK);
           for (long seq = h; seq < end; seq++) take(ring.slot(seq));
           ring.release(end);
@@ -331,6 +332,14 @@ final class Trainer implements Runnable {
     if (rowsInBatch > 0) wait = Math.min(wait, batchStartNanos + lingerNanos - now);
     if (publishEveryNanos > 0) wait = Math.min(wait, lastPublishNanos + publishEveryNanos - now);
     if (wait > 0) LockSupport.parkNanos(this, wait);
+  }
+
+  /** A time line in the audit before a chunk, at most one per millisecond. */
+  private void auditTime() {
+    long ms = System.currentTimeMillis();
+    if (ms == lastAuditMillis) return;
+    lastAuditMillis = ms;
+    audit.time(ms);
   }
 
   private void take(int s) {

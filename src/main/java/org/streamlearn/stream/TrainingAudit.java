@@ -28,6 +28,7 @@ import java.util.Map;
  * ckpt &lt;step&gt;                      the state as of this line (every t line before it) is being checkpointed
  * durable &lt;step&gt;                   that checkpoint is written and fsynced (from the writer thread)
  * commit &lt;topic-partition&gt; &lt;offset&gt;  the group committed this offset for the partition
+ * time &lt;epoch ms&gt;                 wall clock before a chunk of rows is taken (at most one per ms)
  * </pre>
  *
  * <p>The buffer is written to the file (not fsynced: kill -9 keeps the page cache) before every
@@ -73,6 +74,12 @@ public final class TrainingAudit implements AutoCloseable {
   synchronized void durable(long step) {
     text("durable ").num(step).nl();
     flush();
+  }
+
+  /** The wall clock, before the trainer takes a chunk of rows: dates the t lines after it. */
+  synchronized void time(long epochMillis) {
+    room(300);
+    text("time ").num(epochMillis).nl();
   }
 
   synchronized void restored(long step) {
@@ -139,8 +146,11 @@ public final class TrainingAudit implements AutoCloseable {
 
   // ---- reading ------------------------------------------------------------------------------
 
-  /** One trained record: which replica trained it into which step, and in which process run. */
-  public record Entry(String replica, int run, String tp, long offset, long step) {
+  /**
+   * One trained record: which replica trained it into which step, in which process run, and the
+   * newest wall clock before it (its time line, or its run's start).
+   */
+  public record Entry(String replica, int run, String tp, long offset, long step, long millis) {
     public String id() {
       return tp + "@" + offset;
     }
@@ -170,6 +180,7 @@ public final class TrainingAudit implements AutoCloseable {
     Map<String, Long> commits = new LinkedHashMap<>();
     String replica = null;
     int run = 0, lastCkpt = 0;
+    long millis = 0;
     Integer pending = null; // index of the newest ckpt marker, until its durable marker
     long pendingStep = -1;
     for (int n = 0; n < lines.size(); n++) {
@@ -180,11 +191,13 @@ public final class TrainingAudit implements AutoCloseable {
         switch (f[0]) {
           case "start" -> {
             replica = f[1];
+            millis = Long.parseLong(f[2]);
             run++;
             lastCkpt = kept.size();
             pending = null;
           }
-          case "t" -> kept.add(new Entry(replica, run, f[1], Long.parseLong(f[2]), Long.parseLong(f[3])));
+          case "t" -> kept.add(new Entry(replica, run, f[1], Long.parseLong(f[2]), Long.parseLong(f[3]), millis));
+          case "time" -> millis = Long.parseLong(f[1]);
           case "d" -> { } // dead-lettered, not trained
           case "ckpt" -> {
             ckptAt.put(Long.parseLong(f[1]), kept.size());
