@@ -57,6 +57,7 @@ final class Trainer implements Runnable {
   private final List<TensorRef> tensors;
   private final String[] partitionNames; // written by the consumer before a row of the partition is published
   private final AtomicLongArray covered; // next offset covered per partition index, -1 unknown; read by the consumer
+  private final java.util.concurrent.atomic.AtomicIntegerArray generations; // per partition index; the consumer bumps it on loss
   private final long[] pendingNext; // next offset once the batch in flight completes, -1 none
   private final Sink sink;
   private final long[] taken; // next offset after the last record taken into the learner, -1 none
@@ -86,6 +87,22 @@ final class Trainer implements Runnable {
   volatile long handoverRequested, handoverDone;
   /** A checkpoint became durable in a group: its offsets should be committed now. */
   volatile boolean commitSoon;
+  /**
+   * In a group: rows are taken only until this {@code System.nanoTime()}, which the consumer keeps
+   * extending while it knows the group still gives this replica its partitions. After the JVM
+   * stood still (a long GC pause, SIGSTOP) the lease has lapsed, and the trainer waits until the
+   * group has confirmed the partitions or reported them lost, so it never trains a queued row of a
+   * partition the group has already given to another replica.
+   */
+  volatile long leaseNanos;
+  /** Queued rows of lost partitions skipped, not trained (a meter reads it). */
+  volatile long rowsDropped;
+  private long droppedSinceReport;
+
+  /** Partitions lost by the consumer, reported once the trainer has passed every row queued before. */
+  private record Loss(String partitions, long tail) {}
+
+  private final ConcurrentLinkedQueue<Loss> losses = new ConcurrentLinkedQueue<>();
   volatile long exchanges;
   private long lastExchangeNanos, lastExchangeStep, examplesAtExchange, lastVersion = -1;
   private boolean leaving, foldedSincePublish;
@@ -121,7 +138,8 @@ final class Trainer implements Runnable {
   private long rateNanos, rateRows, lastAuditMillis;
 
   Trainer(String model, OnlineLearner learner, RowRing ring, long lingerMs, long publishEverySteps,
-      long publishEveryMs, String[] partitionNames, AtomicLongArray covered, Sink sink) {
+      long publishEveryMs, String[] partitionNames, AtomicLongArray covered,
+      java.util.concurrent.atomic.AtomicIntegerArray generations, Sink sink) {
     this.model = model;
     this.learner = learner;
     this.ring = ring;
@@ -132,6 +150,7 @@ final class Trainer implements Runnable {
     this.tensors = learner.model().tensors().stream().map(t -> new TensorRef(t.name(), t.offset(), t.shape())).toList();
     this.partitionNames = partitionNames;
     this.covered = covered;
+    this.generations = generations;
     this.pendingNext = new long[partitionNames.length];
     java.util.Arrays.fill(pendingNext, -1);
     this.taken = new long[partitionNames.length];
@@ -180,12 +199,29 @@ final class Trainer implements Runnable {
           LockSupport.parkNanos(this, 50_000_000L);
           continue;
         }
+        boolean held = false;
         if (h < t) {
           if (audit != null) auditTime();
-          long end = Math.min(t, h + CHUNK);
-          for (long seq = h; seq < end; seq++) take(ring.slot(seq));
-          ring.release(end);
+          long end = Math.min(t, h + CHUNK), seq = h, dropped = 0;
+          for (; seq < end; seq++) {
+            int s = ring.slot(seq);
+            if (ring.gen[s] != generations.get(ring.partition[s])) { // its partition was lost since: not ours to train
+              dropped++;
+              continue;
+            }
+            if (sync != null && System.nanoTime() - leaseNanos > 0) { // ownership unconfirmed: wait for the consumer
+              held = true;
+              break;
+            }
+            take(s);
+          }
+          ring.release(seq);
+          if (dropped > 0) {
+            droppedSinceReport += dropped;
+            rowsDropped += dropped;
+          }
         }
+        if (!losses.isEmpty()) reportLosses(false);
         boolean empty = ring.size() == 0;
         now = System.nanoTime();
         if (rowsInBatch > 0 && (stop && empty || now - batchStartNanos >= lingerNanos)) {
@@ -210,7 +246,7 @@ final class Trainer implements Runnable {
           rateRows = rowsTrained;
         }
         if (stop && empty && rowsInBatch == 0) break;
-        if (empty) park(now);
+        if (empty || held) park(now); // held: the consumer unparks once the group has answered
       }
       if (sync != null) { // the group keeps this replica's last contribution
         leaving = true;
@@ -222,6 +258,7 @@ final class Trainer implements Runnable {
       failure = e;
       log.error("trainer of model {} stopped: {}", model, e.toString(), e);
     } finally {
+      if (!losses.isEmpty()) reportLosses(true);
       for (Posted p; (p = commands.poll()) != null; )
         p.done().completeExceptionally(new IllegalStateException("the trainer of model " + model + " has stopped"));
       if (writer != null) {
@@ -332,6 +369,33 @@ final class Trainer implements Runnable {
     if (rowsInBatch > 0) wait = Math.min(wait, batchStartNanos + lingerNanos - now);
     if (publishEveryNanos > 0) wait = Math.min(wait, lastPublishNanos + publishEveryNanos - now);
     if (wait > 0) LockSupport.parkNanos(this, wait);
+  }
+
+  /**
+   * Consumer thread: the group took these partitions away without a hand-over; their rows queued
+   * before {@code tail} carry an older generation (already bumped) and are skipped.
+   */
+  void lost(String partitions, long tail) {
+    losses.add(new Loss(partitions, tail));
+    Thread t = thread;
+    if (t != null) LockSupport.unpark(t);
+  }
+
+  /**
+   * One warning per loss whose queued rows the trainer has passed (or all, when stopping), with
+   * the rows dropped since the previous report.
+   */
+  private void reportLosses(boolean stopping) {
+    long head = ring.head();
+    for (Loss l; (l = losses.peek()) != null && (stopping || head >= l.tail()); ) {
+      losses.poll();
+      long n = droppedSinceReport;
+      droppedSinceReport = 0;
+      if (audit != null) audit.dropped(l.partitions(), n);
+      log.warn("model {}: lost partitions {} (this replica's group session expired; the group gave them to "
+          + "another replica): dropped {} queued rows of them, not trained{}", model, l.partitions(), n,
+          stopping && head < l.tail() ? " (stopping: rows still queued are not counted)" : "");
+    }
   }
 
   /** A time line in the audit before a chunk, at most one per millisecond. */

@@ -29,7 +29,13 @@ import java.util.Map;
  * durable &lt;step&gt;                   that checkpoint is written and fsynced (from the writer thread)
  * commit &lt;topic-partition&gt; &lt;offset&gt;  the group committed this offset for the partition
  * time &lt;epoch ms&gt;                 wall clock before a chunk of rows is taken (at most one per ms)
+ * lost &lt;tp,tp,...&gt; &lt;rows&gt;          the group took these partitions away without a hand-over (session
+ *                                  expired): this many queued rows of them were dropped, not trained
  * </pre>
+ *
+ * <p>A lost partition's t lines before its {@code lost} line stay in the state (they are trained;
+ * the next checkpoint holds them and their offsets), and none follows for the dropped rows: its
+ * later t lines come from a later assignment, which starts at the group's committed offset.
  *
  * <p>The buffer is written to the file (not fsynced: kill -9 keeps the page cache) before every
  * checkpoint is written, so every record a checkpoint holds has its line on disk; a {@code restore}
@@ -80,6 +86,13 @@ public final class TrainingAudit implements AutoCloseable {
   synchronized void time(long epochMillis) {
     room(300);
     text("time ").num(epochMillis).nl();
+  }
+
+  /** Partitions ("a-0,a-1") lost without a hand-over, and the queued rows of them dropped. */
+  synchronized void dropped(String partitions, long rows) {
+    room(partitions.length() + 64);
+    text("lost ").text(partitions).text(" ").num(rows).nl();
+    flush();
   }
 
   synchronized void restored(long step) {
@@ -161,15 +174,18 @@ public final class TrainingAudit implements AutoCloseable {
    *
    * @param effective the records the newest state of this replica holds: trained lines of every
    *     run, minus those after the newest checkpoint marker of the step restored by the next run
-   * @param lost trained lines whose effect was dropped by a restore (trained again after it)
+   * @param lost trained lines whose effect was dropped by a restore (trained again after it); not to be
+   *     confused with partitions lost to a session expiry ({@code partitionsLost})
    * @param afterLastCheckpoint trained lines after the last durable checkpoint (the last ckpt marker
    *     followed by a durable marker of its step): held only by the live state, lost if the process
    *     died
    * @param commits the last offset committed per topic-partition
    * @param runs process starts
+   * @param partitionsLost partitions lost without a hand-over, once per loss, in order
+   * @param rowsDropped queued rows of lost partitions dropped (never trained, so in no list above)
    */
   public record Read(String replica, List<Entry> effective, List<Entry> lost, List<Entry> afterLastCheckpoint,
-      Map<String, Long> commits, int runs) {}
+      Map<String, Long> commits, int runs, List<String> partitionsLost, long rowsDropped) {}
 
   /** Parses an audit file; a malformed line fails naming its number. */
   public static Read read(Path file) throws IOException {
@@ -178,6 +194,8 @@ public final class TrainingAudit implements AutoCloseable {
     // Index into kept just after each "ckpt <step>" (newest wins).
     Map<Long, Integer> ckptAt = new HashMap<>();
     Map<String, Long> commits = new LinkedHashMap<>();
+    List<String> partitionsLost = new ArrayList<>();
+    long rowsDropped = 0;
     String replica = null;
     int run = 0, lastCkpt = 0;
     long millis = 0;
@@ -219,6 +237,11 @@ public final class TrainingAudit implements AutoCloseable {
             pending = null;
           }
           case "commit" -> commits.put(f[1], Long.parseLong(f[2]));
+          case "lost" -> {
+            long rows = Long.parseLong(f[2]);
+            partitionsLost.addAll(List.of(f[1].split(",")));
+            rowsDropped += rows;
+          }
           default -> throw new IOException("unknown event '" + f[0] + "'");
         }
       } catch (IOException | RuntimeException e) {
@@ -226,6 +249,6 @@ public final class TrainingAudit implements AutoCloseable {
       }
     }
     return new Read(replica, List.copyOf(kept), List.copyOf(lost), List.copyOf(kept.subList(lastCkpt, kept.size())),
-        commits, run);
+        commits, run, List.copyOf(partitionsLost), rowsDropped);
   }
 }

@@ -124,12 +124,20 @@ class SessionExpiryTest {
         System.out.printf("session expiry: all %d records committed at %.1f s%n", n, ScaleOutTest.secs(t0));
         for (var c : children) c.p().toHandle().destroy(); // SIGTERM: graceful
         for (var c : children) assertThat(c.p().waitFor(30, TimeUnit.SECONDS)).as("stopped").isTrue();
+        for (String l : victim.out())
+          if (l.contains("lost partitions") || l.contains("no news of group") || l.contains("answered")
+              || l.contains("did not confirm"))
+            System.out.println("session expiry: the victim said: " + l);
         audit(dir, n, commitsBeforeFreeze, contMillis);
-        String lost = victim.out().stream().filter(l -> l.contains("WARN") && l.contains("lost partitions"))
-            .findFirst().orElse(null);
-        assertThat(lost).as("the victim's warning about the partitions it lost; output:%n%s", victim.output()).isNotNull();
-        System.out.println("session expiry: the victim said: " + lost);
-        assertThat(lost).containsPattern("dropped [1-9][0-9]* queued rows");
+        // One warning for the loss, naming the partitions and the rows dropped, as its audit says.
+        List<String> warnings = victim.out().stream().filter(l -> l.contains("WARN") && l.contains("lost partitions")).toList();
+        assertThat(warnings).as("the victim's warnings about lost partitions; output:%n%s", victim.output()).hasSize(1);
+        var m = java.util.regex.Pattern.compile("lost partitions (\\S+) .*dropped (\\d+) queued rows").matcher(warnings.getFirst());
+        assertThat(m.find()).as(warnings.getFirst()).isTrue();
+        var va = TrainingAudit.read(dir.resolve("r" + VICTIM + ".audit"));
+        assertThat(va.partitionsLost()).containsExactlyInAnyOrder(m.group(1).split(","));
+        assertThat(va.partitionsLost()).hasSize(2);
+        assertThat(va.rowsDropped()).as("rows dropped").isEqualTo(Long.parseLong(m.group(2))).isGreaterThan(0);
       } finally {
         for (var c : children) c.close();
       }

@@ -46,6 +46,7 @@ class TrainingAuditTest extends BrokerPerClass {
         ckpt 2
         durable 2
         t a-0 4 3
+        lost a-0,a-1 7
         ckpt 3
         t a-0 5 3
         """);
@@ -58,6 +59,9 @@ class TrainingAuditTest extends BrokerPerClass {
     // ckpt 3 never became durable (the process died while writing it): a-0@4 is in the tail too.
     assertThat(r.afterLastCheckpoint()).extracting(TrainingAudit.Entry::id).containsExactly("a-0@4", "a-0@5");
     assertThat(r.commits()).containsEntry("a-0", 2L);
+    // A lost line drops nothing already trained: it counts the queued rows skipped.
+    assertThat(r.partitionsLost()).containsExactly("a-0", "a-1");
+    assertThat(r.rowsDropped()).isEqualTo(7);
     // Each line is dated by the newest time line before it, or its run's start.
     assertThat(r.effective()).extracting(TrainingAudit.Entry::millis).containsExactly(1L, 1L, 2L, 2L, 2L);
     assertThat(r.lost()).extracting(TrainingAudit.Entry::millis).containsExactly(1700L, 1700L);
