@@ -51,7 +51,8 @@ import org.streamlearn.learn.OnlineLearner;
  * dead-lettered (and the dead letter acknowledged), so after a crash nothing is skipped, and after
  * a graceful {@link #close()} nothing is trained twice. The consumer pauses its partitions when the
  * ring is above its high-water mark and resumes below the low-water mark: the ring never holds more
- * than {@code queue.max.records} rows.
+ * than {@code queue.max.records} rows. In a group, rows of partitions lost to a session expiry are
+ * dropped from the ring, not trained (see {@code Rebalance.onPartitionsLost} and {@link Trainer#leaseNanos}).
  */
 public final class ModelRunner implements ServedModel, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
