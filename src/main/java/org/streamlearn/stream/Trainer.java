@@ -15,6 +15,7 @@ import org.streamlearn.learn.LearnerState;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -43,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * consumer pauses fetching by backpressure, so nothing is dropped, and resume continues with the
  * next row in order. Divergences the learner reports are handed to {@link #onDivergence}; a
  * version is only published when every weight is finite.
+ *
+ * <p>In a group, rows whose partition was lost since they were queued (their generation is older
+ * than the partition's) are skipped, not trained, and rows are taken only while the consumer's
+ * lease ({@link #leaseNanos}) runs.
  */
 final class Trainer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -57,7 +62,7 @@ final class Trainer implements Runnable {
   private final List<TensorRef> tensors;
   private final String[] partitionNames; // written by the consumer before a row of the partition is published
   private final AtomicLongArray covered; // next offset covered per partition index, -1 unknown; read by the consumer
-  private final java.util.concurrent.atomic.AtomicIntegerArray generations; // per partition index; the consumer bumps it on loss
+  private final AtomicIntegerArray generations; // per partition index; the consumer bumps it on loss
   private final long[] pendingNext; // next offset once the batch in flight completes, -1 none
   private final Sink sink;
   private final long[] taken; // next offset after the last record taken into the learner, -1 none
@@ -139,7 +144,7 @@ final class Trainer implements Runnable {
 
   Trainer(String model, OnlineLearner learner, RowRing ring, long lingerMs, long publishEverySteps,
       long publishEveryMs, String[] partitionNames, AtomicLongArray covered,
-      java.util.concurrent.atomic.AtomicIntegerArray generations, Sink sink) {
+      AtomicIntegerArray generations, Sink sink) {
     this.model = model;
     this.learner = learner;
     this.ring = ring;
@@ -201,8 +206,8 @@ final class Trainer implements Runnable {
         }
         boolean held = false;
         if (h < t) {
-          if (audit != null) auditTime();
           long end = Math.min(t, h + CHUNK), seq = h, dropped = 0;
+          boolean dated = audit == null;
           for (; seq < end; seq++) {
             int s = ring.slot(seq);
             if (ring.gen[s] != generations.get(ring.partition[s])) { // its partition was lost since: not ours to train
@@ -213,6 +218,7 @@ final class Trainer implements Runnable {
               held = true;
               break;
             }
+            if (!dated) dated = auditTime();
             take(s);
           }
           ring.release(seq);
@@ -398,12 +404,12 @@ final class Trainer implements Runnable {
     }
   }
 
-  /** A time line in the audit before a chunk, at most one per millisecond. */
-  private void auditTime() {
+  /** A time line in the audit before the first row a chunk takes, at most one per millisecond. */
+  private boolean auditTime() {
     long ms = System.currentTimeMillis();
-    if (ms == lastAuditMillis) return;
+    if (ms != lastAuditMillis) audit.time(ms);
     lastAuditMillis = ms;
-    audit.time(ms);
+    return true;
   }
 
   private void take(int s) {
