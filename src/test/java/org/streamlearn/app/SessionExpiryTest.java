@@ -34,11 +34,12 @@ import org.streamlearn.stream.TrainingAudit;
 /**
  * Partitions lost to a session expiry: two replicas of one model as child JVMs on a 4-partition
  * digits topic (session.timeout.ms 2 s). The victim's training is paused through the control API
- * until its ring is full (backpressure: at least 750 rows queued), then its JVM is frozen with
- * SIGSTOP and a resume is sent to it (read when it wakes). The group expires it and the survivor
- * takes its partitions from its committed offsets; then SIGCONT: the victim wakes with a full ring
- * of rows of partitions that are no longer its own, and training resumed at once, racing the
- * consumer's discovery of the loss. Streaming then runs to the end and both stop gracefully.
+ * until its consumer pauses for backpressure (its ring then holds over 375 rows, up to 1000), then
+ * its JVM is frozen with SIGSTOP and a resume is sent to it (read when it wakes). The group expires
+ * it and the survivor takes its partitions from its committed offsets and trains past every row
+ * queued in the victim; then SIGCONT: the victim wakes with a ring of rows of partitions that are no
+ * longer its own, and training resumed at once, racing the consumer's discovery of the loss.
+ * Streaming then runs to the end and both stop gracefully.
  *
  * <p>The audits (their time lines date each trained record) must show every record in some
  * replica's state, and a record trained twice only if the victim trained it before the freeze at
@@ -89,7 +90,8 @@ class SessionExpiryTest {
         // A durable checkpoint and a commit of the victim's first, so the survivor starts at a committed offset.
         Checkpoints vckpt = new Checkpoints(dir.resolve("ckpt-r" + VICTIM).resolve(MODEL), MODEL, 3);
         victim.await(60, "the victim's checkpoint of 300 examples", () -> ScaleOutTest.examplesIn(vckpt) >= 300);
-        victim.await(30, "a commit in the victim's audit", () -> !commits(dir.resolve("r" + VICTIM + ".audit")).isEmpty());
+        victim.await(30, "commits of both its partitions in the victim's audit",
+            () -> commits(dir.resolve("r" + VICTIM + ".audit")).size() == 2);
 
         assertThat(control(http, vbase, "pause").statusCode()).isEqualTo(200);
         victim.await(60, "the victim's ring above its high-water mark (backpressure)",
@@ -105,6 +107,19 @@ class SessionExpiryTest {
         ScaleOutTest.awaitAll(children, 60, () -> ScaleOutTest.owned(http, bases.get(SURVIVOR)) == PARTITIONS);
         System.out.printf("session expiry: victim frozen at %.1f s; the survivor owns all %d partitions after %d ms%n",
             ScaleOutTest.secs(t0), PARTITIONS, System.currentTimeMillis() - stopMillis);
+        // And has trained and committed them 1000 records (or to their end) past the victim's commits,
+        // past every row queued in the victim: rows the victim would train after waking it trains too.
+        ScaleOutTest.awaitAll(children, 60, () -> {
+          Map<String, Long> now = groupCommits(bootstrap);
+          for (var e : commitsBeforeFreeze.entrySet()) {
+            int p = Integer.parseInt(e.getKey().substring(e.getKey().lastIndexOf('-') + 1));
+            if (now.getOrDefault(e.getKey(), -1L) < Math.min(e.getValue() + 1000, ScaleOutTest.partitionSize(n, PARTITIONS, p)))
+              return false;
+          }
+          return true;
+        });
+        System.out.printf("session expiry: the survivor committed 1000 records past the victim's commits %s after %d ms%n",
+            commitsBeforeFreeze, System.currentTimeMillis() - stopMillis);
 
         contMillis = System.currentTimeMillis();
         signal("CONT", victim);
@@ -196,6 +211,16 @@ class SessionExpiryTest {
       return Map.of(); // not there yet
     }
     return m;
+  }
+
+  /** The model's group's committed offsets per "topic-partition". */
+  static Map<String, Long> groupCommits(String bootstrap) throws Exception {
+    try (Admin a = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      Map<String, Long> m = new HashMap<>();
+      a.listConsumerGroupOffsets("streamlearn-" + MODEL).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS)
+          .forEach((tp, o) -> m.put(tp.toString(), o.offset()));
+      return m;
+    }
   }
 
   static void signal(String sig, ChildJvm c) throws Exception {
