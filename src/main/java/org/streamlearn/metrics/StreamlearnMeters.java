@@ -122,6 +122,8 @@ public final class StreamlearnMeters {
     gauge(reg, "group.examples.rate", g, m, ModelRunner::groupExamplesPerSecond,
         "Examples/s of the group: this replica's plus the live others' as they last reported");
     counter(reg, "group.exchanges", g, m, ModelRunner::exchanges, "Parameter exchanges with the other replicas");
+    counter(reg, "group.rows.dropped", g, m, ModelRunner::rowsDropped,
+        "Queued rows of partitions lost to a session expiry, dropped untrained (the new owner trains them)");
     Timer exchange = Timer.builder(PREFIX + "group.exchange.latency").tags(g).publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(10))
         .description("One parameter exchange on the trainer thread: encode and send θ, fold in the others").register(reg);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
@@ -50,7 +51,8 @@ import org.streamlearn.learn.OnlineLearner;
  * dead-lettered (and the dead letter acknowledged), so after a crash nothing is skipped, and after
  * a graceful {@link #close()} nothing is trained twice. The consumer pauses its partitions when the
  * ring is above its high-water mark and resumes below the low-water mark: the ring never holds more
- * than {@code queue.max.records} rows.
+ * than {@code queue.max.records} rows. In a group, rows of partitions lost to a session expiry are
+ * dropped from the ring, not trained (see {@code Rebalance.onPartitionsLost} and {@link Trainer#leaseNanos}).
  */
 public final class ModelRunner implements ServedModel, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
@@ -104,6 +106,12 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private final Map<String, Long> seekTo = new HashMap<>();
   /** Consumer thread: next offset after the last record put into the ring, per partition index; -1 none. */
   private final long[] enqueuedNext = new long[MAX_PARTITIONS];
+  /** Per partition index, stamped into each ring slot; bumped when the partition is lost (the trainer skips older rows). */
+  private final AtomicIntegerArray generations = new AtomicIntegerArray(MAX_PARTITIONS);
+  /** Scale-out: how long the trainer may go on without news of the group, see {@link Trainer#leaseNanos}. */
+  private final long leaseLengthNanos;
+  /** Consumer thread, scale-out: the lease lapsed and the group has not yet confirmed or taken the partitions. */
+  private boolean leaseDoubt, probeRefusedLogged;
   /** Scale-out: null when this model runs alone. */
   private final ReplicaSync sync;
   /** The input partition whose owner publishes the group's weights versions. */
@@ -134,7 +142,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     java.util.Arrays.fill(enqueuedNext, -1);
     this.lead = new TopicPartition(mc.topics().getFirst(), 0);
     this.trainer = new Trainer(mc.name(), learner, ring, mc.batchLingerMs(), mc.publishEverySteps(),
-        mc.publishEveryMs(), partitionNames, covered, this::deliver);
+        mc.publishEveryMs(), partitionNames, covered, generations, this::deliver);
     trainer.deadLetterFloor = deadLetters::floor;
     trainer.onDivergence = d -> {
       for (var l : divergenceListeners) l.accept(d);
@@ -148,6 +156,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       trainer.checkpointEverySteps = cc.everySteps();
       trainer.checkpointEveryNanos = cc.everyMs() * 1_000_000L;
     }
+    this.leaseLengthNanos = leaseLength(kafka) * 1_000_000L;
     var sc = mc.scale();
     this.sync = sc.sync() ? new ReplicaSync(mc.name(), sc.replicaId(), spec(), learner.model().paramCount(),
         sc.syncStaleMs(), kafka) : null;
@@ -158,6 +167,27 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       trainer.syncEverySteps = sc.syncEverySteps();
       trainer.syncEveryNanos = sc.syncEveryMs() * 1_000_000L;
       trainer.publisher = false; // until this member owns the lead partition
+    }
+  }
+
+  /**
+   * Half of what separates the consumer's last heartbeat from its session's expiry in the worst
+   * case, session.timeout.ms − heartbeat.interval.ms (Kafka's defaults 45 s and 3 s, else as set in
+   * kafka.properties.*): a JVM that stood still for less cannot have lost its partitions.
+   */
+  static long leaseLength(KafkaClients kafka) {
+    long session = millis(kafka, ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 45_000);
+    long heartbeat = millis(kafka, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
+    return Math.max(100, (session - heartbeat) / 2);
+  }
+
+  private static long millis(KafkaClients kafka, String key, long dflt) {
+    String v = kafka.properties().get(key);
+    if (v == null) return dflt;
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("kafka.properties." + key + " = '" + v + "': must be a whole number of ms");
     }
   }
 
@@ -211,6 +241,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     });
     lastBrokerContactMs = System.currentTimeMillis(); // the topics were just listed
     running = true;
+    trainer.leaseNanos = System.nanoTime() + leaseLengthNanos;
     trainer.prime();
     trainerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-trainer").daemon(true).start(trainer);
     consumerThread = Thread.ofPlatform().name("sl-" + mc.name() + "-consumer").daemon(true).start(this::consume);
@@ -329,6 +360,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         }
         // In a group, a durable checkpoint is committed within ~20 ms (the hand-over tail stays short).
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(paused ? 10 : sync != null ? 20 : 100));
+        if (sync != null) {
+          renewLease();
+          if (leaseDoubt) probe();
+        }
         if (!records.isEmpty()) {
           long polled = System.nanoTime();
           for (ConsumerRecord<byte[], byte[]> r : records) if (!enqueue(r, polled)) break;
@@ -377,6 +412,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     int p = indexOf(new TopicPartition(r.topic(), r.partition()));
     DecodeResult res = decoder.decode(r.value(), ring.x, s * ring.I, ring.y, s * ring.T);
     ring.partition[s] = p;
+    ring.gen[s] = generations.get(p);
     ring.offset[s] = r.offset();
     enqueuedNext[p] = r.offset() + 1;
     ring.timestamp[s] = r.timestamp();
@@ -431,6 +467,75 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     }
   }
 
+  /**
+   * Scale-out, consumer thread: extends the trainer's lease, unless it has lapsed (the JVM stood
+   * still, or this thread was blocked, for longer than the lease): then only the group's answer
+   * renews it, a successful {@link #probe()} or a rebalance callback.
+   */
+  private void renewLease() {
+    long now = System.nanoTime();
+    if (!leaseDoubt && now - trainer.leaseNanos > 0) {
+      leaseDoubt = true;
+      log.info("model {}: no news of group {} for over {} ms (the JVM or its consumer stood still): training waits "
+          + "until the group confirms this replica's partitions {}", mc.name(), mc.group(), leaseLengthNanos / 1_000_000,
+          assigned);
+    }
+    if (!leaseDoubt) trainer.leaseNanos = now + leaseLengthNanos;
+  }
+
+  /** The group has answered (a probe, or a rebalance callback): the trainer may go on. */
+  private void confirmLease() {
+    if (leaseDoubt) log.info("model {}: group {} answered; training goes on with partitions {}", mc.name(), mc.group(),
+        assigned);
+    leaseDoubt = false;
+    probeRefusedLogged = false;
+    trainer.leaseNanos = System.nanoTime() + leaseLengthNanos;
+    LockSupport.unpark(trainer.thread);
+  }
+
+  /**
+   * Asks the group whether this member still owns its partitions: commits one of them again at
+   * what is already committed or durably covered (or, when the group never committed any, at the
+   * partition's first offset, where the group would start it). The coordinator refuses a commit
+   * from a member whose session it expired; the next poll then reports the partitions lost.
+   */
+  private void probe() {
+    if (assigned.isEmpty()) {
+      confirmLease();
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    try {
+      for (TopicPartition tp : assigned) {
+        int i = index.get(tp);
+        long o = Math.max(committed[i], covered.get(i));
+        if (o >= 0) {
+          offsets.put(tp, new OffsetAndMetadata(o));
+          break;
+        }
+      }
+      if (offsets.isEmpty()) {
+        TopicPartition tp = assigned.iterator().next();
+        offsets.put(tp, new OffsetAndMetadata(consumer.beginningOffsets(List.of(tp), Duration.ofSeconds(5)).get(tp)));
+      }
+      consumer.commitSync(offsets, Duration.ofSeconds(5));
+      lastBrokerContactMs = System.currentTimeMillis();
+      offsets.forEach((tp, o) -> {
+        int i = index.get(tp);
+        committed[i] = Math.max(committed[i], o.offset());
+        if (audit != null) audit.committed(tp.toString(), o.offset());
+      });
+      confirmLease();
+    } catch (WakeupException e) {
+      throw e;
+    } catch (KafkaException e) { // refused (the session expired, or a rebalance runs): the next poll tells
+      if (!probeRefusedLogged)
+        log.info("model {}: group {} did not confirm partitions {} (asking again until it answers): {}", mc.name(),
+            mc.group(), assigned, e.toString());
+      probeRefusedLogged = true;
+    }
+  }
+
   private void refreshLag() {
     try {
       Map<TopicPartition, Long> ends = consumer.endOffsets(assigned, Duration.ofSeconds(2));
@@ -451,14 +556,38 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   }
 
   private final class Rebalance implements ConsumerRebalanceListener {
+    /** The group still counts this member (else the partitions would be lost): hand over, commit. */
     @Override public void onPartitionsRevoked(Collection<TopicPartition> parts) {
+      if (sync != null) confirmLease();
       if (sync != null && !parts.isEmpty()) handOver();
       commit(parts);
       lose(parts);
     }
 
+    /**
+     * The group expired this member's session and gave its partitions to others, which start at the
+     * committed offsets. In a group the rows of them still queued are not this replica's to train:
+     * their generation is bumped so the trainer skips them, and this replica forgets how far it
+     * fetched them, so a later assignment starts from the group's committed offset. What the trainer
+     * took before stays in its state (the tail the group could not know of, which the new owner
+     * trains too); the next checkpoint records it with its offsets. Alone nothing is handed over,
+     * and the partition continues where this instance left it.
+     */
     @Override public void onPartitionsLost(Collection<TopicPartition> parts) {
+      if (sync != null && !parts.isEmpty()) {
+        StringBuilder names = new StringBuilder();
+        for (TopicPartition tp : parts) {
+          Integer i = index.get(tp);
+          if (i == null) continue;
+          generations.incrementAndGet(i);
+          enqueuedNext[i] = -1;
+          if (!names.isEmpty()) names.append(',');
+          names.append(tp);
+        }
+        trainer.lost(names.toString(), ring.tail());
+      }
       lose(parts);
+      if (sync != null) confirmLease();
     }
 
     /**
@@ -551,6 +680,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private void handOver() {
     long deadline = System.nanoTime() + shutdownTimeoutMs * 1_000_000L;
     while (ring.size() > 0 && !trainer.done && System.nanoTime() < deadline) {
+      renewLease();
       LockSupport.unpark(trainer.thread);
       LockSupport.parkNanos(1_000_000L);
     }
@@ -573,7 +703,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     trainer.drainDeadlineNanos = System.nanoTime() + budget * 6 / 10;
     trainer.stopping = true;
     LockSupport.unpark(trainer.thread);
-    while (!trainer.done && System.nanoTime() < deadline - budget * 2 / 10) LockSupport.parkNanos(2_000_000L);
+    while (!trainer.done && System.nanoTime() < deadline - budget * 2 / 10) {
+      if (sync != null) renewLease(); // still a member until the consumer closes
+      LockSupport.parkNanos(2_000_000L);
+    }
     if (!trainer.done) log.warn("trainer of model {} did not finish within shutdown.timeout.ms = {}", mc.name(), shutdownTimeoutMs);
     // Dead letters in flight: a little time to be acknowledged, so the last commit can cover their records.
     long dlqUntil = deadline - budget * 15 / 100;
@@ -687,6 +820,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       g.put("sync_stale_ms", mc.scale().syncStaleMs());
       g.put("publisher", trainer.publisher);
       g.put("exchanges", trainer.exchanges);
+      g.put("rows_dropped", trainer.rowsDropped);
       g.put("replicas_in_last_average", sync.lastReplicasInAverage);
       g.put("divergence", finite(sync.lastDivergence));
       g.put("relative_divergence", finite(sync.lastRelativeDivergence));
@@ -925,6 +1059,11 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   /** Parameter exchanges done. */
   public long exchanges() {
     return trainer.exchanges;
+  }
+
+  /** Scale-out: queued rows of partitions lost to a session expiry, dropped untrained. */
+  public long rowsDropped() {
+    return trainer.rowsDropped;
   }
 
   /** This replica's examples/s plus the live others' as they last reported. */

@@ -13,12 +13,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * after every earlier record of its partition has been trained on). The writer fills slot
  * {@code tail} and then advances {@code tail}; the reader processes {@code [head, tail)} and then
  * advances {@code head}: the volatile writes of the two counters order the plain array accesses.
+ *
+ * <p>Each slot also holds the generation of its partition when it was written: the writer bumps a
+ * partition's generation when the group takes the partition away without a hand-over (its session
+ * expired), and the reader skips the slots of older generations instead of training them.
  */
 final class RowRing {
   final int capacity, I, T;
   final float[] x; // [capacity × I]
   final float[] y; // [capacity × T]
-  final int[] partition;
+  final int[] partition, gen;
   final long[] offset, timestamp, polledNanos;
   final boolean[] good;
   private final AtomicLong head = new AtomicLong(), tail = new AtomicLong();
@@ -30,6 +34,7 @@ final class RowRing {
     x = new float[capacity * I];
     y = new float[capacity * T];
     partition = new int[capacity];
+    gen = new int[capacity];
     offset = new long[capacity];
     timestamp = new long[capacity];
     polledNanos = new long[capacity];

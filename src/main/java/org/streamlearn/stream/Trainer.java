@@ -15,6 +15,7 @@ import org.streamlearn.learn.LearnerState;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -45,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * checkpoint records it, and a restart restores it paused); the command completes once that
  * checkpoint is handed to the writer. Divergences the learner reports are handed to
  * {@link #onDivergence}; a version is only published when every weight is finite.
+ *
+ * <p>In a group, rows whose partition was lost since they were queued (their generation is older
+ * than the partition's) are skipped, not trained, and rows are taken only while the consumer's
+ * lease ({@link #leaseNanos}) runs.
  */
 final class Trainer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -59,6 +64,7 @@ final class Trainer implements Runnable {
   private final List<TensorRef> tensors;
   private final String[] partitionNames; // written by the consumer before a row of the partition is published
   private final AtomicLongArray covered; // next offset covered per partition index, -1 unknown; read by the consumer
+  private final AtomicIntegerArray generations; // per partition index; the consumer bumps it on loss
   private final long[] pendingNext; // next offset once the batch in flight completes, -1 none
   private final Sink sink;
   private final long[] taken; // next offset after the last record taken into the learner, -1 none
@@ -95,6 +101,22 @@ final class Trainer implements Runnable {
   volatile long handoverRequested, handoverDone;
   /** A checkpoint became durable in a group: its offsets should be committed now. */
   volatile boolean commitSoon;
+  /**
+   * In a group: rows are taken only until this {@code System.nanoTime()}, which the consumer keeps
+   * extending while it knows the group still gives this replica its partitions. After the JVM
+   * stood still (a long GC pause, SIGSTOP) the lease has lapsed, and the trainer waits until the
+   * group has confirmed the partitions or reported them lost, so it never trains a queued row of a
+   * partition the group has already given to another replica.
+   */
+  volatile long leaseNanos;
+  /** Queued rows of lost partitions skipped, not trained (a meter reads it). */
+  volatile long rowsDropped;
+  private long droppedSinceReport;
+
+  /** Partitions lost by the consumer, reported once the trainer has passed every row queued before. */
+  private record Loss(String partitions, long tail) {}
+
+  private final ConcurrentLinkedQueue<Loss> losses = new ConcurrentLinkedQueue<>();
   volatile long exchanges;
   private long lastExchangeNanos, lastExchangeStep, examplesAtExchange, lastVersion = -1;
   private boolean leaving, foldedSincePublish;
@@ -127,10 +149,11 @@ final class Trainer implements Runnable {
 
   private int rowsInBatch;
   private long batchStartNanos, oldestTimestamp = Long.MAX_VALUE, lastPublishNanos, lastPublishedVersion = -1;
-  private long rateNanos, rateRows;
+  private long rateNanos, rateRows, lastAuditMillis;
 
   Trainer(String model, OnlineLearner learner, RowRing ring, long lingerMs, long publishEverySteps,
-      long publishEveryMs, String[] partitionNames, AtomicLongArray covered, Sink sink) {
+      long publishEveryMs, String[] partitionNames, AtomicLongArray covered,
+      AtomicIntegerArray generations, Sink sink) {
     this.model = model;
     this.learner = learner;
     this.ring = ring;
@@ -141,6 +164,7 @@ final class Trainer implements Runnable {
     this.tensors = learner.model().tensors().stream().map(t -> new TensorRef(t.name(), t.offset(), t.shape())).toList();
     this.partitionNames = partitionNames;
     this.covered = covered;
+    this.generations = generations;
     this.pendingNext = new long[partitionNames.length];
     java.util.Arrays.fill(pendingNext, -1);
     this.taken = new long[partitionNames.length];
@@ -190,11 +214,30 @@ final class Trainer implements Runnable {
           LockSupport.parkNanos(this, 50_000_000L);
           continue;
         }
+        boolean held = false;
         if (h < t) {
-          long end = Math.min(t, h + CHUNK);
-          for (long seq = h; seq < end; seq++) take(ring.slot(seq));
-          ring.release(end);
+          long end = Math.min(t, h + CHUNK), seq = h, dropped = 0;
+          boolean dated = audit == null;
+          for (; seq < end; seq++) {
+            int s = ring.slot(seq);
+            if (ring.gen[s] != generations.get(ring.partition[s])) { // its partition was lost since: not ours to train
+              dropped++;
+              continue;
+            }
+            if (sync != null && System.nanoTime() - leaseNanos > 0) { // ownership unconfirmed: wait for the consumer
+              held = true;
+              break;
+            }
+            if (!dated) dated = auditTime();
+            take(s);
+          }
+          ring.release(seq);
+          if (dropped > 0) {
+            droppedSinceReport += dropped;
+            rowsDropped += dropped;
+          }
         }
+        if (!losses.isEmpty()) reportLosses(false);
         boolean empty = ring.size() == 0;
         now = System.nanoTime();
         if (rowsInBatch > 0 && (stop && empty || now - batchStartNanos >= lingerNanos)) {
@@ -219,7 +262,7 @@ final class Trainer implements Runnable {
           rateRows = rowsTrained;
         }
         if (stop && empty && rowsInBatch == 0) break;
-        if (empty) park(now);
+        if (empty || held) park(now); // held: the consumer unparks once the group has answered
       }
       if (sync != null) { // the group keeps this replica's last contribution
         leaving = true;
@@ -231,6 +274,7 @@ final class Trainer implements Runnable {
       failure = e;
       log.error("trainer of model {} stopped: {}", model, e.toString(), e);
     } finally {
+      if (!losses.isEmpty()) reportLosses(true);
       for (Posted p; (p = commands.poll()) != null; )
         p.done().completeExceptionally(new IllegalStateException("the trainer of model " + model + " has stopped"));
       if (writer != null) {
@@ -363,6 +407,41 @@ final class Trainer implements Runnable {
     if (rowsInBatch > 0) wait = Math.min(wait, batchStartNanos + lingerNanos - now);
     if (publishEveryNanos > 0) wait = Math.min(wait, lastPublishNanos + publishEveryNanos - now);
     if (wait > 0) LockSupport.parkNanos(this, wait);
+  }
+
+  /**
+   * Consumer thread: the group took these partitions away without a hand-over; their rows queued
+   * before {@code tail} carry an older generation (already bumped) and are skipped.
+   */
+  void lost(String partitions, long tail) {
+    losses.add(new Loss(partitions, tail));
+    Thread t = thread;
+    if (t != null) LockSupport.unpark(t);
+  }
+
+  /**
+   * One warning per loss whose queued rows the trainer has passed (or all, when stopping), with
+   * the rows dropped since the previous report.
+   */
+  private void reportLosses(boolean stopping) {
+    long head = ring.head();
+    for (Loss l; (l = losses.peek()) != null && (stopping || head >= l.tail()); ) {
+      losses.poll();
+      long n = droppedSinceReport;
+      droppedSinceReport = 0;
+      if (audit != null) audit.dropped(l.partitions(), n);
+      log.warn("model {}: lost partitions {} (this replica's group session expired; the group gave them to "
+          + "another replica): dropped {} queued rows of them, not trained{}", model, l.partitions(), n,
+          stopping && head < l.tail() ? " (stopping: rows still queued are not counted)" : "");
+    }
+  }
+
+  /** A time line in the audit before the first row a chunk takes, at most one per millisecond. */
+  private boolean auditTime() {
+    long ms = System.currentTimeMillis();
+    if (ms != lastAuditMillis) audit.time(ms);
+    lastAuditMillis = ms;
+    return true;
   }
 
   private void take(int s) {

@@ -32,7 +32,14 @@ import java.util.Map;
  *                                  now version &lt;step&gt;: the t lines before it with a step after &lt;to&gt;
  *                                  and up to &lt;step&gt; are not in the state; a control reset writes
  *                                  {@code r <step> 0} (the seed's state, and the version line goes on)
+ * time &lt;epoch ms&gt;                 wall clock before a chunk of rows is taken (at most one per ms)
+ * lost &lt;tp,tp,...&gt; &lt;rows&gt;          the group took these partitions away without a hand-over (session
+ *                                  expired): this many queued rows of them were dropped, not trained
  * </pre>
+ *
+ * <p>A lost partition's t lines before its {@code lost} line stay in the state (they are trained;
+ * the next checkpoint holds them and their offsets), and none follows for the dropped rows: its
+ * later t lines come from a later assignment, which starts at the group's committed offset.
  *
  * <p>The buffer is written to the file (not fsynced: kill -9 keeps the page cache) before every
  * checkpoint is written, so every record a checkpoint holds has its line on disk; a {@code restore}
@@ -92,6 +99,19 @@ public final class TrainingAudit implements AutoCloseable {
    */
   synchronized void rolledBack(long step, long to) {
     text("r ").num(step).text(" ").num(to).nl();
+    flush();
+  }
+
+  /** The wall clock, before the trainer takes a chunk of rows: dates the t lines after it. */
+  synchronized void time(long epochMillis) {
+    room(300);
+    text("time ").num(epochMillis).nl();
+  }
+
+  /** Partitions ("a-0,a-1") lost without a hand-over, and the queued rows of them dropped. */
+  synchronized void dropped(String partitions, long rows) {
+    room(partitions.length() + 64);
+    text("lost ").text(partitions).text(" ").num(rows).nl();
     flush();
   }
 
@@ -159,8 +179,11 @@ public final class TrainingAudit implements AutoCloseable {
 
   // ---- reading ------------------------------------------------------------------------------
 
-  /** One trained record: which replica trained it into which step, and in which process run. */
-  public record Entry(String replica, int run, String tp, long offset, long step) {
+  /**
+   * One trained record: which replica trained it into which step, in which process run, and the
+   * newest wall clock before it (its time line, or its run's start).
+   */
+  public record Entry(String replica, int run, String tp, long offset, long step, long millis) {
     public String id() {
       return tp + "@" + offset;
     }
@@ -172,7 +195,8 @@ public final class TrainingAudit implements AutoCloseable {
    * @param effective the records the newest state of this replica holds: trained lines of every
    *     run, minus those after the newest checkpoint marker of the step restored by the next run,
    *     minus those whose steps a rollback discarded
-   * @param lost trained lines whose effect was dropped by a restore (trained again after it)
+   * @param lost trained lines whose effect was dropped by a restore (trained again after it); not to be
+   *     confused with partitions lost to a session expiry ({@code partitionsLost})
    * @param rolledBack trained lines whose step a rollback of the divergence guard or a reset discarded
    *     (and no restore brought back): the steps after the version rolled back to, and the batch that
    *     failed; their records are not in the state and are not trained again
@@ -181,9 +205,12 @@ public final class TrainingAudit implements AutoCloseable {
    *     died
    * @param commits the last offset committed per topic-partition
    * @param runs process starts
+   * @param partitionsLost partitions lost without a hand-over, once per loss, in order
+   * @param rowsDropped queued rows of lost partitions dropped (never trained, so in no list above)
    */
   public record Read(String replica, List<Entry> effective, List<Entry> lost, List<Entry> rolledBack,
-      List<Entry> afterLastCheckpoint, Map<String, Long> commits, int runs) {}
+      List<Entry> afterLastCheckpoint, Map<String, Long> commits, int runs, List<String> partitionsLost,
+      long rowsDropped) {}
 
   /** A trained line while reading: its entry, where its adding sits in the history, what became of it. */
   private static final class Slot {
@@ -212,8 +239,11 @@ public final class TrainingAudit implements AutoCloseable {
     // History length at each "ckpt <step>" (newest wins).
     Map<Long, Integer> ckptAt = new HashMap<>();
     Map<String, Long> commits = new LinkedHashMap<>();
+    List<String> partitionsLost = new ArrayList<>();
+    long rowsDropped = 0;
     String replica = null;
     int run = 0, lastCkpt = 0;
+    long millis = 0;
     Integer pending = null; // history length at the newest ckpt marker, until its durable marker
     long pendingStep = -1;
     for (int n = 0; n < lines.size(); n++) {
@@ -224,15 +254,18 @@ public final class TrainingAudit implements AutoCloseable {
         switch (f[0]) {
           case "start" -> {
             replica = f[1];
+            millis = Long.parseLong(f[2]);
             run++;
             lastCkpt = history.size();
             pending = null;
           }
           case "t" -> {
-            Slot s = new Slot(new Entry(replica, run, f[1], Long.parseLong(f[2]), Long.parseLong(f[3])), history.size());
+            Slot s = new Slot(new Entry(replica, run, f[1], Long.parseLong(f[2]), Long.parseLong(f[3]), millis),
+                history.size());
             slots.add(s);
             history.add(s);
           }
+          case "time" -> millis = Long.parseLong(f[1]);
           case "d" -> { } // dead-lettered, not trained
           case "ckpt" -> {
             ckptAt.put(Long.parseLong(f[1]), history.size());
@@ -281,6 +314,11 @@ public final class TrainingAudit implements AutoCloseable {
             pending = null;
           }
           case "commit" -> commits.put(f[1], Long.parseLong(f[2]));
+          case "lost" -> {
+            long rows = Long.parseLong(f[2]);
+            partitionsLost.addAll(List.of(f[1].split(",")));
+            rowsDropped += rows;
+          }
           default -> throw new IOException("unknown event '" + f[0] + "'");
         }
       } catch (IOException | RuntimeException e) {
@@ -297,6 +335,6 @@ public final class TrainingAudit implements AutoCloseable {
       }
     }
     return new Read(replica, List.copyOf(effective), List.copyOf(lost), List.copyOf(rolledBack), List.copyOf(tail),
-        commits, run);
+        commits, run, List.copyOf(partitionsLost), rowsDropped);
   }
 }

@@ -250,7 +250,11 @@ class ScaleOutTest {
   }
 
   static long partitionSize(int n, int p) {
-    return n / PARTITIONS + (p < n % PARTITIONS ? 1 : 0);
+    return partitionSize(n, PARTITIONS, p);
+  }
+
+  static long partitionSize(int n, int partitions, int p) {
+    return n / partitions + (p < n % partitions ? 1 : 0);
   }
 
   static Path config(Path dir, int r) throws Exception {
@@ -296,12 +300,17 @@ class ScaleOutTest {
   }
 
   static void produce(String bootstrap, List<byte[]> records, int perSecond) {
+    produce(bootstrap, TOPIC, PARTITIONS, records, perSecond);
+  }
+
+  /** Record i to partition i % partitions of topic, at perSecond. */
+  static void produce(String bootstrap, String topic, int partitions, List<byte[]> records, int perSecond) {
     try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5),
         new ByteArraySerializer(), new ByteArraySerializer())) {
       long start = System.nanoTime();
       for (int i = 0; i < records.size(); i++) {
-        p.send(new ProducerRecord<>(TOPIC, i % PARTITIONS, null, records.get(i)));
+        p.send(new ProducerRecord<>(topic, i % partitions, null, records.get(i)));
         long due = start + (long) (i * 1e9 / perSecond), wait = due - System.nanoTime();
         if (wait > 1_000_000) Thread.sleep(wait / 1_000_000);
       }
@@ -312,11 +321,16 @@ class ScaleOutTest {
   }
 
   static String base(ChildJvm c) throws Exception {
+    return base(c, MODEL);
+  }
+
+  /** The child's URL of the model, once its HTTP port is in its output. */
+  static String base(ChildJvm c, String model) throws Exception {
     var m = Pattern.compile("HTTP on http://127\\.0\\.0\\.1:(\\d+)/");
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
       var matcher = m.matcher(c.output());
-      if (matcher.find()) return "http://127.0.0.1:" + matcher.group(1) + "/models/" + MODEL;
+      if (matcher.find()) return "http://127.0.0.1:" + matcher.group(1) + "/models/" + model;
       assertThat(c.p().isAlive()).as("child alive; output:%n%s", c.output()).isTrue();
       assertThat(System.nanoTime()).as("HTTP port in time; output:%n%s", c.output()).isLessThan(until);
       Thread.sleep(100);
@@ -391,11 +405,16 @@ class ScaleOutTest {
 
   /** The committed offsets of the group reach the end of every partition. */
   static boolean allCommitted(String bootstrap, int n) throws Exception {
+    return allCommitted(bootstrap, MODEL, TOPIC, PARTITIONS, n);
+  }
+
+  /** The model's group has committed the end of every partition of topic (n records round-robin). */
+  static boolean allCommitted(String bootstrap, String model, String topic, int partitions, int n) throws Exception {
     try (Admin a = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      var offs = a.listConsumerGroupOffsets("streamlearn-" + MODEL).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
-      for (int p = 0; p < PARTITIONS; p++) {
-        var o = offs.get(new TopicPartition(TOPIC, p));
-        if (o == null || o.offset() < partitionSize(n, p)) return false;
+      var offs = a.listConsumerGroupOffsets("streamlearn-" + model).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+      for (int p = 0; p < partitions; p++) {
+        var o = offs.get(new TopicPartition(topic, p));
+        if (o == null || o.offset() < partitionSize(n, partitions, p)) return false;
       }
       return true;
     }

@@ -61,6 +61,17 @@ class ModelRunnerTest extends BrokerPerClass {
         %s""".formatted(name, name, lingerMs, extra);
   }
 
+  /** Scale-out: the trainer's lease is half of session.timeout.ms − heartbeat.interval.ms. */
+  @Test
+  void theTrainersLeaseFollowsTheConsumersSessionTimeout() {
+    assertThat(ModelRunner.leaseLength(KafkaClients.of("x:9092"))).isEqualTo(21_000); // Kafka's 45 s and 3 s
+    var k = new KafkaClients("x:9092", Map.of("session.timeout.ms", "2000", "heartbeat.interval.ms", "500"), 1, (short) 1);
+    assertThat(ModelRunner.leaseLength(k)).isEqualTo(750);
+    var bad = new KafkaClients("x:9092", Map.of("session.timeout.ms", "2s"), 1, (short) 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModelRunner.leaseLength(bad))
+        .hasMessageContaining("kafka.properties.session.timeout.ms");
+  }
+
   @Test
   void digitsStreamPublishesIncreasingVersionsThatReach90PercentHeldOut() throws Exception {
     String name = "digits-e2e";

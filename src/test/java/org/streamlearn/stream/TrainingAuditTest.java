@@ -34,6 +34,7 @@ class TrainingAuditTest extends BrokerPerClass {
         t a-0 1 1
         ckpt 1
         durable 1
+        time 1700
         t a-0 2 2
         commit a-0 2
         ckpt 2
@@ -45,6 +46,7 @@ class TrainingAuditTest extends BrokerPerClass {
         ckpt 2
         durable 2
         t a-0 4 3
+        lost a-0,a-1 7
         ckpt 3
         t a-0 5 3
         """);
@@ -57,6 +59,12 @@ class TrainingAuditTest extends BrokerPerClass {
     // ckpt 3 never became durable (the process died while writing it): a-0@4 is in the tail too.
     assertThat(r.afterLastCheckpoint()).extracting(TrainingAudit.Entry::id).containsExactly("a-0@4", "a-0@5");
     assertThat(r.commits()).containsEntry("a-0", 2L);
+    // A lost line drops nothing already trained: it counts the queued rows skipped.
+    assertThat(r.partitionsLost()).containsExactly("a-0", "a-1");
+    assertThat(r.rowsDropped()).isEqualTo(7);
+    // Each line is dated by the newest time line before it, or its run's start.
+    assertThat(r.effective()).extracting(TrainingAudit.Entry::millis).containsExactly(1L, 1L, 2L, 2L, 2L);
+    assertThat(r.lost()).extracting(TrainingAudit.Entry::millis).containsExactly(1700L, 1700L);
 
     Files.writeString(f, "start r1 1\nt a-0 0 1\nrestore 5\n");
     assertThatThrownBy(() -> TrainingAudit.read(f)).hasMessageContaining("line 3").hasMessageContaining("restore of step 5");
