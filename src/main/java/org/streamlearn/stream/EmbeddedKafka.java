@@ -75,8 +75,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     try {
       Files.createDirectories(dir);
       if (brokerPort == 0) {
-        brokerPort = freePort();
-        controllerPort = freePort();
+        int[] ports = freePorts(2);
+        brokerPort = ports[0];
+        controllerPort = ports[1];
       }
       Map<String, Object> props = props();
       if (!Files.exists(dir.resolve("meta.properties"))) format();
@@ -165,6 +166,24 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /** A port free on loopback now (to hand to a broker started later, possibly in another process). */
+  /**
+   * {@code n} distinct free loopback ports: all held open while choosing (two calls of
+   * {@link #freePort()} can return the same port, and a broker cannot listen twice on one).
+   */
+  public static int[] freePorts(int n) throws IOException {
+    ServerSocket[] held = new ServerSocket[n];
+    try {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        held[i] = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ports[i] = held[i].getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : held) if (s != null) s.close();
+    }
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();

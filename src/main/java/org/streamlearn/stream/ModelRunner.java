@@ -559,9 +559,42 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     /** The group still counts this member (else the partitions would be lost): hand over, commit. */
     @Override public void onPartitionsRevoked(Collection<TopicPartition> parts) {
       if (sync != null) confirmLease();
-      if (sync != null && !parts.isEmpty()) handOver();
+      if (sync != null && !parts.isEmpty()) {
+        handOver();
+        dropQueued(parts);
+      }
       commit(parts);
       lose(parts);
+    }
+
+    /**
+     * After a hand-over, rows of the revoked partitions still queued (training is paused by control,
+     * or the hand-over ran out of shutdown.timeout.ms) are not this replica's to train any more: the
+     * next owner starts at the committed offset. Their generation is bumped so the trainer skips
+     * them, and this replica's position of each becomes its first row dropped (what it trained
+     * before stays its own, should the partition come back).
+     */
+    private void dropQueued(Collection<TopicPartition> parts) {
+      long head = ring.head(), tail = ring.tail();
+      if (head == tail) return;
+      StringBuilder names = new StringBuilder();
+      for (TopicPartition tp : parts) {
+        Integer i = index.get(tp);
+        if (i == null) continue;
+        generations.incrementAndGet(i); // first, so the trainer takes none of the rows found below
+        long first = -1;
+        for (long seq = head; seq < tail; seq++) {
+          int s = ring.slot(seq);
+          if (ring.partition[s] == i && (first < 0 || ring.offset[s] < first)) first = ring.offset[s];
+        }
+        if (first < 0) continue;
+        enqueuedNext[i] = first;
+        if (!names.isEmpty()) names.append(',');
+        names.append(tp);
+      }
+      if (!names.isEmpty())
+        trainer.lost(names.toString(), tail, trainer.controlPaused ? "revoked while training is paused by control"
+            : "revoked before the trainer took them: the hand-over ran out of shutdown.timeout.ms");
     }
 
     /**
@@ -679,7 +712,8 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
    */
   private void handOver() {
     long deadline = System.nanoTime() + shutdownTimeoutMs * 1_000_000L;
-    while (ring.size() > 0 && !trainer.done && System.nanoTime() < deadline) {
+    // Paused by control, the trainer takes nothing: its queued rows are dropped after the hand-over.
+    while (ring.size() > 0 && !trainer.controlPaused && !trainer.done && System.nanoTime() < deadline) {
       renewLease();
       LockSupport.unpark(trainer.thread);
       LockSupport.parkNanos(1_000_000L);

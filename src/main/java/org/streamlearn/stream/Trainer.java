@@ -114,7 +114,8 @@ final class Trainer implements Runnable {
   private long droppedSinceReport;
 
   /** Partitions lost by the consumer, reported once the trainer has passed every row queued before. */
-  private record Loss(String partitions, long tail) {}
+  /** Partitions taken away with rows still queued: why, and the ring position after their last row. */
+  private record Loss(String partitions, long tail, String why) {}
 
   private final ConcurrentLinkedQueue<Loss> losses = new ConcurrentLinkedQueue<>();
   volatile long exchanges;
@@ -211,6 +212,12 @@ final class Trainer implements Runnable {
         // Paused by control and stopping: what is in the ring stays uncommitted and is read again.
         if (stop && controlPaused) break;
         if (controlPaused) { // nothing to train, publish or checkpoint: wait for a command (post unparks)
+          long req = handoverRequested;
+          if (req != handoverDone) { // a rebalance: what this replica holds becomes durable; its queued rows stay untrained
+            checkpoint(true);
+            awaitWriter();
+            handoverDone = req;
+          }
           LockSupport.parkNanos(this, 50_000_000L);
           continue;
         }
@@ -414,7 +421,12 @@ final class Trainer implements Runnable {
    * before {@code tail} carry an older generation (already bumped) and are skipped.
    */
   void lost(String partitions, long tail) {
-    losses.add(new Loss(partitions, tail));
+    lost(partitions, tail, "this replica's group session expired; the group gave them to another replica");
+  }
+
+  /** Consumer thread: as {@link #lost(String, long)}, for another reason ({@code why} goes into the warning). */
+  void lost(String partitions, long tail, String why) {
+    losses.add(new Loss(partitions, tail, why));
     Thread t = thread;
     if (t != null) LockSupport.unpark(t);
   }
@@ -430,8 +442,8 @@ final class Trainer implements Runnable {
       long n = droppedSinceReport;
       droppedSinceReport = 0;
       if (audit != null) audit.dropped(l.partitions(), n);
-      log.warn("model {}: lost partitions {} (this replica's group session expired; the group gave them to "
-          + "another replica): dropped {} queued rows of them, not trained{}", model, l.partitions(), n,
+      log.warn("model {}: lost partitions {} ({}): dropped {} queued rows of them, not trained{}", model,
+          l.partitions(), l.why(), n,
           stopping && head < l.tail() ? " (stopping: rows still queued are not counted)" : "");
     }
   }

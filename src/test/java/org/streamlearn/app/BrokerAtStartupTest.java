@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,12 +35,6 @@ import org.streamlearn.stream.ModelRunner;
  */
 class BrokerAtStartupTest {
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   static String yaml(int brokerPort, long startupTimeoutMs) {
     return """
         kafka:
@@ -69,7 +62,8 @@ class BrokerAtStartupTest {
   @Test
   @Timeout(150)
   void servesUnreadyWhileTheBrokerIsAwayAndTrainsOnceItAnswers(@TempDir Path dir) throws Exception {
-    int brokerPort = freePort(), controllerPort = freePort();
+    int[] ports = EmbeddedKafka.freePorts(2);
+    int brokerPort = ports[0], controllerPort = ports[1];
     Path file = dir.resolve("late.yaml");
     Files.writeString(file, yaml(brokerPort, 0));
     AppConfig cfg = Main.loadConfig(file, Map.of());
@@ -110,7 +104,7 @@ class BrokerAtStartupTest {
   @Timeout(120)
   void aPositiveStartupTimeoutStopsWithExitStatusOneNamingTheKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("late.yaml");
-    Files.writeString(file, yaml(freePort(), 6000));
+    Files.writeString(file, yaml(EmbeddedKafka.freePort(), 6000));
     var out = new ByteArrayOutputStream();
     var err = new ByteArrayOutputStream();
     long t0 = System.nanoTime();

@@ -56,7 +56,8 @@ class BrokerOutageTest {
   void survivesABrokerOutageAndAKillNine(@TempDir Path dir) throws Exception {
     long t0 = System.nanoTime();
     Path kafkaDir = dir.resolve("kafka"), ckptDir = dir.resolve("ckpt");
-    int brokerPort = EmbeddedKafka.freePort(), controllerPort = EmbeddedKafka.freePort();
+    int[] ports = EmbeddedKafka.freePorts(2);
+    int brokerPort = ports[0], controllerPort = ports[1];
     String bootstrap = "127.0.0.1:" + brokerPort;
     Path config = dir.resolve("outage.yaml");
     Files.writeString(config, """
