@@ -109,6 +109,8 @@ public final class StreamlearnMeters {
         .description("Publish time minus the oldest record timestamp trained into the version").register(reg);
     Tags g = t.and("replica", m.config().scale().replicaId());
     gauge(reg, "group.partitions.owned", g, m, ModelRunner::partitionsOwned, "Input partitions this instance owns");
+    counter(reg, "group.partitions.revoked", g, m, ModelRunner::partitionsRevoked,
+        "Input partitions rebalances took from this instance (cooperative: only those that moved)");
     gauge(reg, "group.publisher", g, m, x -> x.publisher() ? 1 : 0,
         "1 if this instance writes <model>.weights (alone always; in a group the owner of input partition 0)");
     gauge(reg, "group.replicas", g, m, ModelRunner::replicasInAverage,

@@ -88,7 +88,8 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   // Shared.
   private final AtomicLongArray covered = new AtomicLongArray(MAX_PARTITIONS);
   private final AtomicLongArray deadLettered = new AtomicLongArray(DecodeResult.Reason.values().length);
-  private final AtomicLong recordsIn = new AtomicLong(), pauses = new AtomicLong(), publishFailures = new AtomicLong();
+  private final AtomicLong recordsIn = new AtomicLong(), pauses = new AtomicLong(), publishFailures = new AtomicLong(),
+      partitionsRevoked = new AtomicLong();
   private final Map<String, Long> lagByPartition = new ConcurrentHashMap<>();
   private final List<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<org.streamlearn.learn.Divergence>> divergenceListeners = new CopyOnWriteArrayList<>();
@@ -228,7 +229,11 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       log.info("model {}: replica {} of group {}, exchanging parameters on {} every {} steps / {} ms", mc.name(),
           sync.replica(), mc.group(), sync.topic(), mc.scale().syncEverySteps(), mc.scale().syncEveryMs());
     }
-    consumer = new KafkaConsumer<>(kafka.config(Map.of(
+    // Cooperative rebalancing: a member joining or leaving moves only the partitions that change
+    // owner, so the others keep training and need no hand-over checkpoint (the eager default
+    // revoked every partition of every member). Overridable through kafka.properties.
+    consumer = new KafkaConsumer<>(kafka.config(Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName()), Map.of(
         ConsumerConfig.GROUP_ID_CONFIG, mc.group(),
         ConsumerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-in",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -558,6 +563,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private final class Rebalance implements ConsumerRebalanceListener {
     /** The group still counts this member (else the partitions would be lost): hand over, commit. */
     @Override public void onPartitionsRevoked(Collection<TopicPartition> parts) {
+      partitionsRevoked.addAndGet(parts.size());
       if (sync != null) confirmLease();
       if (sync != null && !parts.isEmpty()) {
         handOver();
@@ -1107,6 +1113,11 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
 
   private static Object finite(double v) {
     return Double.isFinite(v) ? v : null;
+  }
+
+  /** Input partitions revoked from this instance by rebalances (handed over with a checkpoint in a group). */
+  public long partitionsRevoked() {
+    return partitionsRevoked.get();
   }
 
   /** Dead letters handed to the producer and not yet acknowledged by the broker (their records are not committed). */
