@@ -27,6 +27,10 @@ final class SimdKernels {
   private static VectorSpecies<Float> species() {
     int bits = Integer.getInteger("streamlearn.simd.bits", -1); // not via Simd: it initialises from us
     VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+    // Wider than the CPU offers only when asked to emulate it (tests of the 16-lane paths on an AVX2
+    // machine: the Vector API runs such species correctly, in Java, slowly).
+    if (bits > preferred.vectorBitSize() && Boolean.getBoolean("streamlearn.simd.emulate"))
+      return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
     if (bits <= 0 || bits >= preferred.vectorBitSize()) return preferred;
     return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
   }
