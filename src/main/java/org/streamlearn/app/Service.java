@@ -113,7 +113,8 @@ public final class Service implements AutoCloseable {
   }
 
   /**
-   * Vert.x with its own meters in the service's registry (vertx_* series), and the HTTP verticle on
+   * Vert.x with its own meters in the service's registry (vertx_* series, the HTTP server's from
+   * {@link org.streamlearn.metrics.VertxHttpServerMeters}), and the HTTP verticle on
    * it. A port in use fails start-up. The event loop only serves: training runs on the runners'
    * threads, predictions on Vert.x worker threads.
    */
@@ -121,7 +122,7 @@ public final class Service implements AutoCloseable {
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.builder()
         .with(new io.vertx.core.VertxOptions().setMetricsOptions(
             new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new io.vertx.micrometer.MicrometerMetricsFactory(registry))
+        .withMetrics(new org.streamlearn.metrics.VertxHttpServerMeters(registry))
         .build();
     var verticle = new org.streamlearn.http.HttpVerticle(org.streamlearn.http.HttpOptions.of(cfg.http()),
         List.copyOf(runners), registry);
