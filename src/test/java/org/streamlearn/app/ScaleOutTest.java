@@ -258,6 +258,16 @@ class ScaleOutTest {
   }
 
   static Path config(Path dir, int r) throws Exception {
+    return config(dir, r, MODEL, TOPIC, LAYERS, "", "");
+  }
+
+  /**
+   * Replica {@code r}'s service configuration: a group member with a short session, checkpoints,
+   * exchanges and an audit file under {@code dir}; {@code service} and {@code modelKeys} add lines
+   * (YAML, one key per line) to the service and the model.
+   */
+  static Path config(Path dir, int r, String model, String topic, String layers, String service, String modelKeys)
+      throws Exception {
     Path f = dir.resolve("r" + r + ".yaml");
     Files.writeString(f, """
         http.port: 0
@@ -266,6 +276,7 @@ class ScaleOutTest {
         shutdown.timeout.ms: 10000
         kafka.properties.session.timeout.ms: 2000
         kafka.properties.heartbeat.interval.ms: 500
+        %s
         models:
           %s:
             topics: [%s]
@@ -287,7 +298,10 @@ class ScaleOutTest {
             sync.every.ms: 250
             sync.stale.ms: 3000
             audit.path: "%s"
-        """.formatted(MODEL, TOPIC, LAYERS, slash(dir.resolve("ckpt-r" + r)), r, slash(dir.resolve("r" + r + ".audit"))));
+        %s
+        """.formatted(service, model, topic, layers, slash(dir.resolve("ckpt-r" + r)), r,
+        slash(dir.resolve("r" + r + ".audit")), modelKeys.lines().map(l -> "    " + l).collect(
+            java.util.stream.Collectors.joining("\n"))));
     return f;
   }
 

@@ -250,39 +250,7 @@ class SessionExpiryTest {
   }
 
   static Path config(Path dir, int r) throws Exception {
-    Path f = dir.resolve("r" + r + ".yaml");
-    Files.writeString(f, """
-        http.port: 0
-        http.control.token: %s
-        demo.enabled: false
-        progress.interval.ms: 0
-        shutdown.timeout.ms: 10000
-        kafka.properties.session.timeout.ms: 2000
-        kafka.properties.heartbeat.interval.ms: 500
-        models:
-          %s:
-            topics: [%s]
-            format: csv
-            features: 64
-            label: {type: class, classes: 10}
-            layers: input(64) dense(32) relu dense(10)
-            optimizer: {name: adam, lr: 0.003}
-            batch.size: 16
-            batch.linger.ms: 20
-            publish.every.steps: 50
-            publish.every.ms: 500
-            queue.max.records: 1000
-            seed: 7
-            checkpoint.dir: "%s"
-            checkpoint.every.steps: 20
-            checkpoint.every.ms: 500
-            replica.id: r%d
-            sync.every.steps: 10
-            sync.every.ms: 250
-            sync.stale.ms: 3000
-            audit.path: "%s"
-        """.formatted(TOKEN, MODEL, TOPIC, ScaleOutTest.slash(dir.resolve("ckpt-r" + r)), r,
-            ScaleOutTest.slash(dir.resolve("r" + r + ".audit"))));
-    return f;
+    return ScaleOutTest.config(dir, r, MODEL, TOPIC, "input(64) dense(32) relu dense(10)",
+        "http.control.token: " + TOKEN, "queue.max.records: 1000");
   }
 }
