@@ -307,8 +307,10 @@ class ControlApiTest {
   void anAbsurdRateMakesTheGuardFireAndTheStreamCarriesTheEvent() throws Exception {
     List<String> lines = new CopyOnWriteArrayList<>();
     var req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/models/iris/updates")).build();
+    // Read on a thread of its own: thenAccept would run the endless read on this thread when the
+    // response is already there (a CI run hung on that).
     var stream = http.sendAsync(req, HttpResponse.BodyHandlers.ofLines())
-        .thenAccept(r -> r.body().forEach(lines::add));
+        .thenAcceptAsync(r -> r.body().forEach(lines::add), t -> Thread.ofPlatform().daemon(true).name("sse-reader").start(t));
     try {
       await().atMost(WAIT).until(() -> lines.contains("event: version"));
       long before = iris.divergences();

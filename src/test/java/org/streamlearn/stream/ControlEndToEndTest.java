@@ -155,7 +155,8 @@ class ControlEndToEndTest extends BrokerPerClass {
       runner.start();
       CompletableFuture<Void> stream = http.sendAsync(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + s.port() + "/models/" + name + "/updates")).build(),
-          HttpResponse.BodyHandlers.ofLines()).thenAccept(res -> res.body().forEach(sse::add));
+          HttpResponse.BodyHandlers.ofLines()) // read on a thread of its own, never on this one
+          .thenAcceptAsync(res -> res.body().forEach(sse::add), t -> Thread.ofPlatform().daemon(true).name("sse-reader").start(t));
 
       // 1. Learns on good records.
       var good = lines(r, 400, null);
