@@ -49,34 +49,15 @@ class KillNineTest {
     long t0 = System.nanoTime();
     Path ckptDir = dir.resolve("ckpt");
     Path config = dir.resolve("kill9.yaml");
-    Files.writeString(config, """
-        http.port: 0
-        demo.enabled: false
-        progress.interval.ms: 1000
-        shutdown.timeout.ms: 10000
-        kafka.properties.session.timeout.ms: 2000
-        kafka.properties.heartbeat.interval.ms: 500
-        kafka.properties.group.instance.id: kill9-child
-        models:
-          %s:
-            topics: [%s]
-            format: csv
-            features: 8
-            label: {type: class, classes: 4}
-            layers: input(8) dense(16) relu dense(4)
-            optimizer: {name: adam, lr: 0.01}
-            batch.size: %d
-            batch.linger.ms: 60000
-            publish.every.steps: 1000000
-            publish.every.ms: 0
-            checkpoint.dir: %s
-            checkpoint.every.steps: 5
-            checkpoint.every.ms: 1000
-            checkpoint.keep: 3
-            audit.path: %s
-            seed: 5
-        """.formatted(MODEL, TOPIC, B, ckptDir.toString().replace("\\", "/"),
-            dir.resolve("kill9.audit").toString().replace("\\", "/")));
+    writeService(config, MODEL, TOPIC, ckptDir, "", """
+        optimizer: {name: adam, lr: 0.01}
+        publish.every.steps: 1000000
+        publish.every.ms: 0
+        checkpoint.every.steps: 5
+        checkpoint.every.ms: 1000
+        checkpoint.keep: 3
+        audit.path: %s
+        """.formatted(dir.resolve("kill9.audit").toString().replace("\\", "/")));
     ModelConfig mc = ConfigLoader.load(config, Map.of()).models().get(MODEL);
     List<byte[]> records = records();
     Checkpoints ckpts = new Checkpoints(ckptDir.resolve(MODEL), MODEL, 3);
@@ -170,29 +151,10 @@ class KillNineTest {
   void aPauseSurvivesSigkill(@TempDir Path dir) throws Exception {
     String model = "kpause", topic = "kpause.train", token = "kpause-token-4f1c9e27b3d05a68";
     Path ckptDir = dir.resolve("ckpt"), config = dir.resolve("kpause.yaml");
-    Files.writeString(config, """
-        http.port: 0
-        http.control.token: %s
-        demo.enabled: false
-        progress.interval.ms: 1000
-        shutdown.timeout.ms: 10000
-        kafka.properties.session.timeout.ms: 2000
-        kafka.properties.heartbeat.interval.ms: 500
-        kafka.properties.group.instance.id: kpause-child
-        models:
-          %s:
-            topics: [%s]
-            format: csv
-            features: 8
-            label: {type: class, classes: 4}
-            layers: input(8) dense(16) relu dense(4)
-            batch.size: %d
-            batch.linger.ms: 60000
-            checkpoint.dir: %s
-            checkpoint.every.steps: 1000
-            checkpoint.every.ms: 0
-            seed: 5
-        """.formatted(token, model, topic, B, ckptDir.toString().replace("\\", "/")));
+    writeService(config, model, topic, ckptDir, "http.control.token: " + token, """
+        checkpoint.every.steps: 1000
+        checkpoint.every.ms: 0
+        """);
     List<byte[]> records = records().subList(0, 300);
     Checkpoints ckpts = new Checkpoints(ckptDir.resolve(model), model, 3);
     var http = java.net.http.HttpClient.newHttpClient();
@@ -293,6 +255,39 @@ class KillNineTest {
   }
 
   /** Record i: csv of 8 features (feature 0 = i / N) and its class; fixed seed. */
+  /**
+   * The child service's configuration: one small classifier with checkpoints under {@code ckptDir},
+   * full batches only, a short group session and a static member id; {@code service} and
+   * {@code modelKeys} add lines (YAML, one key per line) to the service and the model.
+   */
+  static void writeService(Path config, String model, String topic, Path ckptDir, String service, String modelKeys)
+      throws Exception {
+    Files.writeString(config, """
+        http.port: 0
+        demo.enabled: false
+        progress.interval.ms: 1000
+        shutdown.timeout.ms: 10000
+        kafka.properties.session.timeout.ms: 2000
+        kafka.properties.heartbeat.interval.ms: 500
+        kafka.properties.group.instance.id: %s-child
+        %s
+        models:
+          %s:
+            topics: [%s]
+            format: csv
+            features: 8
+            label: {type: class, classes: 4}
+            layers: input(8) dense(16) relu dense(4)
+            batch.size: %d
+            batch.linger.ms: 60000
+            checkpoint.dir: %s
+            seed: 5
+        %s
+        """.formatted(model, service, model, topic, B,
+        ckptDir.toString().replace("\\", "/"), modelKeys.lines().map(l -> "    " + l)
+            .collect(java.util.stream.Collectors.joining("\n"))));
+  }
+
   static List<byte[]> records() {
     Random r = new Random(SEED + 1);
     List<byte[]> out = new ArrayList<>();
