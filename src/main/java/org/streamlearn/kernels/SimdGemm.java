@@ -14,9 +14,10 @@ import jdk.incubator.vector.FloatVector;
  * stays small on purpose: a larger fully unrolled body fails C2's register allocation ("out of
  * virtual registers") and then runs about 100× slower.
  *
- * <p>NT is a dot-product form: 4 rows of A × 3 rows of B, vectors along k, reduced once at the end.
- * Dense layers use NT only in forward, where k is the input width (large), so the reductions are
- * amortised.
+ * <p>NT (a dense layer's forward, B = weights [out × in]) transposes each 3-vector panel of B in
+ * registers ({@link SimdTranspose}) and runs the packed NN micro-kernel; below 4 rows of A
+ * (matrix-vector products) it is a dot-product form, 4 rows of A × 3 rows of B, vectors along k,
+ * reduced once at the end in a fixed lane order.
  *
  * <p>beta is applied to C first (0 overwrites without reading C), then alpha·A·B is added.
  */
@@ -269,11 +270,13 @@ final class SimdGemm {
   }
 
   /**
-   * From this many rows of A on, NT transposes each 3-vector panel of B once (kc × 3L floats) and
-   * runs the packed NN micro-kernel: the transpose costs one scalar copy per element of B per
-   * K-block, repaid over M/4 micro-kernel calls; below it the dot-product form wins.
+   * From this many rows of A on, NT transposes each 3-vector panel of B once (kc × 3L floats, in
+   * registers: {@link SimdTranspose}) and runs the packed NN micro-kernel; the transpose, about half
+   * an instruction per element of B, is repaid from one block of 4 rows on (measured at 8 and 16 rows:
+   * 2–4× the dot-product form, which pays a lane reduction per element of C). Below 4 rows
+   * (matrix-vector products) the dot-product form stays.
    */
-  private static final int NT_PACK_MIN_ROWS = 32;
+  private static final int NT_PACK_MIN_ROWS = 4;
 
   private static void ntPacked(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
@@ -286,10 +289,7 @@ final class SimdGemm {
       int kc = Math.min(KC, K - k0);
       packA(M4, kc, A, aOff + k0, lda, 1, ws.a);
       for (int j = 0; j < nFull; j += NB) {
-        for (int jj = 0; jj < NB; jj++) {
-          int row = bOff + (j + jj) * ldb + k0;
-          for (int k = 0, o = jj; k < kc; k++, o += NB) bp[o] = B[row + k];
-        }
+        packBT(kc, B, bOff + j * ldb + k0, ldb, bp);
         for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, C, cOff + i * ldc + j, ldc);
         if (M4 < M)
           ntBlock(M - M4, NB, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + j * ldb + k0, ldb, 1f, C,
@@ -298,6 +298,20 @@ final class SimdGemm {
       if (nFull < N)
         ntBlock(M, N - nFull, kc, alpha, A, aOff + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C, cOff + nFull, ldc,
             ws.lanes);
+    }
+  }
+
+  /** bp[k·3L + jj] = B[b + jj·ldb + k] for jj &lt; 3L, k &lt; kc: a 3L-row panel of B, transposed. */
+  private static void packBT(int kc, float[] B, int b, int ldb, float[] bp) {
+    final int NB = 3 * L;
+    int k = 0;
+    if (SimdTranspose.VECTOR) {
+      k = kc - kc % L;
+      SimdTranspose.panel(k, B, b, ldb, bp, NB);
+    }
+    for (int jj = 0; jj < NB; jj++) {
+      int row = b + jj * ldb;
+      for (int kk = k, o = k * NB + jj; kk < kc; kk++, o += NB) bp[o] = B[row + kk];
     }
   }
 
