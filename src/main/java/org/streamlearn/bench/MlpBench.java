@@ -22,13 +22,32 @@ public final class MlpBench {
       + 2.0 * (256 * 256 + 256 * 10); // dx of layers 2 and 3 (layer 1's input needs none)
 
   public static OnlineLearner learner(String optimizer, int batch) {
+    return learner(optimizer, batch, 1);
+  }
+
+  /** The benchmark's learner, its steps split across {@code threads} threads. */
+  public static OnlineLearner learner(String optimizer, int batch, int threads) {
     float lr = optimizer.equals("sgd") ? 0.01f : 1e-3f;
-    return new OnlineLearner(LearnerConfig.of(SPEC, "cross_entropy", OptimizerSpec.defaults(optimizer, lr), batch));
+    return new OnlineLearner(LearnerConfig.of(SPEC, "cross_entropy", OptimizerSpec.defaults(optimizer, lr), batch),
+        threads);
   }
 
   /** Examples per second, best of 5 repetitions of about {@code ms} ms each after warm-up. */
   public static double examplesPerSecond(String optimizer, int batch, int ms) {
-    OnlineLearner l = learner(optimizer, batch);
+    return examplesPerSecond(optimizer, batch, 1, ms);
+  }
+
+  /** As {@link #examplesPerSecond(String, int, int)}, the steps split across {@code threads} threads. */
+  public static double examplesPerSecond(String optimizer, int batch, int threads, int ms) {
+    OnlineLearner l = learner(optimizer, batch, threads);
+    try {
+      return measure(l, ms);
+    } finally {
+      l.closeThreads();
+    }
+  }
+
+  private static double measure(OnlineLearner l, int ms) {
     int n = 1024;
     SplittableRandom r = new SplittableRandom(9);
     float[] x = new float[n * 784], y = new float[n];

@@ -84,7 +84,18 @@ public final class OnlineLearner {
   private long examples;
   private float lastGradNorm = Float.NaN, lastLoss = Float.NaN;
 
+  /** A learner whose steps run on the calling thread alone. */
   public OnlineLearner(LearnerConfig cfg) {
+    this(cfg, 1);
+  }
+
+  /**
+   * A learner whose steps split their GEMMs across {@code threads} threads (the caller and
+   * threads − 1 parked workers of its own; see {@link Model#newWorkspace(int, int)}). The results are
+   * bit-identical for every thread count, so the thread count is not part of the learner's state:
+   * a checkpoint resumes exactly under another count.
+   */
+  public OnlineLearner(LearnerConfig cfg, int threads) {
     this.cfg = cfg;
     this.model = Model.of(cfg.spec());
     this.loss = Loss.of(cfg.loss());
@@ -101,7 +112,7 @@ public final class OnlineLearner {
     params = new float[n];
     grads = new float[n];
     model.init(params, cfg.seed());
-    ws = model.newWorkspace(B);
+    ws = model.newWorkspace(B, threads);
     xBatch = new float[B * I];
     yBatch = new float[B * T];
     dOut = new float[B * O];
@@ -115,6 +126,17 @@ public final class OnlineLearner {
     directSgd = cfg.optimizer().name().equals("sgd") && cfg.optimizer().l2() == 0f
         && clip.kind() == ClipSpec.Kind.NONE && B <= DIRECT_SGD_MAX_BATCH && model.supportsDirectSgd()
         && !Boolean.getBoolean("streamlearn.directSgd.off");
+  }
+
+  /** Threads a step runs on (the caller included). */
+  public int threads() { return ws.threads(); }
+
+  /** Stops the step's worker threads (steps then run on the caller alone, with the same results). */
+  public void closeThreads() { ws.close(); }
+
+  /** The default thread count of a learner: the processors the JVM sees, capped by the batch size. */
+  public static int defaultThreads(int batchSize) {
+    return Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), batchSize));
   }
 
   /** True when steps take the direct-SGD path (see the field's doc). */

@@ -3,6 +3,7 @@ package org.streamlearn.nn;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.streamlearn.kernels.Kernels;
+import org.streamlearn.kernels.ParallelGemm;
 
 /**
  * y[B×O] = x[B×I]·Wᵀ + b, with W stored [O×I] row-major (PyTorch's {@code nn.Linear} layout) at
@@ -44,16 +45,27 @@ final class Dense implements Layer {
 
   @Override
   public void forward(int B, float[] p, float[] x, int xOff, float[] y, float[] s) {
-    Kernels.gemmNT(B, out, in, 1f, x, xOff, in, p, wOff, in, 0f, y, 0, out); // [B×O]
+    forward(Workspace.SERIAL, B, p, x, xOff, y, s);
+  }
+
+  @Override
+  public void forward(ParallelGemm t, int B, float[] p, float[] x, int xOff, float[] y, float[] s) {
+    t.gemmNT(B, out, in, 1f, x, xOff, in, p, wOff, in, 0f, y, 0, out); // [B×O]
     Kernels.addBias(B, out, p, bOff, y, 0, out);
   }
 
   @Override
   public void backward(int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy, float[] dx,
       float[] s) {
-    Kernels.gemmTN(out, in, B, 1f, dy, 0, out, x, xOff, in, 1f, g, wOff, in); // dW [O×I] +=
-    Kernels.biasGrad(B, out, dy, 0, out, g, bOff);                              // db [O] +=
-    if (dx != null) Kernels.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
+    backward(Workspace.SERIAL, B, p, g, x, xOff, y, dy, dx, s);
+  }
+
+  @Override
+  public void backward(ParallelGemm t, int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy,
+      float[] dx, float[] s) {
+    t.gemmTN(out, in, B, 1f, dy, 0, out, x, xOff, in, 1f, g, wOff, in); // dW [O×I] +=
+    Kernels.biasGrad(B, out, dy, 0, out, g, bOff);                       // db [O] +=
+    if (dx != null) t.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
   }
 
   // ---- direct SGD ----
@@ -71,7 +83,13 @@ final class Dense implements Layer {
 
   @Override
   public void backwardInput(int B, float[] p, float[] x, int xOff, float[] y, float[] dy, float[] dx, float[] s) {
-    Kernels.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
+    backwardInput(Workspace.SERIAL, B, p, x, xOff, y, dy, dx, s);
+  }
+
+  @Override
+  public void backwardInput(ParallelGemm t, int B, float[] p, float[] x, int xOff, float[] y, float[] dy,
+      float[] dx, float[] s) {
+    t.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
   }
 
   /**
@@ -94,7 +112,12 @@ final class Dense implements Layer {
 
   @Override
   public void applySgd(int B, float[] p, float[] x, int xOff, float[] dy, float lr, float[] s) {
-    Kernels.gemmTN(out, in, B, -lr, dy, 0, out, x, xOff, in, 1f, p, wOff, in); // W −= lr·dyᵀ·x
-    Kernels.axpy(out, -lr, s, 0, p, bOff);                                     // b −= lr·Σ dy
+    applySgd(Workspace.SERIAL, B, p, x, xOff, dy, lr, s);
+  }
+
+  @Override
+  public void applySgd(ParallelGemm t, int B, float[] p, float[] x, int xOff, float[] dy, float lr, float[] s) {
+    t.gemmTN(out, in, B, -lr, dy, 0, out, x, xOff, in, 1f, p, wOff, in); // W −= lr·dyᵀ·x
+    Kernels.axpy(out, -lr, s, 0, p, bOff);                                // b −= lr·Σ dy
   }
 }

@@ -2,6 +2,7 @@ package org.streamlearn.nn;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import org.streamlearn.kernels.ParallelGemm;
 
 /**
  * A layer: forward and backward over a batch, parameters at fixed offsets in the model's flat arrays.
@@ -37,6 +38,27 @@ interface Layer {
   void forward(int B, float[] p, float[] x, int xOff, float[] y, float[] s);
 
   void backward(int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy, float[] dx, float[] s);
+
+  // ---- The same with the workspace's GEMM team: layers whose work is GEMMs split them across it
+  // (bit-identical to the one-thread call); the others run on the caller. ----
+
+  default void forward(ParallelGemm t, int B, float[] p, float[] x, int xOff, float[] y, float[] s) {
+    forward(B, p, x, xOff, y, s);
+  }
+
+  default void backward(ParallelGemm t, int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy,
+      float[] dx, float[] s) {
+    backward(B, p, g, x, xOff, y, dy, dx, s);
+  }
+
+  default void backwardInput(ParallelGemm t, int B, float[] p, float[] x, int xOff, float[] y, float[] dy,
+      float[] dx, float[] s) {
+    backwardInput(B, p, x, xOff, y, dy, dx, s);
+  }
+
+  default void applySgd(ParallelGemm t, int B, float[] p, float[] x, int xOff, float[] dy, float lr, float[] s) {
+    applySgd(B, p, x, xOff, dy, lr, s);
+  }
 
   // ---- Direct SGD: plain SGD applied from the activations and output gradients, with no gradient
   // buffer (one pass over the weights instead of four: zero, accumulate, norm, update). ----

@@ -86,10 +86,21 @@ public final class Model {
     for (Layer l : layers) l.init(params, rnd);
   }
 
-  /** All buffers for batches of up to maxBatch examples (maxBatch ≥ 1). */
+  /** All buffers for batches of up to maxBatch examples (maxBatch ≥ 1); GEMMs on the caller alone. */
   public Workspace newWorkspace(int maxBatch) {
+    return newWorkspace(maxBatch, 1);
+  }
+
+  /**
+   * All buffers for batches of up to maxBatch examples, and a team of {@code threads} threads (the
+   * caller included) across which forward and backward split their GEMMs. Results are bit-identical
+   * for every thread count. The team's threads stop with {@link Workspace#close()} or once the
+   * workspace is unreachable.
+   */
+  public Workspace newWorkspace(int maxBatch, int threads) {
     if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
-    return new Workspace(this, maxBatch, layers);
+    if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    return new Workspace(this, maxBatch, layers, threads);
   }
 
   /**
@@ -104,7 +115,7 @@ public final class Model {
     float[] in = x;
     int inOff = xOff;
     for (int i = 0; i < layers.length; i++) {
-      layers[i].forward(B, params, in, inOff, ws.out[i], ws.scratch[i]);
+      layers[i].forward(ws.gemm, B, params, in, inOff, ws.out[i], ws.scratch[i]);
       in = ws.out[i];
       inOff = 0;
     }
@@ -136,7 +147,7 @@ public final class Model {
       float[] in = i > 0 ? ws.out[i - 1] : x;
       int inOff = i > 0 ? 0 : xOff;
       float[] dx = i > 0 ? ws.dOut[i - 1] : inputGrad ? ws.dInput : null;
-      layers[i].backward(B, params, grads, in, inOff, ws.out[i], dy, dx, ws.scratch[i]);
+      layers[i].backward(ws.gemm, B, params, grads, in, inOff, ws.out[i], dy, dx, ws.scratch[i]);
       dy = dx;
     }
   }
@@ -166,7 +177,7 @@ public final class Model {
       int inOff = i > 0 ? 0 : xOff;
       sq += layers[i].gradNormSquared(B, in, inOff, dy, ws.scratch[i]);
       if (i > 0) {
-        layers[i].backwardInput(B, params, in, inOff, ws.out[i], dy, ws.dOut[i - 1], ws.scratch[i]);
+        layers[i].backwardInput(ws.gemm, B, params, in, inOff, ws.out[i], dy, ws.dOut[i - 1], ws.scratch[i]);
         dy = ws.dOut[i - 1];
       }
     }
@@ -175,7 +186,7 @@ public final class Model {
     dy = dOut;
     for (int i = layers.length - 1; i >= 0; i--) {
       float[] in = i > 0 ? ws.out[i - 1] : x;
-      layers[i].applySgd(B, params, in, i > 0 ? 0 : xOff, dy, lr, ws.scratch[i]);
+      layers[i].applySgd(ws.gemm, B, params, in, i > 0 ? 0 : xOff, dy, lr, ws.scratch[i]);
       if (i > 0) dy = ws.dOut[i - 1];
     }
     return norm;

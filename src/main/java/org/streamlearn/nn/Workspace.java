@@ -1,19 +1,31 @@
 package org.streamlearn.nn;
 
+import java.lang.ref.Cleaner;
+import org.streamlearn.kernels.ParallelGemm;
+import org.streamlearn.kernels.Team;
+
 /**
  * Every activation, gradient and scratch buffer of one model for batches up to {@link #maxBatch()},
  * allocated once by {@link Model#newWorkspace(int)} so forward and backward allocate nothing.
- * Not thread-safe: one workspace per thread.
+ * Not thread-safe: one workspace per thread. Its GEMM team (threads − 1 parked workers) stops with
+ * {@link #close()}, or when the workspace becomes unreachable.
  */
-public final class Workspace {
+public final class Workspace implements AutoCloseable {
+  /** GEMMs on the calling thread alone (a team of one has no state to share). */
+  static final ParallelGemm SERIAL = new ParallelGemm(new Team(1, "serial"));
+
+  private static final Cleaner CLEANER = Cleaner.create(Thread.ofPlatform().daemon().name("streamlearn-workspace-cleaner").factory());
+
   final Model model;
   final int maxBatch;
   final float[][] out;     // out[i]: output of layer i, [maxBatch × out_i]
   final float[][] dOut;    // dOut[i]: gradient w.r.t. out[i] (the last one is the caller's dOut)
   final float[][] scratch; // per-layer scratch
   final float[] dInput;    // [maxBatch × inputSize], written only by backward(..., inputGrad = true)
+  final ParallelGemm gemm; // the GEMMs of forward and backward, split across the team
+  private final Cleaner.Cleanable stopTeam;
 
-  Workspace(Model model, int maxBatch, Layer[] layers) {
+  Workspace(Model model, int maxBatch, Layer[] layers, int threads) {
     this.model = model;
     this.maxBatch = maxBatch;
     int n = layers.length;
@@ -26,6 +38,25 @@ public final class Workspace {
       scratch[i] = new float[layers[i].scratchSize(maxBatch)];
     }
     dInput = new float[maxBatch * layers[0].in()];
+    if (threads == 1) {
+      gemm = SERIAL;
+      stopTeam = null;
+    } else {
+      Team team = new Team(threads, "streamlearn-gemm");
+      gemm = new ParallelGemm(team);
+      stopTeam = CLEANER.register(this, team::close); // the action holds the team, never the workspace
+    }
+  }
+
+  /** Threads the GEMMs run on, the caller included. */
+  public int threads() {
+    return gemm.team().size();
+  }
+
+  /** Stops the team's worker threads; the workspace then runs its GEMMs on the caller alone. */
+  @Override
+  public void close() {
+    if (stopTeam != null) stopTeam.clean();
   }
 
   public int maxBatch() {

@@ -1,0 +1,99 @@
+package org.streamlearn.kernels;
+
+/**
+ * The GEMMs of {@link Kernels} split across a {@link Team}: the columns of C are cut into one range
+ * per thread, and each thread runs the ordinary kernel on its range. The cuts fall on multiples of
+ * the kernels' column panel (3 vectors) and no range is narrower than a panel, so every element of C
+ * goes through the same micro-kernel, with the same k order, as in the one-thread call: the result is
+ * bit-identical to {@code Kernels.gemm*} whatever the team size (tested). Products too small to pay
+ * for a hand-over (a few µs) run on the caller alone.
+ *
+ * <p>One instance per team and caller: the call's arguments are kept in fields (no allocation per
+ * call), so it is not for concurrent use.
+ */
+public final class ParallelGemm implements Team.Task {
+  /** Below this many multiply-adds per thread a product runs on the caller alone. */
+  static final long MIN_FMAS_PER_THREAD = 256 * 1024;
+
+  private final Team team;
+  private final int panel; // columns per panel of the SIMD kernels; 1 on the scalar path
+
+  private char layout;
+  private int M, N, K, aOff, lda, bOff, ldb, cOff, ldc;
+  private float alpha, beta;
+  private float[] A, B, C;
+
+  public ParallelGemm(Team team) {
+    this.team = team;
+    this.panel = Simd.ENABLED ? 3 * Simd.VectorProbe.lanes() : 1;
+  }
+
+  public Team team() {
+    return team;
+  }
+
+  /** As {@link Kernels#gemmNN}. */
+  public void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    if (serial(M, N, K)) Kernels.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else start('N', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  }
+
+  /** As {@link Kernels#gemmNT}. */
+  public void gemmNT(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    if (serial(M, N, K)) Kernels.gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else start('T', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  }
+
+  /** As {@link Kernels#gemmTN}. */
+  public void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    if (serial(M, N, K)) Kernels.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else start('A', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  }
+
+  /**
+   * True when the product runs on the caller: a team of one, too few multiply-adds per thread, or
+   * fewer than two panels of columns. The choice never changes the result, only who computes it.
+   */
+  private boolean serial(int M, int N, int K) {
+    int t = team.size();
+    return t == 1 || (long) M * N * K < MIN_FMAS_PER_THREAD * t || N < 2 * panel;
+  }
+
+  private void start(char layout, int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    this.layout = layout;
+    this.M = M; this.N = N; this.K = K; this.alpha = alpha; this.beta = beta;
+    this.A = A; this.aOff = aOff; this.lda = lda;
+    this.B = B; this.bOff = bOff; this.ldb = ldb;
+    this.C = C; this.cOff = cOff; this.ldc = ldc;
+    try {
+      team.run(this);
+    } finally {
+      this.A = this.B = this.C = null; // keep no caller arrays alive between calls
+    }
+  }
+
+  /** Columns [from, to) of part p of parts: whole panels, the remainder in the last non-empty part. */
+  static int cut(int N, int panel, int p, int parts) {
+    int panels = N / panel;
+    if (p >= parts) return N;
+    int from = (int) ((long) panels * p / parts) * panel;
+    return p == 0 ? 0 : from;
+  }
+
+  @Override
+  public void run(int p, int parts) {
+    int from = cut(N, panel, p, parts), to = p + 1 == parts ? N : cut(N, panel, p + 1, parts);
+    int n = to - from;
+    if (n <= 0) return;
+    switch (layout) {
+      // NN: B[K×N], columns j of C use B's columns j. NT: B[N×K], rows j. TN: as NN.
+      case 'N' -> Kernels.gemmNN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
+      case 'T' -> Kernels.gemmNT(M, n, K, alpha, A, aOff, lda, B, bOff + from * ldb, ldb, beta, C, cOff + from, ldc);
+      default -> Kernels.gemmTN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package org.streamlearn.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * GEMMs split across a team give the same bits as the one-thread kernel, for every team size, every
+ * layout, shapes around the panel width (3 vectors) and odd sizes, with offsets, padded leading
+ * dimensions, alpha/beta cases and guard cells around C. Bit-identical, not close: exact resume of
+ * a checkpoint under another thread count depends on it.
+ */
+class ParallelGemmTest {
+  private static final int OFF = 5;
+
+  interface Gemm {
+    void run(int M, int N, int K, float alpha, float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
+        float beta, float[] C, int cOff, int ldc);
+  }
+
+  private static float[] guarded(int n, SplittableRandom r) {
+    float[] a = new float[n + 2 * OFF + 64];
+    for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextDouble() * 2 - 1);
+    return a;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"NN", "NT", "TN"})
+  void bitIdenticalToOneThread(String layout) {
+    int panel = Simd.ENABLED ? 3 * Simd.VectorProbe.lanes() : 1;
+    int[] ms = {1, 3, 4, 7, 16, 33, 64};
+    int[] ns = {2 * panel - 1, 2 * panel, 2 * panel + 5, 5 * panel + 3, 10, 256, 301};
+    int[] ks = {1, 16, 31, 100, 257, 784};
+    float[][] ab = {{1f, 0f}, {1f, 1f}, {-0.01f, 1f}, {0.5f, -2f}};
+    var r = new SplittableRandom(13);
+    int cases = 0, split = 0;
+    for (int threads : new int[] {2, 3, 4}) {
+      try (Team team = new Team(threads, "test-gemm")) {
+        ParallelGemm pg = new ParallelGemm(team);
+        Gemm par = switch (layout) {
+          case "NN" -> pg::gemmNN;
+          case "NT" -> pg::gemmNT;
+          default -> pg::gemmTN;
+        };
+        Gemm one = switch (layout) {
+          case "NN" -> Kernels::gemmNN;
+          case "NT" -> Kernels::gemmNT;
+          default -> Kernels::gemmTN;
+        };
+        for (int M : ms) for (int N : ns) for (int K : ks) {
+          float[] albe = ab[cases++ % ab.length];
+          int aRows = layout.equals("TN") ? K : M, aCols = layout.equals("TN") ? M : K;
+          int bRows = layout.equals("NT") ? N : K, bCols = layout.equals("NT") ? K : N;
+          int lda = aCols + 3, ldb = bCols + 1, ldc = N + 2;
+          float[] A = guarded(aRows * lda, r), B = guarded(bRows * ldb, r);
+          float[] C0 = guarded(M * ldc, r), C1 = C0.clone();
+          one.run(M, N, K, albe[0], A, OFF, lda, B, OFF, ldb, albe[1], C0, OFF, ldc);
+          par.run(M, N, K, albe[0], A, OFF, lda, B, OFF, ldb, albe[1], C1, OFF, ldc);
+          if ((long) M * N * K >= ParallelGemm.MIN_FMAS_PER_THREAD * threads && N >= 2 * panel) split++;
+          for (int i = 0; i < C0.length; i++)
+            if (Float.floatToRawIntBits(C0[i]) != Float.floatToRawIntBits(C1[i]))
+              throw new AssertionError(String.format("gemm%s M=%d N=%d K=%d alpha=%s beta=%s threads=%d: C[%d] %s"
+                  + " (one thread) vs %s", layout, M, N, K, albe[0], albe[1], threads, i, C0[i], C1[i]));
+        }
+      }
+    }
+    assertThat(split).as("products actually split across threads").isGreaterThan(50);
+  }
+
+  /** Parts cover [0, N) in order, without gaps or overlap, each non-empty one holding a whole panel. */
+  @Test
+  void cutsArePanelAligned() {
+    for (int panel : new int[] {1, 12, 24, 48})
+      for (int N = 2 * panel; N < 12 * panel; N += 7)
+        for (int parts = 1; parts <= 5; parts++) {
+          int prev = 0;
+          for (int p = 0; p < parts; p++) {
+            int from = ParallelGemm.cut(N, panel, p, parts), to = p + 1 == parts ? N : ParallelGemm.cut(N, panel, p + 1, parts);
+            assertThat(from).isEqualTo(prev);
+            assertThat(to).isGreaterThanOrEqualTo(from);
+            assertThat(from % panel).isZero();
+            if (to > from) assertThat(to - from).isGreaterThanOrEqualTo(panel);
+            prev = to;
+          }
+          assertThat(prev).isEqualTo(N);
+        }
+  }
+
+  /** A part's exception reaches the caller after every part finished; the team keeps working. */
+  @Test
+  void failuresPropagateAndTeamSurvives() {
+    try (Team team = new Team(3, "test-fail")) {
+      int[] done = new int[3];
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> team.run((p, n) -> {
+        done[p]++;
+        if (p == 2) throw new IllegalArgumentException("part 2 failed");
+      })).isInstanceOf(IllegalArgumentException.class).hasMessage("part 2 failed");
+      assertThat(done).containsExactly(1, 1, 1);
+      team.run((p, n) -> done[p] += 10);
+      assertThat(done).containsExactly(11, 11, 11);
+    }
+  }
+}
