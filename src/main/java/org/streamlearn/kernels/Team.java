@@ -5,8 +5,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed team of threads for one trainer: the calling thread plus {@code size − 1} daemon workers
- * that live as long as the team. {@link #run} hands the same task to every member, each with its own
- * part number, and returns when all parts are done. Nothing is allocated per run (no executor, no
+ * that live as long as the team. {@link #run} splits a task into {@code size} numbered parts, which
+ * the members claim and run, and returns when all parts are done. Nothing is allocated per run (no executor, no
  * futures): the task is an object the caller keeps and refills, a run is a volatile epoch bump plus
  * unparks, and workers spin briefly before parking so the gaps between the GEMMs of one training
  * step do not pay a futex wake-up each.
@@ -25,7 +25,8 @@ public final class Team implements AutoCloseable {
 
   private final int size;
   private final Thread[] workers;
-  private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicInteger pending = new AtomicInteger(); // parts not finished
+  private final AtomicInteger next = new AtomicInteger(Integer.MAX_VALUE); // the next part to claim
   private volatile long epoch;
   private volatile boolean closed;
   private volatile Thread caller;
@@ -38,8 +39,7 @@ public final class Team implements AutoCloseable {
     this.size = size;
     workers = new Thread[size - 1];
     for (int i = 0; i < workers.length; i++) {
-      int part = i + 1;
-      workers[i] = Thread.ofPlatform().daemon().name(name + "-" + part).unstarted(() -> work(part));
+      workers[i] = Thread.ofPlatform().daemon().name(name + "-" + (i + 1)).unstarted(this::work);
       workers[i].start();
     }
   }
@@ -49,42 +49,49 @@ public final class Team implements AutoCloseable {
   }
 
   /**
-   * Runs task.run(p, size) for every p in [0, size), part 0 on the calling thread, and returns when
-   * all are done. A part's exception is rethrown here (the first one), after all parts finished.
+   * Runs task.run(p, size) for every p in [0, size) and returns when all are done. Parts are claimed,
+   * not assigned: the caller takes parts too, so a worker the OS has not scheduled yet (a loaded
+   * machine) costs no waiting, its part simply runs on the caller. Which thread runs a part never
+   * changes what the part computes. A part's exception is rethrown here (the first one), after all
+   * parts finished.
    */
   public void run(Task t) {
-    if (size == 1) {
-      t.run(0, 1);
-      return;
-    }
-    if (closed) { // the same parts, one after the other: the same result without the workers
+    if (size == 1 || closed) { // closed: the same parts, one after the other, on the caller
       for (int p = 0; p < size; p++) t.run(p, size);
       return;
     }
     task = t;
     failure = null;
     caller = Thread.currentThread();
-    pending.set(size - 1);
-    epoch = epoch + 1; // volatile write: publishes task to the workers
+    pending.set(size);
+    next.set(0);       // from here workers may claim parts (task and pending are set before)
+    epoch = epoch + 1; // wakes spinning workers; parked ones are unparked
     for (Thread w : workers) LockSupport.unpark(w);
-    Throwable mine = null;
-    try {
-      t.run(0, size);
-    } catch (Throwable e) {
-      mine = e;
-    }
+    claimParts();
     for (int spin = 0; pending.get() > 0; spin++) {
       if (spin < SPINS) Thread.onSpinWait();
       else LockSupport.park(this);
     }
     task = null;
-    Throwable f = mine != null ? mine : failure;
+    Throwable f = failure;
     if (f instanceof RuntimeException r) throw r;
     if (f instanceof Error e) throw e;
     if (f != null) throw new IllegalStateException(f);
   }
 
-  private void work(int part) {
+  /** Runs unclaimed parts of the current run until none is left. */
+  private void claimParts() {
+    for (int p; (p = next.getAndIncrement()) < size; ) {
+      try {
+        task.run(p, size);
+      } catch (Throwable e) {
+        if (failure == null) failure = e;
+      }
+      if (pending.decrementAndGet() == 0 && Thread.currentThread() != caller) LockSupport.unpark(caller);
+    }
+  }
+
+  private void work() {
     long seen = 0;
     while (true) {
       int spin = 0;
@@ -94,12 +101,7 @@ public final class Team implements AutoCloseable {
       }
       if (closed) return;
       seen = epoch;
-      try {
-        task.run(part, size);
-      } catch (Throwable e) {
-        if (failure == null) failure = e;
-      }
-      if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
+      claimParts();
     }
   }
 
