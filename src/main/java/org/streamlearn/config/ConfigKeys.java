@@ -73,6 +73,7 @@ public final class ConfigKeys {
   public static final String OPTIMIZER_WEIGHT_DECAY = "optimizer.weight.decay";
   public static final String BATCH_SIZE = "batch.size";
   public static final String BATCH_LINGER_MS = "batch.linger.ms";
+  public static final String TRAIN_THREADS = "train.threads";
   public static final String SCHEDULE = "schedule";
   public static final String CLIP = "clip";
   public static final String SEED = "seed";
@@ -187,6 +188,9 @@ public final class ConfigKeys {
       .define(BATCH_SIZE, INT, 32, between(1, 4096), HIGH, "Examples per training step.")
       .define(BATCH_LINGER_MS, LONG, 50L, between(0, 60_000), MEDIUM,
           "A partial batch is trained once its oldest record has waited this long, in ms.")
+      .define(TRAIN_THREADS, INT, null, "processors, capped by batch.size", between(1, 1024), MEDIUM,
+          "Threads a training step splits its matrix products across (the trainer and parked helpers of its"
+              + " own). Results are bit-identical for every count, so a checkpoint resumes exactly under another.")
       .define(SCHEDULE, STRING, "constant",
           matches(SCHEDULE_SPEC, "must be name or name(key=number, ...), e.g. cosine(warmup=100,total=10000)"), MEDIUM,
           "Learning-rate schedule, e.g. constant, cosine(warmup=100,total=10000).")

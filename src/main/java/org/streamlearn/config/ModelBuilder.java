@@ -165,6 +165,11 @@ final class ModelBuilder {
       replica = ScaleConfig.defaultReplicaId();
       l.put(k(REPLICA_ID), replica, "default");
     }
+    Integer threads = v(TRAIN_THREADS);
+    if (threads == null) {
+      threads = org.streamlearn.learn.OnlineLearner.defaultThreads(batchSize);
+      l.put(k(TRAIN_THREADS), threads, "default");
+    }
     if (!ok) return null;
     return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
         batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(DIVERGENCE_BACKUP_EVERY_STEPS),
@@ -173,7 +178,7 @@ final class ModelBuilder {
         new CheckpointConfig(java.nio.file.Path.of((String) v(CHECKPOINT_DIR)).resolve(name), v(CHECKPOINT_EVERY_STEPS),
             v(CHECKPOINT_EVERY_MS), v(CHECKPOINT_KEEP), v(CHECKPOINT_FRESH)),
         new ScaleConfig(replica, v(SYNC_EVERY_STEPS), v(SYNC_EVERY_MS), v(SYNC_STALE_MS),
-            ((String) v(AUDIT_PATH)).isBlank() ? null : java.nio.file.Path.of((String) v(AUDIT_PATH))));
+            ((String) v(AUDIT_PATH)).isBlank() ? null : java.nio.file.Path.of((String) v(AUDIT_PATH))), threads);
   }
 
   /**

@@ -18,13 +18,14 @@ import org.streamlearn.optim.OptimizerSpec;
  * @param demo demo data set fed into the first topic, "none" for none
  * @param checkpoint where and how often the model's checkpoints are written
  * @param scale replica id, parameter exchange with the other replicas, training audit
+ * @param trainThreads threads a training step splits its GEMMs across (the trainer included)
  */
 public record ModelConfig(String name, List<String> topics, String group, InputConfig input, LabelConfig label,
     String layers, LossConfig loss, OptimizerConfig optimizer, ScheduleConfig schedule, ClipConfig clip,
     int batchSize, long batchLingerMs, long seed, double divergenceLrFactor, int divergenceBackupEverySteps,
     int metricsWindow,
     long publishEverySteps, long publishEveryMs, int queueMaxRecords, String demo,
-    CheckpointConfig checkpoint, ScaleConfig scale) {
+    CheckpointConfig checkpoint, ScaleConfig scale, int trainThreads) {
   public ModelConfig {
     topics = List.copyOf(topics);
   }

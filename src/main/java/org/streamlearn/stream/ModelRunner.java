@@ -124,7 +124,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     this.kafka = kafka;
     this.shutdownTimeoutMs = shutdownTimeoutMs;
     this.decoder = mc.decoder();
-    this.learner = new OnlineLearner(mc.learnerConfig());
+    this.learner = new OnlineLearner(mc.learnerConfig(), mc.trainThreads());
     if (decoder.features() != learner.inputSize() || decoder.labelWidth() != learner.targetSize())
       throw new IllegalArgumentException("model " + mc.name() + ": decoder writes " + decoder.features() + "+"
           + decoder.labelWidth() + " floats, learner takes " + learner.inputSize() + "+" + learner.targetSize());

@@ -281,6 +281,7 @@ final class Trainer implements Runnable {
       failure = e;
       log.error("trainer of model {} stopped: {}", model, e.toString(), e);
     } finally {
+      learner.closeThreads(); // the step's helper threads (train.threads) stop with the trainer
       if (!losses.isEmpty()) reportLosses(true);
       for (Posted p; (p = commands.poll()) != null; )
         p.done().completeExceptionally(new IllegalStateException("the trainer of model " + model + " has stopped"));
