@@ -11,7 +11,8 @@ import org.streamlearn.kernels.Reference;
  * GFLOP/s per layout and shape (as a share of the peak and a multiple of the scalar reference),
  * and the training rate of the MLP 784-256-256-10 per batch size for SGD and Adam (as a share of
  * the flop bound: peak / flops per example). Ratios, not absolute numbers, are what compare
- * across machines. Options: {@code --quick} (shorter timings), {@code --only kernels|mlp|kafka|scale}.
+ * across machines. Options: {@code --quick} (shorter timings), {@code --only kernels|mlp|kafka|scale},
+ * {@code --no-torch} (skip the PyTorch peer of the MLP figures).
  */
 public final class Bench {
   private Bench() {}
@@ -40,7 +41,7 @@ public final class Bench {
     String only = "";
     for (int i = 0; i + 1 < args.length; i++) if (args[i].equals("--only")) only = args[i + 1];
     int ms = smoke ? 5 : quick ? 60 : 250;
-    System.out.println("Streamlearn bench: " + Kernels.describe() + ", 1 trainer thread, Java "
+    System.out.println("Streamlearn bench: " + Kernels.describe() + ", Java "
         + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " cores visible");
     if (!Reference.kernelsAreRoots())
       System.out.println("  (kernels not compiled as roots: figures will be low; see the warning above)");
@@ -53,29 +54,35 @@ public final class Bench {
       return;
     }
     double peak = FmaPeak.gflops(smoke ? 1 : quick ? 3 : 7);
-    System.out.printf(Locale.ROOT, "FMA peak (12 independent vector FMA chains): %.1f GFLOP/s%n", peak);
-
-    if (only.isEmpty() || only.equals("kernels")) {
-      System.out.println("GEMM, C = A·B, row-major (NN: A[M×K]·B[K×N]; NT: A·B[N×K]ᵀ; TN: A[K×M]ᵀ·B):");
-      int[][] shapes = {{64, 256, 784}, {256, 256, 256}, {16, 256, 784}, {1, 256, 784}, {64, 10, 256}};
-      for (int[] s : shapes)
-        for (GemmBench.Layout l : GemmBench.Layout.values())
-          System.out.println(GemmBench.format(GemmBench.measure(l, s[0], s[1], s[2], ms), peak));
-    }
-    if (only.isEmpty() || only.equals("mlp")) {
-      double bound = peak * 1e9 / MlpBench.FLOPS_PER_EXAMPLE;
-      System.out.printf(Locale.ROOT, "MLP 784-256-256-10 training (%.2f MFLOP/example; flop bound at the FMA peak"
-          + " %.0f examples/s):%n", MlpBench.FLOPS_PER_EXAMPLE / 1e6, bound);
-      List<String> rows = new ArrayList<>();
-      for (int batch : new int[] {1, 16, 64, 256}) {
-        double sgd = MlpBench.examplesPerSecond("sgd", batch, ms * 2);
-        double adam = MlpBench.examplesPerSecond("adam", batch, ms * 2);
-        rows.add(String.format(Locale.ROOT, "  batch %4d  SGD %9.0f ex/s (%5.1f%% of bound)   Adam %9.0f ex/s (%5.1f%% of bound)",
-            batch, sgd, 100 * sgd / bound, adam, 100 * adam / bound));
-        System.out.println(rows.getLast());
-      }
-    }
+    System.out.printf(Locale.ROOT, "FMA peak of one core (12 independent %d-bit FMA chains): %.1f GFLOP/s%n",
+        FmaPeak.F.vectorBitSize(), peak);
+    if (only.isEmpty() || only.equals("kernels")) kernels(peak, ms);
+    if (only.isEmpty() || only.equals("mlp")) MlpReport.run(peak, ms, smoke, quick, !List.of(args).contains("--no-torch"));
     if (only.isEmpty() || only.equals("kafka")) kafka(smoke, quick, ms);
+  }
+
+  /**
+   * GEMM per layout at the headline shapes (target: 75% of the peak for NT, the dense forward), then
+   * every GEMM shape of one training step of the MLP 784-256-256-10 at batch 16, 64 and 256 (target:
+   * 50%), then the matrix-vector products of batch 1 (bounded by memory, not by FMAs).
+   */
+  private static void kernels(double peak, int ms) {
+    System.out.println("GEMM, C = A·B, row-major (NN: A[M×K]·B[K×N]; NT: A·B[N×K]ᵀ; TN: A[K×M]ᵀ·B):");
+    for (int[] s : new int[][] {{64, 256, 784}, {256, 256, 256}})
+      for (GemmBench.Layout l : GemmBench.Layout.values())
+        System.out.println(GemmBench.format(GemmBench.measure(l, s[0], s[1], s[2], ms), peak));
+    for (int b : new int[] {16, 64, 256, 1}) {
+      System.out.println(b == 1 ? "GEMM shapes of a training step at batch 1 (matrix-vector products):"
+          : "GEMM shapes of a training step of MLP 784-256-256-10 at batch " + b
+              + " (forward NT; weight gradient TN, M = outputs, K = batch; input gradient NN):");
+      Object[][] shapes = {
+          {GemmBench.Layout.NT, b, 256, 784}, {GemmBench.Layout.NT, b, 256, 256}, {GemmBench.Layout.NT, b, 10, 256},
+          {GemmBench.Layout.TN, 256, 784, b}, {GemmBench.Layout.TN, 256, 256, b}, {GemmBench.Layout.TN, 10, 256, b},
+          {GemmBench.Layout.NN, b, 256, 256}, {GemmBench.Layout.NN, b, 256, 10}};
+      for (Object[] sh : shapes)
+        System.out.println(GemmBench.format(GemmBench.measure((GemmBench.Layout) sh[0], (int) sh[1], (int) sh[2],
+            (int) sh[3], ms), peak));
+    }
   }
 
   /**

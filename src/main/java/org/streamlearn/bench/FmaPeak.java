@@ -1,7 +1,9 @@
 package org.streamlearn.bench;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import org.streamlearn.kernels.Kernels;
 
 /**
  * One core's fused multiply-add peak: 12 independent FMA chains on the preferred vector species,
@@ -12,7 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class FmaPeak {
   private FmaPeak() {}
 
-  static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  /** The kernels' width (streamlearn.simd.bits may force a narrower one), so shares of the peak compare like with like. */
+  static final VectorSpecies<Float> F = Kernels.vectorBits() > 0
+      ? VectorSpecies.of(float.class, VectorShape.forBitSize(Kernels.vectorBits())) : FloatVector.SPECIES_PREFERRED;
 
   /** Runs {@code iters} iterations of 12 vector FMAs; returns a value so the JIT keeps the work. */
   static float run(long iters) {

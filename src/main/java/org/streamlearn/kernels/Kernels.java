@@ -17,6 +17,11 @@ public final class Kernels {
     return Simd.ENABLED;
   }
 
+  /** Vector width of the SIMD kernels in bits (0 on the scalar path), for the bench's FMA peak. */
+  public static int vectorBits() {
+    return Simd.ENABLED ? Simd.VectorProbe.bits() : 0;
+  }
+
   /** Human-readable description of the chosen path, for start-up logs and the bench report. */
   public static String describe() {
     return Simd.describe();

@@ -1,0 +1,84 @@
+package org.streamlearn.bench;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The MLP part of {@code bench}: examples/s of MLP 784-256-256-10 training per batch size, SGD and
+ * Adam, on one thread and on every core (train.threads), each next to the flop bound of one core
+ * (FMA peak / FLOPs per example) and, when python3 imports torch, next to PyTorch measured right
+ * after in the same run, with the ratios issue 13's targets name: one thread against PyTorch on one
+ * thread; all cores against PyTorch's best use of them (the better of 1 and all OpenBLAS threads).
+ */
+final class MlpReport {
+  private MlpReport() {}
+
+  static final int[] BATCHES = {1, 16, 64, 256};
+
+  static void run(double peak, int ms, boolean smoke, boolean quick, boolean torch) {
+    int cores = Runtime.getRuntime().availableProcessors();
+    double bound = peak * 1e9 / MlpBench.FLOPS_PER_EXAMPLE;
+    System.out.printf(Locale.ROOT, "MLP 784-256-256-10 training, in-memory data (%.2f MFLOP/example; one core's flop"
+        + " bound at the FMA peak: %.0f examples/s):%n", MlpBench.FLOPS_PER_EXAMPLE / 1e6, bound);
+    Map<String, Double> ours = new HashMap<>();
+    for (int b : BATCHES) {
+      for (String opt : new String[] {"sgd", "adam"}) {
+        ours.put(opt + " " + b + " 1", MlpBench.examplesPerSecond(opt, b, 1, ms * 2));
+        int t = Math.min(cores, b);
+        if (t > 1) ours.put(opt + " " + b + " " + t, MlpBench.examplesPerSecond(opt, b, t, ms * 2));
+      }
+      System.out.printf(Locale.ROOT, "  batch %4d  1 thread: SGD %8.0f ex/s (%5.1f%% of bound), Adam %8.0f (%5.1f%%),"
+          + " Adam/SGD %.2f", b, ours.get("sgd " + b + " 1"), 100 * ours.get("sgd " + b + " 1") / bound,
+          ours.get("adam " + b + " 1"), 100 * ours.get("adam " + b + " 1") / bound,
+          ours.get("adam " + b + " 1") / ours.get("sgd " + b + " 1"));
+      int t = Math.min(cores, b);
+      if (t > 1)
+        System.out.printf(Locale.ROOT, "   %d threads: SGD %8.0f (%.2f× 1 thread), Adam %8.0f (%.2f×)", t,
+            ours.get("sgd " + b + " " + t), ours.get("sgd " + b + " " + t) / ours.get("sgd " + b + " 1"),
+            ours.get("adam " + b + " " + t), ours.get("adam " + b + " " + t) / ours.get("adam " + b + " 1"));
+      System.out.println();
+    }
+    if (!torch) return;
+    String python = TorchPeer.python();
+    if (python == null) {
+      System.out.println("  PyTorch peer: skipped (neither /usr/bin/python3 nor python3 imports torch)");
+      return;
+    }
+    int examples = smoke ? 200 : quick ? 4000 : 10000, reps = smoke ? 1 : 3;
+    List<String> log = new ArrayList<>();
+    Map<String, Double> one, all = Map.of();
+    try {
+      one = TorchPeer.measure(python, 1, BATCHES, examples, reps, log);
+      if (cores > 1) all = TorchPeer.measure(python, cores, new int[] {16, 64, 256}, examples, reps, log);
+    } catch (Exception e) {
+      System.out.println("  PyTorch peer failed: " + e);
+      return;
+    }
+    System.out.println("PyTorch " + TorchPeer.version + " (" + python + ", the same MLP, loss and learning rates;"
+        + " eager, float32), measured right after:");
+    for (String l : log) if (l.contains("OpenBLAS") || l.contains("torch ")) System.out.println("  " + l);
+    System.out.println("  batch | SGD: Streamlearn / PyTorch, 1 thread | Adam: Streamlearn / PyTorch, 1 thread"
+        + (cores > 1 ? " | SGD, " + cores + " cores: Streamlearn / PyTorch best | Adam, " + cores + " cores" : ""));
+    for (int b : BATCHES) {
+      StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %5d", b));
+      for (String opt : new String[] {"sgd", "adam"})
+        sb.append(cell(ours.get(opt + " " + b + " 1"), one.get(opt + " " + b)));
+      int t = Math.min(cores, b);
+      if (cores > 1 && t > 1)
+        for (String opt : new String[] {"sgd", "adam"}) {
+          Double p1 = one.get(opt + " " + b), pn = all.get(opt + " " + b);
+          Double best = p1 == null ? pn : pn == null ? p1 : Math.max(p1, pn);
+          sb.append(cell(ours.get(opt + " " + b + " " + t), best));
+        }
+      System.out.println(sb);
+    }
+  }
+
+  private static String cell(Double ours, Double torch) {
+    if (torch == null) return String.format(Locale.ROOT, " | %8.0f / (no figure)      ", ours);
+    return String.format(Locale.ROOT, " | %8.0f / %8.0f = %5.2f×", ours, torch, ours / torch);
+  }
+}
