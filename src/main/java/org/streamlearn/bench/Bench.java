@@ -67,6 +67,10 @@ public final class Bench {
    * 50%), then the matrix-vector products of batch 1 (bounded by memory, not by FMAs).
    */
   private static void kernels(double peak, int ms) {
+    // Every kernel path compiled by C2 before the first figure: a loaded machine compiles slowly, and a
+    // figure taken while a kernel still runs in C1 (boxed vectors) measures the compiler queue.
+    for (int[] s : new int[][] {{64, 256, 784}, {16, 256, 784}, {16, 10, 256}, {2, 256, 784}})
+      for (GemmBench.Layout l : GemmBench.Layout.values()) GemmBench.measure(l, s[0], s[1], s[2], Math.max(1, ms / 2));
     System.out.println("GEMM, C = A·B, row-major (NN: A[M×K]·B[K×N]; NT: A·B[N×K]ᵀ; TN: A[K×M]ᵀ·B):");
     for (int[] s : new int[][] {{64, 256, 784}, {256, 256, 256}})
       for (GemmBench.Layout l : GemmBench.Layout.values())

@@ -9,7 +9,8 @@ import org.streamlearn.learn.OnlineLearner;
  * One optimizer step of the MLP 784-256-256-10 (ReLU, softmax cross-entropy) through the online
  * learner: batch assembly, forward, loss, backward, norm check, update. With {@code -prof gc},
  * gc.alloc.rate.norm must be ~0 B/op: the hot path allocates nothing. Run:
- * {@code mvn -Pjmh test-compile exec:exec -Djmh.args="TrainStepBenchmark -prof gc"}.
+ * {@code mvn -Pjmh test-compile exec:exec -Djmh.args="TrainStepBenchmark -prof gc"} (the gc
+ * profiler counts every thread's allocations, the team's workers included).
  * Score is microseconds per step; examples/s = batch · 1e6 / score.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -26,17 +27,26 @@ public class TrainStepBenchmark {
   @Param({"1", "16", "64", "256"})
   public int batch;
 
+  /** train.threads: the step's GEMMs split across this many threads (bit-identical results). */
+  @Param({"1", "2"})
+  public int threads;
+
   OnlineLearner learner;
   float[] x, y;
 
   @Setup
   public void setup() {
-    learner = MlpBench.learner(optimizer, batch);
+    learner = MlpBench.learner(optimizer, batch, threads);
     SplittableRandom r = new SplittableRandom(9);
     x = new float[batch * 784];
     y = new float[batch];
     for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
     for (int i = 0; i < batch; i++) y[i] = r.nextInt(10);
+  }
+
+  @TearDown
+  public void stopThreads() {
+    learner.closeThreads();
   }
 
   @Benchmark
