@@ -47,19 +47,23 @@ final class MlpReport {
       System.out.println("  PyTorch peer: skipped (neither /usr/bin/python3 nor python3 imports torch)");
       return;
     }
-    int examples = smoke ? 200 : quick ? 4000 : 10000, reps = smoke ? 1 : 3;
+    int reps = smoke ? 1 : 3;
     List<String> log = new ArrayList<>();
-    Map<String, Double> one, all = Map.of();
+    Map<String, Double> one = new HashMap<>(), all = new HashMap<>();
     try {
-      one = TorchPeer.measure(python, 1, BATCHES, examples, reps, log);
-      if (cores > 1) all = TorchPeer.measure(python, cores, new int[] {16, 64, 256}, examples, reps, log);
+      for (int b : BATCHES) { // one process per batch size: fewer examples per repetition where steps are slow
+        int examples = smoke ? 4 * b : (quick ? 1 : 2) * (b == 1 ? 1000 : b == 16 ? 3000 : 6000);
+        one.putAll(TorchPeer.measure(python, 1, new int[] {b}, examples, reps, log));
+        if (cores > 1 && b > 1) all.putAll(TorchPeer.measure(python, cores, new int[] {b}, examples, reps, log));
+      }
     } catch (Exception e) {
       System.out.println("  PyTorch peer failed: " + e);
       return;
     }
     System.out.println("PyTorch " + TorchPeer.version + " (" + python + ", the same MLP, loss and learning rates;"
         + " eager, float32), measured right after:");
-    for (String l : log) if (l.contains("OpenBLAS") || l.contains("torch ")) System.out.println("  " + l);
+    log.stream().filter(l -> l.contains("OpenBLAS") || l.contains("# torch ")).distinct()
+        .forEach(l -> System.out.println("  " + l));
     System.out.println("  batch | SGD: Streamlearn / PyTorch, 1 thread | Adam: Streamlearn / PyTorch, 1 thread"
         + (cores > 1 ? " | SGD, " + cores + " cores: Streamlearn / PyTorch best | Adam, " + cores + " cores" : ""));
     for (int b : BATCHES) {

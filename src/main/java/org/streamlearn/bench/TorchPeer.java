@@ -66,7 +66,7 @@ final class TorchPeer {
       }
       List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--threads", "1", "--blas-threads",
           Integer.toString(blasThreads), "--examples", Integer.toString(examples), "--reps", Integer.toString(reps),
-          "--max-attempts", "2", "--opt", "sgd", "adam", "--batches"));
+          "--max-attempts", "1", "--opt", "sgd", "adam", "--batches"));
       for (int b : batches) cmd.add(Integer.toString(b));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().remove("OPENBLAS_CORETYPE");
