@@ -17,6 +17,7 @@ public final class ParallelGemm implements Team.Task {
 
   private final Team team;
   private final int panel; // columns per panel of the SIMD kernels; 1 on the scalar path
+  private final long minFmas;
 
   private char layout;
   private int M, N, K, aOff, lda, bOff, ldb, cOff, ldc;
@@ -24,8 +25,14 @@ public final class ParallelGemm implements Team.Task {
   private float[] A, B, C;
 
   public ParallelGemm(Team team) {
+    this(team, MIN_FMAS_PER_THREAD);
+  }
+
+  /** With another threshold (tests split every product of at least two panels with 0). */
+  ParallelGemm(Team team, long minFmasPerThread) {
     this.team = team;
     this.panel = Simd.ENABLED ? 3 * Simd.VectorProbe.lanes() : 1;
+    this.minFmas = minFmasPerThread;
   }
 
   public Team team() {
@@ -59,7 +66,7 @@ public final class ParallelGemm implements Team.Task {
    */
   private boolean serial(int M, int N, int K) {
     int t = team.size();
-    return t == 1 || (long) M * N * K < MIN_FMAS_PER_THREAD * t || N < 2 * panel;
+    return t == 1 || (long) M * N * K < minFmas * t || N < 2 * panel;
   }
 
   private void start(char layout, int M, int N, int K, float alpha, float[] A, int aOff, int lda,
