@@ -20,8 +20,18 @@ public final class Team implements AutoCloseable {
     void run(int part, int parts);
   }
 
-  /** Spin iterations (Thread.onSpinWait, well under a millisecond) before a waiting thread parks. */
-  private static final int SPINS = 20_000;
+  /**
+   * A waiting thread spins this many times (Thread.onSpinWait, a few µs), then yields the core this
+   * many times more (a thread of the team, or anyone's, that shares the core runs meanwhile: a spinning
+   * helper must not slow the trainer it waits for), then parks.
+   */
+  private static final int SPINS = 1_000, YIELDS = 200;
+
+  private static void pause(int spin, Object blocker) {
+    if (spin < SPINS) Thread.onSpinWait();
+    else if (spin < SPINS + YIELDS) Thread.yield();
+    else LockSupport.park(blocker);
+  }
 
   private final int size;
   private final Thread[] workers;
@@ -68,10 +78,7 @@ public final class Team implements AutoCloseable {
     epoch = epoch + 1; // wakes spinning workers; parked ones are unparked
     for (Thread w : workers) LockSupport.unpark(w);
     claimParts();
-    for (int spin = 0; pending.get() > 0; spin++) {
-      if (spin < SPINS) Thread.onSpinWait();
-      else LockSupport.park(this);
-    }
+    for (int spin = 0; pending.get() > 0; spin++) pause(spin, this);
     task = null;
     Throwable f = failure;
     if (f instanceof RuntimeException r) throw r;
@@ -95,10 +102,7 @@ public final class Team implements AutoCloseable {
     long seen = 0;
     while (true) {
       int spin = 0;
-      while (epoch == seen && !closed) {
-        if (spin++ < SPINS) Thread.onSpinWait();
-        else LockSupport.park(this);
-      }
+      while (epoch == seen && !closed) pause(spin++, this);
       if (closed) return;
       seen = epoch;
       claimParts();
