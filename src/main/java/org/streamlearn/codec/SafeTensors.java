@@ -30,12 +30,14 @@ import java.util.Set;
  * plus {@code "__metadata__"} (string → string); then the tensors' little-endian float32 data,
  * contiguous and in header order, offsets relative to the end of the header.
  *
- * <p>Metadata the service writes: {@link #META_MODEL}, {@link #META_VERSION}, {@link #META_CREATED},
+ * <p>Metadata the service writes: {@link #META_MODEL}, {@link #META_VERSION}, {@link #META_INCARNATION}, {@link #META_CREATED},
  * {@link #META_OFFSETS} (JSON of topic-partition → offset), {@link #META_SPEC}, {@link #META_METRICS} (JSON).
  */
 public final class SafeTensors {
   public static final String META_MODEL = "model";
   public static final String META_VERSION = "version";
+  /** The id of the version line: (incarnation, version) names one set of weights. */
+  public static final String META_INCARNATION = "incarnation";
   public static final String META_CREATED = "created";
   public static final String META_OFFSETS = "offsets";
   public static final String META_SPEC = "spec";

@@ -157,7 +157,7 @@ public final class HttpVerticle extends VerticleBase {
       HttpErrors.send(ctx, 503, "no weights yet", "model " + e.name() + " has not published a version yet");
       return;
     }
-    String etag = "\"" + p.version() + "\"";
+    String etag = p.etag();
     var res = ctx.response().putHeader(HttpHeaders.ETAG, etag).putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
     if (matches(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
       res.setStatusCode(304).end();
