@@ -71,7 +71,7 @@ public final class SafeTensors {
       if (r.name().isEmpty() || r.name().equals(METADATA)) throw new IllegalArgumentException("bad tensor name: \"" + r.name() + "\"");
       if (!names.add(r.name())) throw new IllegalArgumentException("tensor name used twice: " + r.name());
       for (int d : r.shape()) if (d < 0) throw new IllegalArgumentException("negative dimension in " + r);
-      if (r.offset() < 0 || r.offset() + r.size() > params.length) {
+      if (!r.isZeros() && (r.offset() < 0 || r.offset() + r.size() > params.length)) {
         throw new IllegalArgumentException(r + " does not fit in " + params.length + " parameters");
       }
       dataBytes += 4 * r.size();
@@ -82,7 +82,7 @@ public final class SafeTensors {
     ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(header.length).put(header);
     for (TensorRef r : refs) {
-      out.asFloatBuffer().put(params, r.offset(), (int) r.size());
+      if (!r.isZeros()) out.asFloatBuffer().put(params, r.offset(), (int) r.size()); // else: the buffer's zeros
       out.position(out.position() + 4 * (int) r.size());
     }
     return out.array();

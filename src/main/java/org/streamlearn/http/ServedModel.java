@@ -62,6 +62,11 @@ public interface ServedModel {
     return CompletableFuture.failedFuture(new UnsupportedOperationException("model " + name() + " cannot be controlled"));
   }
 
+  /** What {@code POST /models/{m}/records} uses: null when the model takes no posted records (501). */
+  default RecordIntake intake() {
+    return null;
+  }
+
   /** The actions of {@code POST /models/{m}/control}. */
   enum Action {
     /**

@@ -119,6 +119,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   /** The input partition whose owner publishes the group's weights versions. */
   private final TopicPartition lead;
   private TrainingAudit audit;
+  private final PostedRecords intake;
   /** Step of the checkpoint restored at start, -1 none; and the version line's id (see Identity). */
   private long restoredStep = -1;
   private volatile String incarnation = "0";
@@ -142,6 +143,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     this.dlqTopic = Topics.deadLetters(mc.name());
     this.deadLetters = new DeadLetters(mc.name(), dlqTopic, kafka);
     this.key = mc.name().getBytes(StandardCharsets.UTF_8);
+    this.intake = new PostedRecords(mc, decoder, () -> running ? producer : null);
     for (int i = 0; i < MAX_PARTITIONS; i++) covered.set(i, -1);
     java.util.Arrays.fill(committed, -1);
     java.util.Arrays.fill(enqueuedNext, -1);
@@ -354,9 +356,14 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         return;
       }
       float[] p = learner.liveParams();
-      for (var t : learner.model().tensors()) {
-        float[] d = contents.tensor(t.name()).data();
-        System.arraycopy(d, 0, p, t.offset(), t.numel());
+      for (var t : learner.model().torchTensors()) {
+        if (!t.folded()) {
+          System.arraycopy(contents.tensor(t.name()).data(), 0, p, t.offset(), t.numel());
+          continue;
+        }
+        if (contents.tensors().stream().noneMatch(x -> x.name().equals(t.name()))) continue;
+        float[] d = contents.tensor(t.name()).data(); // e.g. nn.LSTM's bias_hh_l0: adds into bias_ih_l0
+        for (int i = 0; i < t.numel(); i++) p[t.offset() + i] += d[i];
       }
       learner.optimizer().setT(version);
       log.info("model {}: resumed from weights version {} on {}", mc.name(), version, weightsTopic);
@@ -913,6 +920,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       m.put("checkpoint_keep", mc.checkpoint().keep());
     }
     return m;
+  }
+
+  @Override public org.streamlearn.http.RecordIntake intake() {
+    return intake;
   }
 
   @Override public Map<String, Object> checkpoint() {

@@ -165,7 +165,8 @@ final class Trainer implements Runnable {
     this.lingerNanos = lingerMs * 1_000_000L;
     this.publishEverySteps = publishEverySteps;
     this.publishEveryNanos = publishEveryMs * 1_000_000L;
-    this.tensors = learner.model().tensors().stream().map(t -> new TensorRef(t.name(), t.offset(), t.shape())).toList();
+    this.tensors = learner.model().torchTensors().stream().map(t -> t.folded() ? TensorRef.zeros(t.name(), t.shape())
+        : new TensorRef(t.name(), t.offset(), t.shape())).toList();
     this.partitionNames = partitionNames;
     this.covered = covered;
     this.generations = generations;

@@ -154,7 +154,7 @@ class MainTest {
     var w = http.send(get.apply("/models/digits/weights"), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
     String etag = w.headers().firstValue("ETag").orElseThrow();
     var meta = org.streamlearn.codec.SafeTensors.read(w.body()).metadata();
-    assertThat(etag).isEqualTo("\"" + meta.get("version") + "\"");
+    assertThat(etag).isEqualTo("\"" + meta.get("incarnation") + "-" + meta.get("version") + "\"");
     assertThat(meta.get("model")).isEqualTo("digits");
 
     var metrics = http.send(get.apply("/metrics"), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
