@@ -216,10 +216,18 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     if (!restore() && !(checkpoints != null && mc.checkpoint().fresh())) resume();
     // A new version line unless a graceful stop left exactly the restored state (see Identity); in a
     // group the versions come from the shared line, so a replica always starts a new one.
-    trainer.incarnation = incarnation = checkpoints == null ? Identity.newIncarnation()
-        : Identity.beginIncarnation(checkpoints.dir(), sync == null ? restoredStep : -1);
-    String instance = mc.scale().instanceId() != null ? mc.scale().instanceId()
-        : checkpoints != null ? Identity.instanceId(checkpoints.dir(), mc.name()) : null;
+    String instance = mc.scale().instanceId();
+    trainer.incarnation = incarnation = Identity.newIncarnation();
+    if (checkpoints != null) {
+      try { // an unwritable checkpoint folder degrades the model, it does not stop it
+        trainer.incarnation = incarnation = Identity.beginIncarnation(checkpoints.dir(), sync == null ? restoredStep : -1);
+        if (instance == null) instance = Identity.instanceId(checkpoints.dir(), mc.name());
+      } catch (java.io.UncheckedIOException e) {
+        log.warn("model {}: {}; joining group {} as a dynamic member (a restart after a crash waits for the old "
+            + "member's session to expire; set models.{}.instance.id to avoid it)", mc.name(), e.getMessage(), mc.group(),
+            mc.name());
+      }
+    }
     producer = new KafkaProducer<>(kafka.config(Map.of(
         ProducerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-out",
         ProducerConfig.ACKS_CONFIG, "all",
