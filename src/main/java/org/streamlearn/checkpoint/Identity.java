@@ -62,7 +62,7 @@ public final class Identity {
         String[] w = Files.readString(f, StandardCharsets.UTF_8).strip().split("\\s+");
         if (w.length == 3 && w[1].equals("clean") && w[2].equals(Long.toString(restoredStep))) id = w[0];
       }
-      if (id == null) id = randomHex(4);
+      if (id == null) id = newIncarnation();
       write(f, id + " running\n");
       return id;
     } catch (IOException e) {
@@ -75,9 +75,12 @@ public final class Identity {
     write(dir.resolve(INCARNATION_FILE), incarnation + " clean " + step + "\n");
   }
 
-  /** A new random incarnation for a model without checkpoints (never reused). */
+  /**
+   * A new random incarnation: 8 decimal digits (digits only, so an ETag {@code "<incarnation>-<version>"}
+   * reads as two numbers).
+   */
   public static String newIncarnation() {
-    return randomHex(4);
+    return String.format("%08d", RANDOM.nextInt(100_000_000));
   }
 
   private static String randomHex(int bytes) {
