@@ -104,7 +104,7 @@ public final class Main implements Callable<Integer> {
       cfg.effective().forEach((k, v) -> log.info("  {} = {}", k, v));
       String kernels = Kernels.describe();
       if (kernels.contains("not resolved") || kernels.contains("WARNING")) // plain java -jar: flags missing
-        log.warn("kernels: {}. The launcher target/streamlearn passes every JVM flag they need.", kernels);
+        log.warn("kernels: {}. The launcher target/streamlearn passes the JVM flags they need (on a full JDK 25).", kernels);
       else log.info("kernels: {}", kernels);
       if (check) return 0;
       Service s = Service.start(cfg);

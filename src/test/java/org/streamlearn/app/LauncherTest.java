@@ -117,6 +117,6 @@ class LauncherTest {
     Run r = run(new ProcessBuilder(Path.of(JDK, "bin", "java").toString(), "-jar", jar.toString(), "run", "--check"));
     assertThat(r.code()).as(r.out()).isZero();
     assertThat(r.out()).contains("effective configuration").contains("kernels: scalar (jdk.incubator.vector not resolved")
-        .contains("The launcher target/streamlearn passes every JVM flag they need");
+        .contains("The launcher target/streamlearn passes the JVM flags they need");
   }
 }
