@@ -122,8 +122,9 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "bench", description = "Measure this machine on one core: FMA peak, GEMM per layout, MLP training"
-      + " rate per batch size (SGD, Adam), as ratios to the peak, the flop bound and the scalar reference.")
+  @Command(name = "bench", description = "Measure this machine: FMA peak, GEMM per layout and training-step shape, MLP"
+      + " training rate per batch size (SGD, Adam; one thread and every core), as ratios to the peak, the flop bound,"
+      + " the scalar reference and PyTorch measured in the same run.")
   static final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Option(names = "--quick", description = "Shorter timings (less stable figures).")
     boolean quick;
@@ -135,8 +136,13 @@ public final class Main implements Callable<Integer> {
         description = "Run one part only; scale (1, 2, 3 instances as child JVMs) runs only when asked for.")
     String only;
 
+    @picocli.CommandLine.Option(names = "--no-torch",
+        description = "Skip the PyTorch peer of the MLP figures (run when python3 imports torch).")
+    boolean noTorch;
+
     @Override public Integer call() {
       List<String> a = new ArrayList<>();
+      if (noTorch) a.add("--no-torch");
       if (quick) a.add("--quick");
       if (smoke) a.add("--smoke");
       if (only != null) a.addAll(List.of("--only", only));

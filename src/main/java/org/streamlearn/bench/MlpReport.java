@@ -51,10 +51,12 @@ final class MlpReport {
     List<String> log = new ArrayList<>();
     Map<String, Double> one = new HashMap<>(), all = new HashMap<>();
     try {
-      for (int b : BATCHES) { // one process per batch size: fewer examples per repetition where steps are slow
+      // One process per batch size: fewer examples per repetition where steps are slow. --smoke: batch 16
+      // on one BLAS thread only (proves the peer runs, in seconds).
+      for (int b : smoke ? new int[] {16} : BATCHES) {
         int examples = smoke ? 4 * b : (quick ? 1 : 2) * (b == 1 ? 1000 : b == 16 ? 3000 : 6000);
         one.putAll(TorchPeer.measure(python, 1, new int[] {b}, examples, reps, log));
-        if (cores > 1 && b > 1) all.putAll(TorchPeer.measure(python, cores, new int[] {b}, examples, reps, log));
+        if (cores > 1 && b > 1 && !smoke) all.putAll(TorchPeer.measure(python, cores, new int[] {b}, examples, reps, log));
       }
     } catch (Exception e) {
       System.out.println("  PyTorch peer failed: " + e);
@@ -74,7 +76,8 @@ final class MlpReport {
       if (cores > 1 && t > 1)
         for (String opt : new String[] {"sgd", "adam"}) {
           Double p1 = one.get(opt + " " + b), pn = all.get(opt + " " + b);
-          Double best = p1 == null ? pn : pn == null ? p1 : Math.max(p1, pn);
+          Double best = p1;
+          if (pn != null && (best == null || pn > best)) best = pn;
           sb.append(cell(ours.get(opt + " " + b + " " + t), best));
         }
       System.out.println(sb);
