@@ -81,6 +81,8 @@ public final class OnlineLearner {
   static final int DIRECT_SGD_MAX_BATCH = 32;
 
   private final PrequentialMetrics metrics;
+  /** Running statistics of the inputs and (regression) targets; null when not standardized. */
+  private final Standardizer inputScaler, labelScaler;
   private long examples;
   private float lastGradNorm = Float.NaN, lastLoss = Float.NaN;
 
@@ -112,6 +114,11 @@ public final class OnlineLearner {
     for (int i = 0; i < st.length; i++) goodState[i] = st[i].clone();
     goodT = opt.t();
     metrics = new PrequentialMetrics(classification, cfg.metricsWindow(), cfg.ewmaHalfLife());
+    Adaptation ad = cfg.adaptation();
+    inputScaler = ad.inputStandard() ? new Standardizer(I, ad.halfLife()) : null;
+    if (ad.labelStandard() && classification)
+      throw new IllegalArgumentException("label standardization is for regression, not for " + loss.name());
+    labelScaler = ad.labelStandard() ? new Standardizer(T, ad.halfLife()) : null;
     directSgd = cfg.optimizer().name().equals("sgd") && cfg.optimizer().l2() == 0f
         && clip.kind() == ClipSpec.Kind.NONE && B <= DIRECT_SGD_MAX_BATCH && model.supportsDirectSgd()
         && !Boolean.getBoolean("streamlearn.directSgd.off");
@@ -206,6 +213,15 @@ public final class OnlineLearner {
   private void trainPending() {
     int b = pending;
     pending = 0;
+    // The batch's own rows enter the statistics before it is scored: the first batch is centred too.
+    if (inputScaler != null) {
+      inputScaler.update(b, xBatch, 0, I);
+      inputScaler.apply(b, xBatch, 0, I);
+    }
+    if (labelScaler != null) {
+      labelScaler.update(b, yBatch, 0, T);
+      labelScaler.apply(b, yBatch, 0, T);
+    }
     float[] out = model.forward(b, params, xBatch, 0, ws);
     float meanLoss = loss.lossAndGrad(b, O, out, 0, yBatch, 0, dOut, perExample);
     lastLoss = meanLoss;
@@ -256,10 +272,11 @@ public final class OnlineLearner {
         int hits = 0;
         for (int j = 0; j < O; j++) if ((out[r * O + j] > 0f) == (yBatch[r * T + j] > 0.5f)) hits++;
         metrics.add(l, hits / (float) O, 0f);
-      } else {
+      } else { // errors in label units: a standardized target's error times its std
         float abs = 0f, sq = 0f;
         for (int j = 0; j < O; j++) {
           float e = out[r * O + j] - yBatch[r * T + j];
+          if (labelScaler != null) e *= labelScaler.std()[j];
           abs += Math.abs(e);
           sq += e * e;
         }
@@ -379,7 +396,33 @@ public final class OnlineLearner {
   public Snapshot snapshot() {
     if (!allFinite(params)) diverged("parameters", 0);
     return new Snapshot(cfg.spec().toString(), step(), examples, System.currentTimeMillis(), params.clone(),
-        metrics.read(), divergences, learningRate(), lastGradNorm);
+        metrics.read(), divergences, learningRate(), lastGradNorm, scaling());
+  }
+
+  /** A copy of the standardization the current weights expect. */
+  public Scaling scaling() {
+    if (inputScaler == null && labelScaler == null) return Scaling.NONE;
+    return new Scaling(inputScaler == null ? null : inputScaler.mean().clone(),
+        inputScaler == null ? null : inputScaler.std().clone(), inputScaler == null ? 0 : inputScaler.count(),
+        labelScaler == null ? null : labelScaler.mean().clone(), labelScaler == null ? null : labelScaler.std().clone(),
+        labelScaler == null ? 0 : labelScaler.count());
+  }
+
+  /**
+   * Starts the statistics from published ones (a weights file read back on a restart without
+   * checkpoint); a side that is not standardized here is ignored.
+   */
+  public void restoreScaling(Scaling s) {
+    if (inputScaler != null && s.input()) inputScaler.restore(s.inputCount(), s.inputMean(), s.inputStd());
+    if (labelScaler != null && s.label()) labelScaler.restore(s.labelCount(), s.labelMean(), s.labelStd());
+  }
+
+  private double[][] exportScalers() {
+    int n = (inputScaler != null ? 1 : 0) + (labelScaler != null ? 1 : 0), i = 0;
+    double[][] a = new double[n][];
+    if (inputScaler != null) a[i++] = inputScaler.export();
+    if (labelScaler != null) a[i] = labelScaler.export();
+    return a;
   }
 
   /** Optimizer, for checkpoints (state buffers and step count). */
@@ -399,7 +442,7 @@ public final class OnlineLearner {
     return new LearnerState(cfg.spec().toString(), step(), examples, lrFactor, divergences, lastDivergenceStep,
         lastGradNorm, lastLoss, params.clone(), state, goodParams.clone(), good, goodT, pending,
         java.util.Arrays.copyOf(xBatch, pending * I), java.util.Arrays.copyOf(yBatch, pending * T),
-        metrics.exportScalars(), ringCopy, stepOrigin, goodVersion, goodExamples, rolledBackExamples);
+        metrics.exportScalars(), ringCopy, stepOrigin, goodVersion, goodExamples, rolledBackExamples, exportScalers());
   }
 
   /**
@@ -416,6 +459,10 @@ public final class OnlineLearner {
       throw new IllegalArgumentException("state shapes do not match this learner (" + cfg.optimizer().name()
           + ", batch " + B + "): " + s.params().length + " params, " + s.optimizerState().length + " state arrays, "
           + s.pending() + " pending rows");
+    int want = (inputScaler != null ? 1 : 0) + (labelScaler != null ? 1 : 0);
+    if (s.scalers().length != want)
+      throw new IllegalArgumentException("state has " + s.scalers().length + " standardizer(s), this learner "
+          + want + " (input.normalize / label.normalize changed?)");
     for (int i = 0; i < st.length; i++) {
       if (s.optimizerState()[i].length != st[i].length) throw new IllegalArgumentException("optimizer state " + i + " has "
           + s.optimizerState()[i].length + " floats, expected " + st[i].length);
@@ -447,5 +494,8 @@ public final class OnlineLearner {
       System.arraycopy(s.metricRings()[i], 0, rings[i], 0, rings[i].length);
     }
     metrics.restore(s.metricScalars());
+    int k = 0;
+    if (inputScaler != null) inputScaler.restore(s.scalers()[k++]);
+    if (labelScaler != null) labelScaler.restore(s.scalers()[k]);
   }
 }

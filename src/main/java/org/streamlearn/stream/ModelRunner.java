@@ -341,6 +341,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         float[] d = contents.tensor(t.name()).data();
         System.arraycopy(d, 0, p, t.offset(), t.numel());
       }
+      learner.restoreScaling(WeightsFiles.scaling(contents));
       learner.optimizer().setT(version);
       log.info("model {}: resumed from weights version {} on {}", mc.name(), version, weightsTopic);
     } catch (RuntimeException | java.io.IOException e) {

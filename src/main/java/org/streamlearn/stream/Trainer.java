@@ -600,8 +600,7 @@ final class Trainer implements Runnable {
     long stepOfSnap = snap.version();
     if (sync != null) { // one version line across publishers: above every version on the topic
       long v = Math.max(snap.version(), Math.max(sync.topVersion(), lastVersion) + 1);
-      snap = new Snapshot(snap.spec(), v, snap.examples(), snap.createdMillis(), snap.params(), snap.metrics(),
-          snap.divergences(), snap.learningRate(), snap.gradNorm());
+      snap = snap.withVersion(v);
     }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put(SafeTensors.META_MODEL, model);
@@ -610,7 +609,7 @@ final class Trainer implements Runnable {
     meta.put(SafeTensors.META_OFFSETS, offsetsJson());
     meta.put(SafeTensors.META_SPEC, snap.spec());
     meta.put(SafeTensors.META_METRICS, metricsJson(snap));
-    byte[] bytes = SafeTensors.write(snap.params(), tensors, meta);
+    byte[] bytes = WeightsFiles.encode(snap, tensors, meta);
     lastPublishedVersion = stepOfSnap;
     lastVersion = version = snap.version();
     sink.publish(new Published(snap, bytes), t0, publisher);
