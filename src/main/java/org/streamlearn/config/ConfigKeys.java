@@ -63,6 +63,8 @@ public final class ConfigKeys {
   public static final String INPUT_NORMALIZE = "input.normalize";
   public static final String LABEL_NORMALIZE = "label.normalize";
   public static final String NORMALIZE_HALF_LIFE = "normalize.half.life";
+  public static final String DRIFT_DETECTOR = "drift.detector";
+  public static final String DRIFT_ACTION = "drift.action";
   public static final String LAYERS = "layers";
   public static final String LOSS = "loss";
   public static final String OPTIMIZER_NAME = "optimizer.name";
@@ -185,6 +187,14 @@ public final class ConfigKeys {
           new ConfigDef.Validator("must be 0 or >= 1", v -> v instanceof Number n && (n.doubleValue() == 0 || n.doubleValue() >= 1)),
           LOW, "Examples after which an example's weight in the normalize statistics has halved, so they follow "
               + "a drifting stream; 0: every example weighs the same (Welford's running mean and variance).")
+      .define(DRIFT_DETECTOR, STRING, "none", nonEmpty(), MEDIUM,
+          "Drift detection on each example's prequential loss: none, page_hinkley(delta=0.005, threshold=50, "
+              + "alpha=0.9999, min_instances=30) or adwin(delta=0.002, clock=32) (arguments optional, defaults "
+              + "River's). Only a rise of the loss counts. Each detection counts in streamlearn_drift_detected_total, "
+              + "is sent as an SSE drift event and triggers drift.action.")
+      .define(DRIFT_ACTION, STRING, "none", nonEmpty(), MEDIUM,
+          "What a detected drift does: none, lr(factor=3, steps=100) (the learning rate times factor for the "
+              + "next steps) or reset_optimizer (optimizer moments and step count back to zero, weights kept).")
       .define(LAYERS, STRING, REQUIRED, nonEmpty(), HIGH,
           "Layer spec, e.g. \"input(64) dense(64) relu dense(10)\".")
       .define(LOSS, STRING, null, "cross_entropy (class), mse (regression)",

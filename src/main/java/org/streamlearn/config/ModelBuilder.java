@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.streamlearn.learn.Adaptation;
+import org.streamlearn.learn.DriftSpec;
 import org.streamlearn.nn.Loss;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.ModelSpec;
@@ -173,6 +174,13 @@ final class ModelBuilder {
     }
     var adaptation = new Adaptation("standard".equalsIgnoreCase(v(INPUT_NORMALIZE)), labelStandard,
         ((Number) v(NORMALIZE_HALF_LIFE)).doubleValue());
+    try {
+      DriftSpec.newDetector(v(DRIFT_DETECTOR));
+      adaptation = adaptation.withDrift(DriftSpec.parse(v(DRIFT_DETECTOR), v(DRIFT_ACTION)));
+    } catch (IllegalArgumentException e) {
+      l.error(k(e.getMessage().startsWith("drift action") ? DRIFT_ACTION : DRIFT_DETECTOR), e.getMessage());
+      ok = false;
+    }
     if (!ok) return null;
     return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
         batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(DIVERGENCE_BACKUP_EVERY_STEPS),

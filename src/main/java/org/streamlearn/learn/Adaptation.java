@@ -2,21 +2,32 @@ package org.streamlearn.learn;
 
 /**
  * How a learner adapts to a live stream, beyond its optimizer: standardization of inputs (and of
- * regression targets) by running statistics ({@link Standardizer}).
+ * regression targets) by running statistics ({@link Standardizer}), and drift detection on the
+ * prequential loss with an action ({@link DriftSpec}).
  *
  * @param inputStandard standardize every feature by its running mean and standard deviation
  * @param labelStandard standardize regression targets likewise (the model learns scaled targets;
  *     predictions and MAE/RMSE are in label units again)
  * @param halfLife examples after which an example's weight in those statistics has halved; 0: all
  *     examples weigh the same (Welford)
+ * @param drift drift detector and action (null: none)
  */
-public record Adaptation(boolean inputStandard, boolean labelStandard, double halfLife) {
+public record Adaptation(boolean inputStandard, boolean labelStandard, double halfLife, DriftSpec drift) {
   /** Raw inputs and targets. */
   public static final Adaptation NONE = new Adaptation(false, false, 0);
   /** Inputs standardized over the whole stream (the service's default). */
   public static final Adaptation STANDARD = new Adaptation(true, false, 0);
 
+  public Adaptation(boolean inputStandard, boolean labelStandard, double halfLife) {
+    this(inputStandard, labelStandard, halfLife, DriftSpec.NONE);
+  }
+
+  public Adaptation withDrift(DriftSpec d) {
+    return new Adaptation(inputStandard, labelStandard, halfLife, d);
+  }
+
   public Adaptation {
+    if (drift == null) drift = DriftSpec.NONE;
     if (!(halfLife == 0 || halfLife >= 1))
       throw new IllegalArgumentException("halfLife = " + halfLife + ": must be 0 (whole stream) or >= 1");
   }

@@ -83,6 +83,11 @@ public final class OnlineLearner {
   private final PrequentialMetrics metrics;
   /** Running statistics of the inputs and (regression) targets; null when not standardized. */
   private final Standardizer inputScaler, labelScaler;
+  /** Drift detection on each example's prequential loss; null when off. */
+  private final DriftDetector drift;
+  private final DriftSpec driftSpec;
+  private long drifts, lastDriftStep = -1, lastDriftExamples = -1, boostSteps;
+  private boolean driftInBatch;
   private long examples;
   private float lastGradNorm = Float.NaN, lastLoss = Float.NaN;
 
@@ -119,6 +124,8 @@ public final class OnlineLearner {
     if (ad.labelStandard() && classification)
       throw new IllegalArgumentException("label standardization is for regression, not for " + loss.name());
     labelScaler = ad.labelStandard() ? new Standardizer(T, ad.halfLife()) : null;
+    driftSpec = ad.drift();
+    drift = DriftSpec.newDetector(driftSpec.detector());
     directSgd = cfg.optimizer().name().equals("sgd") && cfg.optimizer().l2() == 0f
         && clip.kind() == ClipSpec.Kind.NONE && B <= DIRECT_SGD_MAX_BATCH && model.supportsDirectSgd()
         && !Boolean.getBoolean("streamlearn.directSgd.off");
@@ -155,7 +162,10 @@ public final class OnlineLearner {
   public float lastGradNorm() { return lastGradNorm; }
   public float lastLoss() { return lastLoss; }
   /** The learning rate the next step will use (schedule × divergence factor). */
-  public float learningRate() { return schedule.lr(opt.t()) * lrFactor; }
+  public float learningRate() {
+    float lr = schedule.lr(opt.t()) * lrFactor;
+    return boostSteps > 0 ? lr * (float) driftSpec.lrFactor() : lr;
+  }
   public Metrics metrics() { return metrics.read(); }
 
   /**
@@ -231,6 +241,7 @@ public final class OnlineLearner {
       return;
     }
     score(b, out);
+    if (driftInBatch) onDrift();
     if (directSgd) {
       float norm = model.directSgdStep(b, params, xBatch, 0, dOut, ws, learningRate());
       lastGradNorm = norm;
@@ -239,6 +250,7 @@ public final class OnlineLearner {
         return;
       }
       opt.setT(opt.t() + 1);
+      if (boostSteps > 0) boostSteps--;
       examples += b;
       if (opt.t() % cfg.backupEvery() == 0) backup();
       return;
@@ -257,14 +269,52 @@ public final class OnlineLearner {
       GradClip.clipByValue(grads, grads.length, clip.limit());
     }
     opt.step(params, grads, learningRate());
+    if (boostSteps > 0) boostSteps--;
     examples += b;
     if (opt.t() % cfg.backupEvery() == 0) backup();
   }
+
+  /**
+   * A drift was detected in this batch's losses: counted, and the configured action taken before
+   * the batch's step (lr: that step and the next ones use the raised rate).
+   */
+  private void onDrift() {
+    driftInBatch = false;
+    drifts++;
+    lastDriftStep = step();
+    lastDriftExamples = examples; // examples trained before this batch
+    switch (driftSpec.action()) {
+      case LR -> boostSteps = driftSpec.lrSteps();
+      case RESET_OPTIMIZER -> {
+        // Moments zeroed and bias corrections from the start, as a control reset does, weights kept;
+        // the discarded optimizer steps go to the origin so the version line goes on.
+        stepOrigin = step();
+        opt.setT(0);
+        for (float[] s : opt.stateBuffers()) Arrays.fill(s, 0f);
+      }
+      case NONE -> { }
+    }
+  }
+
+  /** Drifts detected so far (kept in checkpoints). */
+  public long drifts() { return drifts; }
+
+  /** The last drift detected, or null (allocates: call when {@link #drifts()} changed). */
+  public Drift lastDrift() {
+    if (drifts == 0) return null;
+    return new Drift(drifts, lastDriftStep, lastDriftExamples, driftSpec.detector(),
+        driftSpec.action().name().toLowerCase(java.util.Locale.ROOT), metrics.read().lossEwma(), System.currentTimeMillis());
+  }
+  /** Weights version at the last detected drift, or -1. */
+  public long lastDriftStep() { return lastDriftStep; }
+  /** Steps left with the drift action's raised learning rate. */
+  public long boostSteps() { return boostSteps; }
 
   /** Prequential scoring of the b examples just forwarded (out holds the model's outputs). */
   private void score(int b, float[] out) {
     for (int r = 0; r < b; r++) {
       float l = perExample[r];
+      if (drift != null && drift.update(l)) driftInBatch = true;
       if (crossEntropy) {
         int label = (int) yBatch[r];
         metrics.add(l, Predictor.argmax(out, r * O, O) == label ? 1f : 0f, 0f);
@@ -385,7 +435,9 @@ public final class OnlineLearner {
     goodVersion = step();
     goodExamples = examples;
     lrFactor = 1f;
+    boostSteps = 0;
     lastGradNorm = Float.NaN;
+    metrics.markReset();
   }
 
   /**
@@ -417,11 +469,25 @@ public final class OnlineLearner {
     if (labelScaler != null && s.label()) labelScaler.restore(s.labelCount(), s.labelMean(), s.labelStd());
   }
 
+  /** Number of state arrays of the adaptive parts: input and label standardizers, drift detector. */
+  private int adaptiveParts() {
+    return (inputScaler != null ? 1 : 0) + (labelScaler != null ? 1 : 0) + (drift != null ? 1 : 0);
+  }
+
   private double[][] exportScalers() {
-    int n = (inputScaler != null ? 1 : 0) + (labelScaler != null ? 1 : 0), i = 0;
-    double[][] a = new double[n][];
+    double[][] a = new double[adaptiveParts()][];
+    int i = 0;
     if (inputScaler != null) a[i++] = inputScaler.export();
-    if (labelScaler != null) a[i] = labelScaler.export();
+    if (labelScaler != null) a[i++] = labelScaler.export();
+    if (drift != null) {
+      double[] d = drift.export(), s = new double[d.length + 4];
+      s[0] = drifts;
+      s[1] = lastDriftStep;
+      s[2] = boostSteps;
+      s[3] = lastDriftExamples;
+      System.arraycopy(d, 0, s, 4, d.length);
+      a[i] = s;
+    }
     return a;
   }
 
@@ -459,10 +525,10 @@ public final class OnlineLearner {
       throw new IllegalArgumentException("state shapes do not match this learner (" + cfg.optimizer().name()
           + ", batch " + B + "): " + s.params().length + " params, " + s.optimizerState().length + " state arrays, "
           + s.pending() + " pending rows");
-    int want = (inputScaler != null ? 1 : 0) + (labelScaler != null ? 1 : 0);
+    int want = adaptiveParts();
     if (s.scalers().length != want)
-      throw new IllegalArgumentException("state has " + s.scalers().length + " standardizer(s), this learner "
-          + want + " (input.normalize / label.normalize changed?)");
+      throw new IllegalArgumentException("state has " + s.scalers().length + " standardizer/drift state(s), this learner "
+          + want + " (input.normalize, label.normalize or drift changed?)");
     for (int i = 0; i < st.length; i++) {
       if (s.optimizerState()[i].length != st[i].length) throw new IllegalArgumentException("optimizer state " + i + " has "
           + s.optimizerState()[i].length + " floats, expected " + st[i].length);
@@ -496,6 +562,14 @@ public final class OnlineLearner {
     metrics.restore(s.metricScalars());
     int k = 0;
     if (inputScaler != null) inputScaler.restore(s.scalers()[k++]);
-    if (labelScaler != null) labelScaler.restore(s.scalers()[k]);
+    if (labelScaler != null) labelScaler.restore(s.scalers()[k++]);
+    if (drift != null) {
+      double[] d = s.scalers()[k];
+      drifts = (long) d[0];
+      lastDriftStep = (long) d[1];
+      boostSteps = (long) d[2];
+      lastDriftExamples = (long) d[3];
+      drift.restore(Arrays.copyOfRange(d, 4, d.length));
+    }
   }
 }

@@ -93,6 +93,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private final Map<String, Long> lagByPartition = new ConcurrentHashMap<>();
   private final List<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<org.streamlearn.learn.Divergence>> divergenceListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<org.streamlearn.learn.Drift>> driftListeners = new CopyOnWriteArrayList<>();
   private volatile Published latest;
   private volatile boolean running, paused;
   private volatile int assignedCount, maxDepth;
@@ -147,6 +148,9 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     trainer.deadLetterFloor = deadLetters::floor;
     trainer.onDivergence = d -> {
       for (var l : divergenceListeners) l.accept(d);
+    };
+    trainer.onDrift = d -> {
+      for (var l : driftListeners) l.accept(d);
     };
     trainer.status = this::status;
     var cc = mc.checkpoint();
@@ -843,6 +847,15 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     m.put("lr", learner.config().optimizer().lr());
     m.put("schedule", learner.config().schedule());
     m.put("clip", learner.config().clip().toString());
+    var ad = learner.config().adaptation();
+    m.put("input_normalize", ad.inputStandard() ? "standard" : "none");
+    if (ad.labelStandard()) m.put("label_normalize", "standard");
+    if (ad.halfLife() > 0) m.put("normalize_half_life", ad.halfLife());
+    m.put("drift_detector", ad.drift().detector());
+    if (ad.drift().enabled()) {
+      m.put("drift_action", ad.drift().action().name().toLowerCase(java.util.Locale.ROOT));
+      m.put("drifts_detected", trainer.drifts);
+    }
     m.put("batch_size", mc.batchSize());
     m.put("batch_linger_ms", mc.batchLingerMs());
     m.put("publish_every_steps", mc.publishEverySteps());
@@ -935,6 +948,16 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   @Override public AutoCloseable onPublish(Consumer<Published> listener) {
     listeners.add(listener);
     return () -> listeners.remove(listener);
+  }
+
+  @Override public AutoCloseable onDrift(Consumer<org.streamlearn.learn.Drift> listener) {
+    driftListeners.add(listener);
+    return () -> driftListeners.remove(listener);
+  }
+
+  /** Drifts detected on the prequential loss (drift.detector). */
+  public long driftsDetected() {
+    return trainer.drifts;
   }
 
   @Override public AutoCloseable onDivergence(Consumer<org.streamlearn.learn.Divergence> listener) {

@@ -133,6 +133,10 @@ final class Trainer implements Runnable {
   private final ConcurrentLinkedQueue<Posted> commands = new ConcurrentLinkedQueue<>();
   /** Called on this thread per firing of the divergence guard; set before the thread starts. */
   Consumer<Divergence> onDivergence = d -> {};
+  /** Called on the trainer thread once per drift the learner detects. */
+  Consumer<org.streamlearn.learn.Drift> onDrift = d -> {};
+  volatile long drifts;
+  private long seenDrifts;
   /** The runner's status, to complete a command with; set before the thread starts. */
   Supplier<ServedModel.Status> status = () -> null;
   private long seenDivergences, divergenceLogNanos = Long.MIN_VALUE, divergencesUnlogged;
@@ -550,6 +554,18 @@ final class Trainer implements Runnable {
     }
   }
 
+  private void driftDetected() {
+    seenDrifts = drifts = learner.drifts();
+    var d = learner.lastDrift();
+    log.info("model {}: drift #{} detected by {} at version {} (prequential loss {}); action: {}", model, d.count(),
+        d.detector(), d.step(), d.lossEwma(), d.action());
+    try {
+      onDrift.accept(d);
+    } catch (RuntimeException e) {
+      log.warn("a drift listener of model {} failed: {}", model, e.toString(), e);
+    }
+  }
+
   private void stepDone(long nanos) {
     rowsTrained += rowsInBatch;
     rowsInBatch = 0;
@@ -557,6 +573,7 @@ final class Trainer implements Runnable {
     steps = learner.step();
     examples = learner.examples();
     checkDivergence();
+    if (learner.drifts() != seenDrifts) driftDetected();
     learningRate = learner.learningRate();
     gradNorm = learner.lastGradNorm();
     metrics = learner.metrics();
@@ -648,6 +665,10 @@ final class Trainer implements Runnable {
     num(sb, "accuracy_window", m.accuracyWindow());
     num(sb, "mae_window", m.maeWindow());
     num(sb, "rmse_window", m.rmseWindow());
+    num(sb, "loss_all", m.all().loss());
+    num(sb, "accuracy_all", m.all().accuracy());
+    num(sb, "mae_all", m.all().mae());
+    num(sb, "rmse_all", m.all().rmse());
     num(sb, "learning_rate", s.learningRate());
     num(sb, "grad_norm", s.gradNorm());
     sb.append(",\"divergences\":").append(s.divergences()).append(",\"trained_examples\":").append(s.examples());

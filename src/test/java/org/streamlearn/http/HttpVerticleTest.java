@@ -250,6 +250,7 @@ class HttpVerticleTest {
     Model model = Model.of(ModelSpec.parse(s.spec()));
     float[] x = new float[rows.length * 4], expected = new float[rows.length * 3];
     for (int i = 0; i < rows.length; i++) System.arraycopy(rows[i], 0, x, 4 * i, 4);
+    s.scaling().applyInput(rows.length, x, 0);
     new Predictor(model, 3).predict(s.params(), rows.length, x, 0, expected, 0);
 
     JsonArray outputs = o.getJsonArray("outputs"), classes = o.getJsonArray("classes"), probs = o.getJsonArray("probabilities");
