@@ -190,8 +190,12 @@ class HttpVerticleTest {
     assertThat(o.getLong("version")).isGreaterThanOrEqualTo(s.version());
     JsonObject m = o.getJsonObject("metrics");
     assertThat(m.fieldNames()).containsExactlyInAnyOrder("examples", "skipped", "window", "lossEwma", "lossWindow",
-        "accuracyEwma", "accuracyWindow", "maeWindow", "rmseWindow");
+        "accuracyEwma", "accuracyWindow", "maeWindow", "rmseWindow", "all", "sinceReset");
     assertThat(m.getDouble("accuracyWindow")).isBetween(0.0, 1.0);
+    assertThat(m.getJsonObject("all").fieldNames()).containsExactlyInAnyOrder("examples", "loss", "accuracy", "mae", "rmse");
+    assertThat(m.getJsonObject("all").getLong("examples")).isEqualTo(m.getLong("examples"));
+    assertThat(m.getJsonObject("all").getDouble("accuracy")).isBetween(0.0, 1.0);
+    assertThat(m.getJsonObject("sinceReset").getLong("examples")).as("no reset yet").isEqualTo(m.getLong("examples"));
     assertThat(m.getValue("maeWindow")).as("NaN for classification becomes null").isNull();
     assertThat(o.getJsonObject("status").getBoolean("ready")).isTrue();
     assertThat(o.getJsonObject("status").fieldNames())
