@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
 /**
  * Every configuration key, declared once. Service-wide keys live in {@link #GLOBAL}; keys of one
  * model live in {@link #MODEL} relative to {@code models.<name>.}; {@code kafka.properties.*} passes
- * any Kafka client property through verbatim. README's configuration table is generated from here
- * ({@link ConfigDocs}).
+ * any Kafka client property through verbatim. The table in src/site/markdown/configuration.md is
+ * generated from here ({@link ConfigDocs}).
  */
 public final class ConfigKeys {
   private ConfigKeys() {}
@@ -262,7 +262,7 @@ public final class ConfigKeys {
               + "the average, in ms.")
       .define(AUDIT_PATH, STRING, "", "(off)", ConfigDef.any("a file path, or empty"), LOW,
           "Debugging/audit: append, for every record trained, its topic-partition, offset and step to "
-              + "this file (with checkpoint, restore and commit markers); see README \"Training audit "
+              + "this file (with checkpoint, restore and commit markers); see formats.md, \"Training audit "
               + "log\". Empty: off, at no cost.");
 
   /** The full dotted name of a model key. */

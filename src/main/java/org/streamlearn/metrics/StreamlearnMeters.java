@@ -23,7 +23,7 @@ import org.streamlearn.stream.RunnerObserver;
  * The meters of Streamlearn, named {@code streamlearn.<area>.<name>} and tagged {@code model}.
  * Counters and gauges read figures the runner's threads already keep (volatile fields written once
  * per step or per poll), so scraping costs the hot path nothing; timers are fed through a
- * {@link RunnerObserver}. README's "Metrics" section lists the Prometheus names.
+ * {@link RunnerObserver}. src/site/markdown/metrics.md lists the Prometheus names.
  */
 public final class StreamlearnMeters {
   public static final String PREFIX = "streamlearn.";

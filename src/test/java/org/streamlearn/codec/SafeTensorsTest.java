@@ -63,7 +63,7 @@ class SafeTensorsTest {
     assertThat(Files.list(f.getParent())).hasSize(1); // no temporary file left behind
   }
 
-  /** The reader README shows: Python's standard library only. */
+  /** The reader src/site/markdown/formats.md shows: Python's standard library only. */
   static final String PYTHON = """
       import json, struct, sys
       with open(sys.argv[1], "rb") as f:
@@ -79,10 +79,10 @@ class SafeTensorsTest {
       """;
 
   @Test
-  void readmeShowsTheSamePythonLines() throws Exception {
-    String readme = Files.readString(Path.of("README.md"));
+  void formatsPageShowsTheSamePythonLines() throws Exception {
+    String doc = Files.readString(Path.of("src/site/markdown/formats.md"));
     String reader = PYTHON.substring(0, PYTHON.indexOf("print("));
-    assertThat(readme).contains("```python\n" + reader + "```");
+    assertThat(doc).contains("```python\n" + reader + "```");
   }
 
   @Test

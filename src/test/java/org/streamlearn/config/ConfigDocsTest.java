@@ -8,11 +8,11 @@ import org.junit.jupiter.api.Test;
 
 class ConfigDocsTest {
   @Test
-  void readmeTableMatchesConfigKeys() throws Exception {
-    String readme = Files.readString(Path.of("README.md"));
-    assertThat(ConfigDocs.tableIn(readme))
-        .as("README.md's configuration table is stale: run ConfigDocs.main (java -cp target/classes "
-            + "org.streamlearn.config.ConfigDocs README.md)")
+  void documentedTableMatchesConfigKeys() throws Exception {
+    String doc = Files.readString(Path.of(ConfigDocs.DOC));
+    assertThat(ConfigDocs.tableIn(doc))
+        .as(ConfigDocs.DOC + "'s configuration table is stale: run ConfigDocs.main (java -cp target/classes "
+            + "org.streamlearn.config.ConfigDocs)")
         .isEqualTo(ConfigDocs.markdownTable());
   }
 

@@ -28,7 +28,7 @@ import org.yaml.snakeyaml.Yaml;
  * The shipped Grafana dashboard is well-formed for Grafana's current schema, and every metric its
  * queries name is one the service exposes. Nothing is started: the names come from the real metrics
  * binding ({@link StreamlearnMeters} bound to the two default models, constructed but not started)
- * plus README's Metrics table for the meters that appear only at run time (per-partition lag).
+ * plus the Metrics table of src/site/markdown/metrics.md for the meters that appear only at run time (per-partition lag).
  * {@code PrometheusTest} runs the same queries against the running service.
  */
 class DashboardJsonTest {
@@ -153,7 +153,7 @@ class DashboardJsonTest {
   @Test
   void everyMetricNameIsOneTheServiceExposes() throws Exception {
     Set<String> exposed = exposedNames();
-    Set<String> documented = readmeMetricNames();
+    Set<String> documented = documentedMetricNames();
     System.out.println("exposed by the binding: " + exposed.size() + " names; documented only: "
         + new TreeSet<>(documented).stream().filter(n -> !exposed.contains(n)).toList());
     // The check itself must be able to say no: a misspelt name is caught.
@@ -210,14 +210,11 @@ class DashboardJsonTest {
     return names;
   }
 
-  /** The metric names of README's Metrics table (first column), histogram and summary series included. */
-  static Set<String> readmeMetricNames() throws Exception {
-    String readme = Files.readString(Path.of("README.md"));
-    int start = readme.indexOf("\n## Metrics");
-    int end = readme.indexOf("\n## ", start + 5);
-    assertThat(start).as("README has a Metrics section").isPositive();
+  /** The metric names of the Metrics tables (first column), histogram and summary series included. */
+  static Set<String> documentedMetricNames() throws Exception {
+    String doc = Files.readString(Path.of("src/site/markdown/metrics.md"));
     Set<String> names = new TreeSet<>();
-    for (String row : readme.substring(start, end).split("\n")) {
+    for (String row : doc.split("\n")) {
       if (!row.startsWith("| `")) continue;
       String[] cols = row.split("\\|");
       Matcher m = Pattern.compile("`([a-z_:][a-z0-9_:]*)").matcher(cols[1]);
