@@ -65,6 +65,7 @@ public final class ConfigKeys {
   public static final String NORMALIZE_HALF_LIFE = "normalize.half.life";
   public static final String DRIFT_DETECTOR = "drift.detector";
   public static final String DRIFT_ACTION = "drift.action";
+  public static final String PLASTICITY = "plasticity";
   public static final String LAYERS = "layers";
   public static final String LOSS = "loss";
   public static final String OPTIMIZER_NAME = "optimizer.name";
@@ -195,6 +196,11 @@ public final class ConfigKeys {
       .define(DRIFT_ACTION, STRING, "none", nonEmpty(), MEDIUM,
           "What a detected drift does: none, lr(factor=3, steps=100) (the learning rate times factor for the "
               + "next steps) or reset_optimizer (optimizer moments and step count back to zero, weights kept).")
+      .define(PLASTICITY, STRING, "none", nonEmpty(), MEDIUM,
+          "Keeping plasticity over never-ending training: none; cbp(rate=1e-4, maturity=100, decay=0.99), "
+              + "continual backprop (Dohare et al., Nature 2024): the lowest-utility hidden units of dense layers "
+              + "older than maturity steps are re-initialised at rate per step; shrink_perturb(shrink=1e-4, "
+              + "noise=1e-4): every step θ = (1 - shrink)·θ + noise·N(0, 1).")
       .define(LAYERS, STRING, REQUIRED, nonEmpty(), HIGH,
           "Layer spec, e.g. \"input(64) dense(64) relu dense(10)\".")
       .define(LOSS, STRING, null, "cross_entropy (class), mse (regression)",

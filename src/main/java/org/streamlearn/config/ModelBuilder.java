@@ -10,6 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.streamlearn.learn.Adaptation;
 import org.streamlearn.learn.DriftSpec;
+import org.streamlearn.learn.PlasticitySpec;
 import org.streamlearn.nn.Loss;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.ModelSpec;
@@ -179,6 +180,18 @@ final class ModelBuilder {
       adaptation = adaptation.withDrift(DriftSpec.parse(v(DRIFT_DETECTOR), v(DRIFT_ACTION)));
     } catch (IllegalArgumentException e) {
       l.error(k(e.getMessage().startsWith("drift action") ? DRIFT_ACTION : DRIFT_DETECTOR), e.getMessage());
+      ok = false;
+    }
+    try {
+      var plasticity = PlasticitySpec.parse(v(PLASTICITY));
+      if (plasticity.kind() == PlasticitySpec.Kind.CBP && ok
+          && Model.of(ModelSpec.parse(v(LAYERS))).hiddenUnits().isEmpty()) {
+        l.error(k(PLASTICITY), "cbp needs a dense layer feeding another dense layer (layers has none)");
+        ok = false;
+      }
+      adaptation = adaptation.withPlasticity(plasticity);
+    } catch (IllegalArgumentException e) {
+      l.error(k(PLASTICITY), e.getMessage());
       ok = false;
     }
     if (!ok) return null;

@@ -63,7 +63,7 @@ public final class Adwin implements DriftDetector {
   }
 
   private static double size(int row) {
-    return Math.pow(2, row);
+    return StrictMath.pow(2, row);
   }
 
   private void compress() {
@@ -141,7 +141,8 @@ public final class Adwin implements DriftDetector {
   }
 
   private boolean cut(double n0, double n1, double deltaMean) {
-    double deltaPrime = Math.log(2 * Math.log(width) / delta);
+    // StrictMath: a cut decided the same way in every JIT tier keeps resumed training bit for bit
+    double deltaPrime = StrictMath.log(2 * StrictMath.log(width) / delta);
     double mRecip = 1.0 / (n0 - minWindowLength + 1) + 1.0 / (n1 - minWindowLength + 1);
     double epsilon = Math.sqrt(2 * mRecip * (variance / width) * deltaPrime) + 2.0 / 3.0 * deltaPrime * mRecip;
     return Math.abs(deltaMean) > epsilon;

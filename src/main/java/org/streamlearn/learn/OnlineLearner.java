@@ -88,6 +88,8 @@ public final class OnlineLearner {
   private final DriftSpec driftSpec;
   private long drifts, lastDriftStep = -1, lastDriftExamples = -1, boostSteps;
   private boolean driftInBatch;
+  /** Continual backprop or shrink-and-perturb; null when off. */
+  private final Plasticity plasticity;
   private long examples;
   private float lastGradNorm = Float.NaN, lastLoss = Float.NaN;
 
@@ -126,6 +128,8 @@ public final class OnlineLearner {
     labelScaler = ad.labelStandard() ? new Standardizer(T, ad.halfLife()) : null;
     driftSpec = ad.drift();
     drift = DriftSpec.newDetector(driftSpec.detector());
+    plasticity = ad.plasticity().kind() == PlasticitySpec.Kind.NONE ? null
+        : new Plasticity(ad.plasticity(), model, cfg.seed());
     directSgd = cfg.optimizer().name().equals("sgd") && cfg.optimizer().l2() == 0f
         && clip.kind() == ClipSpec.Kind.NONE && B <= DIRECT_SGD_MAX_BATCH && model.supportsDirectSgd()
         && !Boolean.getBoolean("streamlearn.directSgd.off");
@@ -241,6 +245,7 @@ public final class OnlineLearner {
       return;
     }
     score(b, out);
+    if (plasticity != null) plasticity.afterForward(b, model, ws, params);
     if (driftInBatch) onDrift();
     if (directSgd) {
       float norm = model.directSgdStep(b, params, xBatch, 0, dOut, ws, learningRate());
@@ -250,6 +255,7 @@ public final class OnlineLearner {
         return;
       }
       opt.setT(opt.t() + 1);
+      if (plasticity != null) plasticity.afterStep(params, opt.stateBuffers());
       if (boostSteps > 0) boostSteps--;
       examples += b;
       if (opt.t() % cfg.backupEvery() == 0) backup();
@@ -269,6 +275,7 @@ public final class OnlineLearner {
       GradClip.clipByValue(grads, grads.length, clip.limit());
     }
     opt.step(params, grads, learningRate());
+    if (plasticity != null) plasticity.afterStep(params, opt.stateBuffers());
     if (boostSteps > 0) boostSteps--;
     examples += b;
     if (opt.t() % cfg.backupEvery() == 0) backup();
@@ -295,6 +302,9 @@ public final class OnlineLearner {
       case NONE -> { }
     }
   }
+
+  /** Hidden units continual backprop has replaced so far (0 without it). */
+  public long unitsReplaced() { return plasticity == null ? 0 : plasticity.replaced(); }
 
   /** Drifts detected so far (kept in checkpoints). */
   public long drifts() { return drifts; }
@@ -471,7 +481,8 @@ public final class OnlineLearner {
 
   /** Number of state arrays of the adaptive parts: input and label standardizers, drift detector. */
   private int adaptiveParts() {
-    return (inputScaler != null ? 1 : 0) + (labelScaler != null ? 1 : 0) + (drift != null ? 1 : 0);
+    return (inputScaler != null ? 1 : 0) + (labelScaler != null ? 1 : 0) + (drift != null ? 1 : 0)
+        + (plasticity != null ? 1 : 0);
   }
 
   private double[][] exportScalers() {
@@ -486,8 +497,9 @@ public final class OnlineLearner {
       s[2] = boostSteps;
       s[3] = lastDriftExamples;
       System.arraycopy(d, 0, s, 4, d.length);
-      a[i] = s;
+      a[i++] = s;
     }
+    if (plasticity != null) a[i] = plasticity.export();
     return a;
   }
 
@@ -571,5 +583,6 @@ public final class OnlineLearner {
       lastDriftExamples = (long) d[3];
       drift.restore(Arrays.copyOfRange(d, 4, d.length));
     }
+    if (plasticity != null) plasticity.restore(s.scalers()[s.scalers().length - 1]);
   }
 }

@@ -852,6 +852,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     if (ad.labelStandard()) m.put("label_normalize", "standard");
     if (ad.halfLife() > 0) m.put("normalize_half_life", ad.halfLife());
     m.put("drift_detector", ad.drift().detector());
+    m.put("plasticity", ad.plasticity().toString());
     if (ad.drift().enabled()) {
       m.put("drift_action", ad.drift().action().name().toLowerCase(java.util.Locale.ROOT));
       m.put("drifts_detected", trainer.drifts);
