@@ -539,8 +539,8 @@ public final class OnlineLearner {
           + s.pending() + " pending rows");
     int want = adaptiveParts();
     if (s.scalers().length != want)
-      throw new IllegalArgumentException("state has " + s.scalers().length + " standardizer/drift state(s), this learner "
-          + want + " (input.normalize, label.normalize or drift changed?)");
+      throw new IllegalArgumentException("state has " + s.scalers().length + " adaptive part(s) (standardizers, drift "
+          + "detector, plasticity), this learner " + want + " (input.normalize, label.normalize, drift.detector or plasticity changed?)");
     for (int i = 0; i < st.length; i++) {
       if (s.optimizerState()[i].length != st[i].length) throw new IllegalArgumentException("optimizer state " + i + " has "
           + s.optimizerState()[i].length + " floats, expected " + st[i].length);

@@ -289,7 +289,14 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         throw new IllegalStateException("model " + mc.name() + ": checkpoint " + c.file() + " holds spec '"
             + c.state().spec() + "', configured is '" + spec() + "'; set models." + mc.name()
             + ".checkpoint.fresh=true to start a new model (the old checkpoints are set aside), or restore the old layers");
-      learner.importState(c.state());
+      try {
+        learner.importState(c.state());
+      } catch (IllegalArgumentException e) { // e.g. a checkpoint from before input.normalize became the default
+        throw new IllegalStateException("model " + mc.name() + ": checkpoint " + c.file() + " does not fit the "
+            + "configuration: " + e.getMessage() + "; configure models." + mc.name() + ".input.normalize (and "
+            + "label.normalize, drift.detector, plasticity) as when it was written (none before they existed), or set "
+            + "models." + mc.name() + ".checkpoint.fresh=true to start a new model", e);
+      }
       seekTo.putAll(c.offsets());
       trainer.restoredOffsets = Map.copyOf(c.offsets());
       trainer.lastAttemptStep = c.state().step();

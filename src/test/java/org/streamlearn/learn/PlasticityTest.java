@@ -95,7 +95,7 @@ class PlasticityTest {
     assertThat(b.exportState().scalers()).isDeepEqualTo(a.exportState().scalers());
     // a learner configured without them refuses the state, naming the keys
     OnlineLearner plain = new OnlineLearner(cfg.withAdaptation(Adaptation.STANDARD));
-    assertThatThrownBy(() -> plain.importState(a.exportState())).hasMessageContaining("drift changed?");
+    assertThatThrownBy(() -> plain.importState(a.exportState())).hasMessageContaining("drift.detector or plasticity changed?");
   }
 
   /**

@@ -117,4 +117,33 @@ class StandardizerTest {
         OptimizerSpec.defaults("sgd", 0.1f), 4).withAdaptation(new Adaptation(true, true, 0))))
         .hasMessageContaining("label standardization is for regression");
   }
+
+  /**
+   * label.normalize: targets y = 1000 + 50·x (x ~ N(0, 1), seed 3) are learned standardized; the
+   * published scaling turns outputs back into label units, and MAE/RMSE are in label units.
+   */
+  @Test
+  void standardizedTargetsArePredictedAndScoredInLabelUnits() {
+    var cfg = LearnerConfig.of("input(1) dense(1)", "mse", OptimizerSpec.defaults("sgd", 0.05f), 8)
+        .withAdaptation(new Adaptation(true, true, 0));
+    OnlineLearner l = new OnlineLearner(cfg);
+    SplittableRandom r = new SplittableRandom(3);
+    float[] x = new float[1], y = new float[1];
+    for (int i = 0; i < 4000; i++) {
+      x[0] = (float) r.nextGaussian();
+      y[0] = 1000 + 50 * x[0];
+      l.add(x, 0, y, 0);
+    }
+    Snapshot s = l.snapshot();
+    assertThat(s.scaling().labelMean()[0]).isCloseTo(1000f, org.assertj.core.data.Offset.offset(5f));
+    assertThat(s.scaling().labelStd()[0]).isCloseTo(50f, org.assertj.core.data.Offset.offset(2.5f));
+    float[] in = {1f}, out = new float[1];
+    s.scaling().applyInput(1, in, 0);
+    new Predictor(l.model(), 1).predict(s.params(), 1, in, 0, out, 0);
+    s.scaling().invertOutput(1, out, 0);
+    assertThat(out[0]).as("prediction at x = 1 in label units").isCloseTo(1050f, org.assertj.core.data.Offset.offset(1f));
+    // the error of a near-perfect fit is small in label units, and the loss (standardized units) smaller still
+    assertThat(l.metrics().maeWindow()).as("MAE in label units").isLessThan(1.0);
+    assertThat(l.metrics().rmseWindow()).isGreaterThan(l.metrics().maeWindow() * 0.9);
+  }
 }
