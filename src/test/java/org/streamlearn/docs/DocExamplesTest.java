@@ -24,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.app.Main;
 import org.streamlearn.docs.DocExamples.Example;
@@ -42,6 +43,7 @@ class DocExamplesTest {
   static final String PYTHON = "/usr/bin/python3";
 
   @Test
+  @Timeout(value = 8, unit = TimeUnit.MINUTES) // two service starts on a loaded machine
   void everyExampleAnswersAsThePageSays(@TempDir Path dir) throws Exception {
     List<DocExamples> pages = pages();
     List<Example> all = pages.stream().flatMap(p -> p.examples().stream()).toList();
@@ -123,10 +125,20 @@ class DocExamplesTest {
           skipped.add(e.where() + " (" + e.reason() + ")");
           continue;
         }
-        if (e.kind() == Kind.CONSOLE) record(e, run.console(e), failures, pending);
-        else if (e.kind() == Kind.PYTHON) record(e, run.python(e, PYTHON), failures, pending);
+        List<String> problems = run(run, e);
+        if (!problems.isEmpty() && e.mark() != Mark.PENDING) {
+          // Once more: a new version published between two commands (an ETag, then If-None-Match)
+          // is the service working, not the page being wrong. A page that is wrong fails twice.
+          System.out.println("doc example " + e.where() + " failed once, run again: " + problems);
+          problems = run(run, e);
+        }
+        record(e, problems, failures, pending);
       }
     }
+  }
+
+  private static List<String> run(ExampleRunner run, Example e) throws Exception {
+    return e.kind() == Kind.CONSOLE ? run.console(e) : e.kind() == Kind.PYTHON ? run.python(e, PYTHON) : List.of();
   }
 
   /** Model name → the text of the config example that defines it. */
