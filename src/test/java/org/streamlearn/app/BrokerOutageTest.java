@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.checkpoint.Checkpoints;
 import org.streamlearn.stream.EmbeddedKafka;
+import org.streamlearn.stream.TrainingAudit;
 
 /**
  * A broker outage, for real: the broker runs in a child JVM of its own and is SIGKILLed while the
@@ -38,8 +39,9 @@ import org.streamlearn.stream.EmbeddedKafka;
  * timeout the service is configured with. Throughout, the service process lives and GET /health
  * answers 200; GET /ready turns 503 naming the broker, and /metrics shows the model unready. The
  * broker is then started again on the same ports and data: training resumes by itself, /ready is
- * 200 again, and every record is trained exactly once (the final checkpoint's example count and
- * offsets equal what was produced). Then the service itself is SIGKILLed once and restarted. Prints
+ * 200 again, and every record is trained exactly once (the training audit holds every offset
+ * produced exactly once, and the final checkpoint's example count and offsets equal what was
+ * produced). Then the service itself is SIGKILLed once and restarted. Prints
  * the recovery times after both (figures, not asserted beyond generous timeouts).
  */
 class BrokerOutageTest {
@@ -55,7 +57,7 @@ class BrokerOutageTest {
   @Timeout(180)
   void survivesABrokerOutageAndAKillNine(@TempDir Path dir) throws Exception {
     long t0 = System.nanoTime();
-    Path kafkaDir = dir.resolve("kafka"), ckptDir = dir.resolve("ckpt");
+    Path kafkaDir = dir.resolve("kafka"), ckptDir = dir.resolve("ckpt"), auditFile = dir.resolve("outage.audit");
     int[] ports = EmbeddedKafka.freePorts(2);
     int brokerPort = ports[0], controllerPort = ports[1];
     String bootstrap = "127.0.0.1:" + brokerPort;
@@ -88,7 +90,8 @@ class BrokerOutageTest {
             checkpoint.every.steps: 10
             checkpoint.every.ms: 1000
             seed: 7
-        """.formatted(MODEL, TOPIC, B, ckptDir.toString().replace("\\", "/")));
+            audit.path: %s
+        """.formatted(MODEL, TOPIC, B, ckptDir.toString().replace("\\", "/"), auditFile.toString().replace("\\", "/")));
     Map<String, String> env = Map.of("STREAMLEARN_CONFIG", config.toString(), "STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
     String[] brokerArgs = {kafkaDir.toString(), Integer.toString(brokerPort), Integer.toString(controllerPort)};
 
@@ -216,6 +219,25 @@ class BrokerOutageTest {
       assertThat(newest.offsets()).containsEntry(TOPIC + "-0", (long) (N + N_AFTER_KILL));
       assertThat(newest.state().examples()).as("every record trained once").isEqualTo(N + N_AFTER_KILL);
       assertThat(newest.state().pending()).isZero();
+
+      // The training audit: every record produced is in the final state exactly once (a skipped
+      // record and a duplicate would cancel out in the counts above, not here).
+      TrainingAudit.Read audit = TrainingAudit.read(auditFile);
+      int total = N + N_AFTER_KILL;
+      int[] times = new int[total];
+      for (TrainingAudit.Entry e : audit.effective()) {
+        assertThat(e.tp()).isEqualTo(TOPIC + "-0");
+        assertThat(e.offset()).as("offset of a trained record").isBetween(0L, total - 1L);
+        times[(int) e.offset()]++;
+      }
+      for (int i = 0; i < total; i++) assertThat(times[i]).as("times record %d is in the final state", i).isEqualTo(1);
+      assertThat(audit.runs()).as("process runs in the audit").isEqualTo(2);
+      assertThat(audit.rolledBack()).as("records a rollback discarded").isEmpty();
+      assertThat((long) audit.effective().size()).as("audit against the checkpoint's example count")
+          .isEqualTo(newest.state().examples());
+      System.out.printf("audit: %d records in the state, each once; %d trained again after the kill -9, partitions lost"
+          + " %s with %d queued rows dropped%n", audit.effective().size(), audit.lost().size(), audit.partitionsLost(),
+          audit.rowsDropped());
     } finally {
       if (service != null) service.close();
       broker.close();

@@ -73,6 +73,19 @@ class PrometheusTest {
   }
 
   @Test
+  void promtoolRuleTestsFailWhenAPauseCountsAsAStall(@TempDir Path dir) throws Exception {
+    // The stall alert without its pause clause: the paused instance of the unit test must then fire.
+    String shipped = Files.readString(PROM_DIR.resolve("rules.yml"));
+    String clause = "unless on (model, instance) streamlearn_train_paused == 1";
+    assertThat(shipped).contains(clause);
+    Files.writeString(dir.resolve("rules.yml"), shipped.replace(clause, ""));
+    Files.copy(PROM_DIR.resolve("rules_test.yml"), dir.resolve("rules_test.yml"));
+    Tools.Run r = Tools.run(dir, List.of("promtool", "test", "rules", "rules_test.yml"));
+    assertThat(r.code()).as(r.output()).isNotZero();
+    assertThat(r.output()).contains("alertname: StreamlearnTrainingStalled, time: 12m").contains("instance=\"b:8080\"");
+  }
+
+  @Test
   @Timeout(value = 150, unit = TimeUnit.SECONDS)
   void everyPanelQueryReturnsDataFromTheRunningService(@TempDir Path dir) throws Exception {
     long t0 = System.nanoTime();

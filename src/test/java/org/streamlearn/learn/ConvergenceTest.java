@@ -15,6 +15,8 @@ import org.streamlearn.optim.OptimizerSpec;
 /** Convergence on the real data sets shipped in src/main/resources/datasets. Seeds are fixed. */
 class ConvergenceTest {
   static final long SPLIT_SEED = 20261122L;
+  /** The CO2 LSTM's RMSE must be at most this fraction of persistence's (see lstmOnCo2BeatsPersistence). */
+  static final double CO2_MARGIN = 0.55;
 
   /**
    * MLP on 8×8 digits: seeded 80/20 split, pixels scaled to [0, 1], the training part streamed for
@@ -65,7 +67,12 @@ class ConvergenceTest {
    * model learns the seasonal change. Missing weeks are filled by linear interpolation for inputs
    * (Datasets.co2), and held-out targets that were missing in the raw data are not scored. Train on
    * windows whose target lies in the first 80% of the series; test on targets in the last 20%.
-   * Must beat persistence (the last value carried forward) in RMSE.
+   * Must beat persistence (the last value carried forward) by a margin: an RMSE at most {@link
+   * #CO2_MARGIN} of persistence's. Measured (one run each): LSTM 0.544 ppm (batch 16) and 0.528 ppm
+   * (batch 1) against persistence 1.262 ppm over 457 held-out weeks, 0.43 and 0.42 of it. A model
+   * that ignores its input can at best add a constant change (the training windows' mean, "drift":
+   * 1.258 ppm, 0.997 of persistence), and adding last year's change over the same weeks ("seasonal
+   * naive") reaches 0.755 ppm, 0.60: neither clears the margin, which the test asserts too.
    */
   @ParameterizedTest(name = "batch {0}")
   @CsvSource({"16, 0.005, 12", "1, 0.001, 3"})
@@ -91,7 +98,12 @@ class ConvergenceTest {
     l.flush();
     Predictor p = new Predictor(l.model(), 32);
     float[] out = new float[1];
-    double se = 0, sePersist = 0;
+    // Baselines: persistence; drift, the training windows' mean change (the best an input-blind
+    // model can learn); seasonal naive, last year's change over the same weeks.
+    double drift = 0;
+    for (int t : ts) drift += v[t + H] - v[t];
+    drift /= ts.size();
+    double se = 0, sePersist = 0, seDrift = 0, seSeason = 0;
     int m = 0;
     for (int t = split - H; t + H < n; t++) {
       if (Double.isNaN(s.raw()[t + H])) continue; // not a real observation
@@ -100,13 +112,20 @@ class ConvergenceTest {
       double pred = v[t] + out[0] * scale, truth = s.raw()[t + H];
       se += (pred - truth) * (pred - truth);
       sePersist += (v[t] - truth) * (v[t] - truth);
+      seDrift += (v[t] + drift - truth) * (v[t] + drift - truth);
+      double season = v[t] + v[t + H - 52] - v[t - 52];
+      seSeason += (season - truth) * (season - truth);
       m++;
     }
     double rmse = Math.sqrt(se / m), persist = Math.sqrt(sePersist / m);
-    System.out.printf("co2 batch %d: LSTM RMSE %.3f ppm vs persistence %.3f ppm over %d held-out weeks%n",
-        batch, rmse, persist, m);
+    double rmseDrift = Math.sqrt(seDrift / m), rmseSeason = Math.sqrt(seSeason / m);
+    System.out.printf("co2 batch %d: LSTM RMSE %.3f ppm (%.2f of persistence) vs persistence %.3f ppm over %d held-out"
+        + " weeks; drift %.3f ppm (%.2f), seasonal naive %.3f ppm (%.2f)%n", batch, rmse, rmse / persist, persist, m,
+        rmseDrift, rmseDrift / persist, rmseSeason, rmseSeason / persist);
     assertThat(m).isGreaterThan(400);
-    assertThat(rmse).as("LSTM RMSE vs persistence %.3f", persist).isLessThan(persist);
+    assertThat(rmseDrift).as("input-blind drift forecast must not clear the margin").isGreaterThan(CO2_MARGIN * persist);
+    assertThat(rmseSeason).as("seasonal naive must not clear the margin").isGreaterThan(CO2_MARGIN * persist);
+    assertThat(rmse).as("LSTM RMSE vs %.2f × persistence %.3f", CO2_MARGIN, persist).isLessThanOrEqualTo(CO2_MARGIN * persist);
   }
 
   static void window(double[] v, int t, int W, float scale, float[] x) {

@@ -13,7 +13,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Central finite-difference checks (see {@link GradCheck} for h, the bound and why) of every layer
  * through {@link Model#forward}/{@link Model#backward}, for parameters and inputs, on tiny models
- * with odd widths and B = 3, and of every loss.
+ * with odd widths and B = 3, and of every loss. Every check also proves that it would reject the
+ * analytic gradient with a 1e-3 relative error or one flipped sign. The numeric side of a loss is its
+ * definition computed in double ({@link #definition}), not the float value the loss returns.
  */
 class GradientCheckTest {
   static final int B = 3;
@@ -72,7 +74,7 @@ class GradientCheckTest {
     checkModel(spec, 42, false);
   }
 
-  /** ReLU kinks at 0: inputs are kept in ±[0.1, 1], five stencil widths 2h from the kink. */
+  /** ReLU kinks at 0: inputs are kept in ±[0.1, 1], five times the widest step (2·2H = 0.02) from the kink. */
   @ParameterizedTest
   @ValueSource(strings = {"input(5) relu", "input(5) leakyrelu(0.1)", "input(3x3) leakyrelu(0.3)"})
   void kinkedActivations(String spec) {
@@ -101,13 +103,15 @@ class GradientCheckTest {
           ? r.nextInt(2) : (float) r.nextDouble(-1, 1);
     Workspace ws = m.newWorkspace(B);
     float[] dOut = new float[B * O], per = new float[B];
-    DoubleSupplier objective = () -> loss.lossAndGrad(B, O, m.forward(B, p, x, 0, ws), 0, y, 0, dOut, per);
-    objective.getAsDouble();
+    loss.lossAndGrad(B, O, m.forward(B, p, x, 0, ws), 0, y, 0, dOut, per);
+    // The summed loss (the mean times the count it averages over): gradients of order 1, as
+    // GradCheck's floor is budgeted for; the rounding noise of the float forward scales with them.
+    double n = count(loss, O);
+    DoubleSupplier objective = () -> n * definition(loss.name(), B, O, m.forward(B, p, x, 0, ws), 0, y, 0);
+    for (int k = 0; k < dOut.length; k++) dOut[k] *= (float) n;
     float[] g = new float[p.length];
     m.backward(B, p, g, x, 0, dOut, ws, true);
     float[] dx = ws.inputGrad().clone();
-    // No rescaling: float32 noise in L is relative to |L| (≈ 1 here), and GradCheck's absolute
-    // floor (1e-4 for gradients below 1e-2) is budgeted for objectives of order 1.
     System.out.println(GradCheck.check(lossName + " params", p, 0, p.length, g, 0, objective));
     System.out.println(GradCheck.check(lossName + " input", x, 0, B * 7, dx, 0, objective));
   }
@@ -123,9 +127,51 @@ class GradientCheckTest {
     float mean = loss.lossAndGrad(B, O, out, 1, y, 2, dOut, per);
     assertThat((double) mean).as("mean of per-example losses").isCloseTo((per[0] + per[1] + per[2]) / 3.0,
         org.assertj.core.data.Offset.offset(1e-6 * Math.max(1, Math.abs(mean))));
-    float[] d2 = new float[B * O], per2 = new float[B];
+    double def = definition(loss.name(), B, O, out, 1, y, 2);
+    assertThat((double) mean).as("%s against its definition in double", loss.name())
+        .isCloseTo(def, org.assertj.core.data.Offset.offset(1e-6 * Math.max(1, Math.abs(def))));
+    // Of the summed loss, as in composedModelThroughLoss: d(n·mean)/d out = n·dOut (n a power of
+    // two or a small integer, so the scaling is exact or within an ulp).
+    double n = count(loss, O);
+    for (int k = 0; k < dOut.length; k++) dOut[k] *= (float) n;
     System.out.println(GradCheck.check(loss.name(), out, 1, B * O, dOut, 0,
-        () -> loss.lossAndGrad(B, O, out, 1, y, 2, d2, per2)));
+        () -> n * definition(loss.name(), B, O, out, 1, y, 2)));
+  }
+
+  /** What the loss averages over: B examples (cross-entropy) or B·O elements. */
+  static double count(Loss loss, int O) {
+    return loss.targetSize(O) == 1 && loss.classification() ? B : B * O;
+  }
+
+  /**
+   * The mean loss over the batch from the definitions, in double: mse (z − y)², cross-entropy
+   * −log(e^{z_k} / Σ e^{z_j}), binary cross-entropy −(t·log σ(z) + (1 − t)·log(1 − σ(z))), huber
+   * ½d² for |d| ≤ δ else δ·(|d| − ½δ); element-wise ones averaged over all B·O elements (PyTorch's
+   * reduction 'mean'), cross-entropy over the B examples.
+   */
+  static double definition(String name, int B, int O, float[] out, int outOff, float[] y, int yOff) {
+    double sum = 0;
+    if (name.equals("cross_entropy")) {
+      for (int b = 0; b < B; b++) {
+        double z = 0;
+        for (int j = 0; j < O; j++) z += Math.exp(out[outOff + b * O + j]);
+        sum -= Math.log(Math.exp(out[outOff + b * O + (int) y[yOff + b]]) / z);
+      }
+      return sum / B;
+    }
+    double delta = name.equals("huber") ? 1 : name.startsWith("huber(") ? Double.parseDouble(name.substring(6, name.length() - 1)) : 0;
+    for (int k = 0; k < B * O; k++) {
+      double z = out[outOff + k], t = y[yOff + k], d = z - t;
+      sum += switch (name) {
+        case "mse" -> d * d;
+        case "bce_with_logits" -> {
+          double sig = 1 / (1 + Math.exp(-z));
+          yield -(t * Math.log(sig) + (1 - t) * Math.log(1 - sig));
+        }
+        default -> Math.abs(d) <= delta ? 0.5 * d * d : delta * (Math.abs(d) - 0.5 * delta);
+      };
+    }
+    return sum / (B * O);
   }
 
   @Test
@@ -147,7 +193,7 @@ class GradientCheckTest {
     checkLoss(Loss.of("bce_with_logits"), 3, z, new float[] {0, 1, 1, 0, 0.3f, 1, 0, 1, 0.7f});
   }
 
-  /** |out − y| on both sides of delta, each at least 0.2 (ten stencil widths 2h) away from it. */
+  /** |out − y| on both sides of delta, each at least 0.2 (ten times the widest step) away from it. */
   @ParameterizedTest
   @ValueSource(floats = {1f, 1.5f})
   void huberBothSidesOfDelta(float delta) {
@@ -165,17 +211,45 @@ class GradientCheckTest {
 
   // ---- the checker itself, and backward's contract ----
 
-  /** A gradient check that cannot fail proves nothing: a 5% error in one element must be caught. */
+  /**
+   * A gradient check that cannot fail proves nothing: a 1e-3 relative error in one element, and a
+   * flipped sign, must be caught (every check also proves this on its own tensor: see GradCheck).
+   */
   @Test
   void checkerCatchesAWrongGradient() {
     float[] v = {0.3f, -0.7f, 1.1f};
     DoubleSupplier f = () -> v[0] * v[0] + Math.sin(v[1]) + v[2] * v[0];
     float[] right = {2 * v[0] + v[2], (float) Math.cos(v[1]), v[0]};
     GradCheck.check("right", v, 0, 3, right, 0, f);
-    float[] wrong = right.clone();
-    wrong[1] *= 1.05f;
-    assertThatThrownBy(() -> GradCheck.check("wrong", v, 0, 3, wrong, 0, f))
+    float[] scaled = right.clone(), flipped = right.clone();
+    scaled[1] *= 1.001f;
+    flipped[2] = -flipped[2];
+    assertThatThrownBy(() -> GradCheck.check("scaled", v, 0, 3, scaled, 0, f))
         .isInstanceOf(AssertionError.class).hasMessageContaining("worst element 1");
+    assertThatThrownBy(() -> GradCheck.check("flipped", v, 0, 3, flipped, 0, f))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("worst element 2");
+    // The same error in a model's gradient: the first weight of a dense layer's gradient, scaled.
+    Model m = Model.of(ModelSpec.parse("input(5) dense(3)"));
+    float[] p = new float[m.paramCount()];
+    m.init(p, 1);
+    float[] x = GradCheck.uniform(B * 5, -1, 1, new SplittableRandom(1)), R = GradCheck.uniform(B * 3, -1, 1, new SplittableRandom(2));
+    Workspace ws = m.newWorkspace(B);
+    DoubleSupplier loss = () -> {
+      float[] out = m.forward(B, p, x, 0, ws);
+      double s = 0;
+      for (int k = 0; k < B * 3; k++) s += (double) R[k] * out[k];
+      return s;
+    };
+    float[] g = new float[p.length];
+    m.forward(B, p, x, 0, ws);
+    m.backward(B, p, g, x, 0, R, ws, false);
+    GradCheck.check("dense", p, 0, p.length, g, 0, loss);
+    int big = 0;
+    for (int i = 0; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[big])) big = i;
+    g[big] *= 1.001f;
+    int at = big;
+    assertThatThrownBy(() -> GradCheck.check("dense, one weight off by 1e-3", p, 0, p.length, g, 0, loss))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("worst element " + at + " ");
   }
 
   @Test
