@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
 class DocLinksTest {
   private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
   /**
-   * Pages another branch writes (the alert runbooks, issue 14): a link to them is accepted while they
-   * are missing, and the test fails once they exist so the entry is removed.
+   * Pages another branch writes: a link to them is accepted while they are missing, and the test
+   * fails once they exist so the entry is removed.
    */
-  private static final Set<Path> WRITTEN_ELSEWHERE = Set.of(Path.of("src/site/markdown/runbook.md"));
+  private static final Set<Path> WRITTEN_ELSEWHERE = Set.of();
 
   @Test
   void relativeLinksResolveToFilesAndHeadings() throws Exception {
