@@ -102,10 +102,16 @@ public final class Main implements Callable<Integer> {
       AppConfig cfg = loadConfig(config, env); // a ConfigException becomes exit status 2
       log.info("effective configuration:");
       cfg.effective().forEach((k, v) -> log.info("  {} = {}", k, v));
-      log.info("kernels: {}", Kernels.describe());
+      String kernels = Kernels.describe();
+      if (kernels.contains("not resolved") || kernels.contains("WARNING")) // plain java -jar: flags missing
+        log.warn("kernels: {}. The launcher target/streamlearn passes the JVM flags they need (on a full JDK 25).", kernels);
+      else log.info("kernels: {}", kernels);
       if (check) return 0;
       Service s = Service.start(cfg);
+      // SIGTERM / Ctrl-C stop the service and make the exit status 0 (StopSignals); the hook covers the
+      // other ways the JVM ends (System.exit elsewhere, SIGHUP, -Xrs).
       Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("sl-shutdown").unstarted(s::close));
+      StopSignals.install(s::close);
       System.out.println("Streamlearn is running. Open:");
       for (String u : s.urls()) System.out.println("  " + u);
       System.out.println("Stop with Ctrl-C (SIGTERM): a last weights version is published and offsets committed.");

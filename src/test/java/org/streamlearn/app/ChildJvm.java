@@ -71,7 +71,7 @@ record ChildJvm(String name, Process p, List<String> out, Thread reader) impleme
     assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("%s gone after SIGKILL", name).isTrue();
   }
 
-  /** SIGTERM (a graceful stop through the shutdown hook), and wait for the exit status. */
+  /** SIGTERM (a graceful stop, exit status 0: see StopSignals), and wait for the exit status. */
   int terminate(int seconds) throws InterruptedException {
     p.toHandle().destroy();
     assertThat(p.waitFor(seconds, TimeUnit.SECONDS)).as("%s stopped after SIGTERM; output:%n%s", name, output()).isTrue();

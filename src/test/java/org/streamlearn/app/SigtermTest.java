@@ -3,12 +3,10 @@ package org.streamlearn.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,26 +22,31 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.stream.EmbeddedKafka;
 
 /**
- * The real thing: the main command with no arguments in a child JVM (embedded broker, demo streams,
- * both models), stopped with SIGTERM. The shutdown hook must stop it within the configured time,
- * having published a last weights version whose input offsets equal the offsets committed for the
- * consumer group: what the last version covers is exactly what a restart will skip.
+ * The real thing, as a user runs it: the built artifact through its launcher ({@code target/streamlearn},
+ * which runs {@code target/streamlearn.jar}) with no arguments (embedded broker, demo streams, both
+ * models), stopped with SIGTERM. It must stop within the configured time with exit status 0, having
+ * published a last weights version whose input offsets equal the offsets committed for the consumer
+ * group: what the last version covers is exactly what a restart will skip.
+ *
+ * <p>Runs in the {@code artifact} execution of pom.xml (integration-test phase, after package), which
+ * names the launcher in {@code streamlearn.launcher}: {@code ./mvnw -B -Dtest=SigtermTest
+ * -Dsurefire.failIfNoSpecifiedTests=false verify}.
  */
+@EnabledIfSystemProperty(named = LauncherTest.LAUNCHER, matches = ".+",
+    disabledReason = "needs the packaged artifact: runs in pom.xml's artifact execution (mvn verify)")
 class SigtermTest {
   @Test
   @Timeout(150)
-  void sigtermPublishesALastVersionAndCommitsWhatItCovers(@TempDir Path dir) throws Exception {
+  void sigtermPublishesALastVersionCommitsWhatItCoversAndExits0(@TempDir Path dir) throws Exception {
     Path kafkaDir = dir.resolve("kafka");
-    List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-        "--add-modules", "jdk.incubator.vector", "--sun-misc-unsafe-memory-access=allow", "-Xmx768m",
-        "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    ProcessBuilder pb = LauncherTest.launcher().redirectErrorStream(true);
+    pb.environment().put("JAVA_OPTS", "-Xmx768m");
     pb.environment().putAll(Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", kafkaDir.toString(), "STREAMLEARN_HTTP_PORT", "0",
         "STREAMLEARN_DEMO_RATE", "1000", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0",
         "STREAMLEARN_SHUTDOWN_TIMEOUT_MS", "10000"));
@@ -68,6 +71,8 @@ class SigtermTest {
       p.toHandle().destroy(); // SIGTERM (Process.destroy would also close our end of its output)
       assertThat(p.waitFor(40, TimeUnit.SECONDS)).as("stopped after SIGTERM; output:%n%s", String.join("\n", out)).isTrue();
       System.out.printf("stopped %d ms after SIGTERM, exit %d%n", (System.nanoTime() - t0) / 1_000_000, p.exitValue());
+      assertThat(p.exitValue()).as("exit status after SIGTERM (a clean stop); output:%n%s", String.join("\n", out)).isZero();
+      assertThat(out).as("the stop was the signal's").anyMatch(l -> l.contains("SIGTERM received: stopping"));
     } finally {
       p.destroyForcibly();
       reader.join(5000);

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs the command-line tools the dashboards and Docker files are checked with (promtool, docker-compose). */
+/** Runs the command-line tools the dashboards and Docker files are checked with (promtool, docker-compose, shellcheck). */
 final class Tools {
   record Run(int code, String output) {}
 
@@ -24,7 +24,7 @@ final class Tools {
         p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       } catch (IOException e) {
         throw new AssertionError(cmd.getFirst() + " is not installed (CI installs it in .ci/run: apt-get install "
-            + "prometheus docker-compose): " + e.getMessage(), e);
+            + "prometheus docker-compose shellcheck): " + e.getMessage(), e);
       }
       if (!p.waitFor(60, TimeUnit.SECONDS)) {
         p.destroyForcibly();
@@ -41,12 +41,5 @@ final class Tools {
     Run r = run(dir, List.of(cmd));
     assertThat(r.code()).as(String.join(" ", cmd) + " exited with " + r.code() + ":\n" + r.output()).isZero();
     return r.output();
-  }
-
-  static boolean installed(String tool) {
-    for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-      if (!d.isEmpty() && Files.isExecutable(Path.of(d, tool))) return true;
-    }
-    return false;
   }
 }
