@@ -114,6 +114,7 @@ public final class Main implements Callable<Integer> {
       StopSignals.install(s::close);
       System.out.println("Streamlearn is running. Open:");
       for (String u : s.urls()) System.out.println("  " + u);
+      for (String l : s.sendHint()) System.out.println(l);
       System.out.println("Stop with Ctrl-C (SIGTERM): a last weights version is published and offsets committed.");
       s.awaitStopped();
       if (s.failure() != null) throw new IllegalStateException(s.failure()); // exit status 1, the message on stderr

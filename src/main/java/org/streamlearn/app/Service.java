@@ -59,9 +59,10 @@ public final class Service implements AutoCloseable {
   private void startAll() {
     String bootstrap = cfg.kafka().bootstrapServers();
     if (cfg.kafka().embedded()) {
-      kafka = new EmbeddedKafka(cfg.kafka().embeddedDir());
+      kafka = embeddedBroker(cfg.kafka());
       bootstrap = kafka.start();
     }
+    this.bootstrap = bootstrap;
     var clients = new KafkaClients(bootstrap, cfg.kafka().properties(), cfg.kafka().topicPartitions(),
         cfg.kafka().topicReplication());
     List<ModelRunner> waiting = new ArrayList<>();
@@ -138,6 +139,25 @@ public final class Service implements AutoCloseable {
     return () -> vertx.close().await();
   }
 
+  /**
+   * The embedded broker on kafka.embedded.port, or on a free port with one warning when that port is
+   * taken (another broker, a second instance of the service).
+   */
+  private static EmbeddedKafka embeddedBroker(org.streamlearn.config.KafkaConfig k) {
+    int[] ports;
+    try {
+      ports = EmbeddedKafka.portsPreferring(k.embeddedPort());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot find a free port for the embedded Kafka broker", e);
+    }
+    if (k.embeddedPort() != 0 && ports[0] != k.embeddedPort())
+      log.warn("kafka.embedded.port = {} is taken on 127.0.0.1; the embedded broker listens on 127.0.0.1:{} instead "
+          + "(set kafka.embedded.port, or STREAMLEARN_KAFKA_EMBEDDED_PORT, to a free port to keep it fixed)",
+          k.embeddedPort(), ports[0]);
+    return new EmbeddedKafka(k.embeddedDir(), java.util.Map.of(), ports[0], ports[1]);
+  }
+
+  private volatile String bootstrap;
   private volatile int httpPort = -1;
   private Thread starter;
   private volatile String failure;
@@ -213,6 +233,16 @@ public final class Service implements AutoCloseable {
     List<String> u = new ArrayList<>(List.of(base + "/  (dashboard)", base + "/metrics  (Prometheus)", base + "/ready"));
     for (ModelRunner r : runners) u.add(base + "/models/" + r.name() + "  (weights: /models/" + r.name() + "/weights)");
     return u;
+  }
+
+  /** The bootstrap servers the models use (the embedded broker's address in the default mode). */
+  public String bootstrapServers() {
+    return bootstrap;
+  }
+
+  /** The start banner's lines on sending one's own records: see {@link SendHint}. */
+  public List<String> sendHint() {
+    return SendHint.lines(cfg, bootstrap, httpPort > 0 ? httpPort : cfg.http().port(), kafka != null);
   }
 
   public List<ServedModel> models() {

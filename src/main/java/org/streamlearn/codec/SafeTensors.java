@@ -30,12 +30,14 @@ import java.util.Set;
  * plus {@code "__metadata__"} (string → string); then the tensors' little-endian float32 data,
  * contiguous and in header order, offsets relative to the end of the header.
  *
- * <p>Metadata the service writes: {@link #META_MODEL}, {@link #META_VERSION}, {@link #META_CREATED},
+ * <p>Metadata the service writes: {@link #META_MODEL}, {@link #META_VERSION}, {@link #META_INCARNATION}, {@link #META_CREATED},
  * {@link #META_OFFSETS} (JSON of topic-partition → offset), {@link #META_SPEC}, {@link #META_METRICS} (JSON).
  */
 public final class SafeTensors {
   public static final String META_MODEL = "model";
   public static final String META_VERSION = "version";
+  /** The id of the version line: (incarnation, version) names one set of weights. */
+  public static final String META_INCARNATION = "incarnation";
   public static final String META_CREATED = "created";
   public static final String META_OFFSETS = "offsets";
   public static final String META_SPEC = "spec";
@@ -69,7 +71,7 @@ public final class SafeTensors {
       if (r.name().isEmpty() || r.name().equals(METADATA)) throw new IllegalArgumentException("bad tensor name: \"" + r.name() + "\"");
       if (!names.add(r.name())) throw new IllegalArgumentException("tensor name used twice: " + r.name());
       for (int d : r.shape()) if (d < 0) throw new IllegalArgumentException("negative dimension in " + r);
-      if (r.offset() < 0 || r.offset() + r.size() > params.length) {
+      if (!r.isZeros() && (r.offset() < 0 || r.offset() + r.size() > params.length)) {
         throw new IllegalArgumentException(r + " does not fit in " + params.length + " parameters");
       }
       dataBytes += 4 * r.size();
@@ -80,7 +82,7 @@ public final class SafeTensors {
     ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(header.length).put(header);
     for (TensorRef r : refs) {
-      out.asFloatBuffer().put(params, r.offset(), (int) r.size());
+      if (!r.isZeros()) out.asFloatBuffer().put(params, r.offset(), (int) r.size()); // else: the buffer's zeros
       out.position(out.position() + 4 * (int) r.size());
     }
     return out.array();

@@ -2,10 +2,24 @@ package org.streamlearn.codec;
 
 import java.util.Arrays;
 
-/** One tensor inside a flat parameter array: {@code size()} floats from {@code offset}, row-major. */
+/**
+ * One tensor inside a flat parameter array: {@code size()} floats from {@code offset}, row-major;
+ * or, with offset {@link #ZEROS}, a tensor of zeros that is not in the array.
+ */
 public record TensorRef(String name, int offset, int[] shape) {
+  public static final int ZEROS = -1;
+
   public TensorRef {
     shape = shape.clone();
+  }
+
+  /** A tensor of zeros of this shape (written as such, read from no array). */
+  public static TensorRef zeros(String name, int[] shape) {
+    return new TensorRef(name, ZEROS, shape);
+  }
+
+  public boolean isZeros() {
+    return offset == ZEROS;
   }
 
   @Override public int[] shape() {

@@ -33,6 +33,7 @@ public final class ConfigKeys {
 
   public static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
   public static final String KAFKA_EMBEDDED_DIR = "kafka.embedded.dir";
+  public static final String KAFKA_EMBEDDED_PORT = "kafka.embedded.port";
   public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
   public static final String KAFKA_TOPICS_PARTITIONS = "kafka.topics.partitions";
   public static final String KAFKA_TOPICS_REPLICATION = "kafka.topics.replication";
@@ -89,6 +90,7 @@ public final class ConfigKeys {
   public static final String CHECKPOINT_KEEP = "checkpoint.keep";
   public static final String CHECKPOINT_FRESH = "checkpoint.fresh";
   public static final String REPLICA_ID = "replica.id";
+  public static final String INSTANCE_ID = "instance.id";
   public static final String SYNC_EVERY_STEPS = "sync.every.steps";
   public static final String SYNC_EVERY_MS = "sync.every.ms";
   public static final String SYNC_STALE_MS = "sync.stale.ms";
@@ -122,6 +124,10 @@ public final class ConfigKeys {
               + "on 127.0.0.1 (free ports), with data under kafka.embedded.dir.")
       .define(KAFKA_EMBEDDED_DIR, STRING, "data/kafka", nonEmpty(), MEDIUM,
           "Data directory of the embedded broker; kept across restarts.")
+      .define(KAFKA_EMBEDDED_PORT, INT, 9092, between(0, 65535), HIGH,
+          "Port of the embedded broker on 127.0.0.1 (its controller takes the next port, or a free one). "
+              + "When the port is taken the broker falls back to a free port and logs a warning naming it; "
+              + "0: any free port. The start banner prints the bootstrap address.")
       .define(KAFKA_TOPICS_PARTITIONS, INT, 1, between(1, 10_000), MEDIUM,
           "Partitions of the topics the service creates (training topics of demo models, weights, dead letters).")
       .define(KAFKA_TOPICS_REPLICATION, INT, 1, between(1, Short.MAX_VALUE), MEDIUM,
@@ -134,7 +140,8 @@ public final class ConfigKeys {
           "Address the HTTP server binds to; 0.0.0.0 to listen on every interface.")
       .define(HTTP_PORT, INT, 8080, between(0, 65535), HIGH, "HTTP port; 0 picks a free port.")
       .define(HTTP_BODY_LIMIT_BYTES, LONG, 1_048_576L, between(1, 1L << 30), LOW,
-          "Largest accepted HTTP request body (predict requests), in bytes.")
+          "Largest accepted HTTP request body (predict requests, records posted to a model), in bytes; "
+              + "larger ones get 413.")
       .define(HTTP_CONTROL_TOKEN, STRING, "", "(empty: control API off)",
           matches(BEARER_TOKEN, "must be empty or at least 16 characters of A-Z a-z 0-9 . _ ~ + / - (then optional =)"),
           HIGH, "Bearer token that POST /models/{m}/control (pause, resume, reset, learning rate) requires; "
@@ -225,6 +232,12 @@ public final class ConfigKeys {
           matches(REPLICA, "must be 1 to 100 of [A-Za-z0-9._-]"), MEDIUM,
           "Scale-out: this instance's replica id, the key of its parameters on <model>.sync. Give each "
               + "instance a stable id so a restarted one replaces its own entry.")
+      .define(INSTANCE_ID, STRING, null, "replica.id if given, else created once in the checkpoint folder",
+          matches(REPLICA, "must be 1 to 100 of [A-Za-z0-9._-]"), MEDIUM,
+          "Static group membership: this instance's group.instance.id in the model's consumer group, so a "
+              + "restart (even after kill -9) takes its partitions back at once instead of waiting for the "
+              + "session to expire. Must differ between the instances of a group. Not given: replica.id when "
+              + "that is set, else an id created at the first start and kept in <checkpoint.dir>/<name>/instance.id.")
       .define(SYNC_EVERY_STEPS, LONG, 0L, atLeast(0), MEDIUM,
           "Scale-out: exchange parameters with the other replicas of the group (publish to the compacted "
               + "<model>.sync, fold in theirs by example-weighted averaging) every this many optimizer "

@@ -106,7 +106,8 @@ public final class ConfigLoader {
       error(KAFKA_TOPICS_REPLICATION, "must be 1 with the embedded broker (kafka.bootstrap.servers is empty)");
     }
     var kafka = new KafkaConfig(servers, Path.of((String) values.get(KAFKA_EMBEDDED_DIR)), props,
-        (Integer) values.get(KAFKA_TOPICS_PARTITIONS), (short) replication, (Long) values.get(KAFKA_STARTUP_TIMEOUT_MS));
+        (Integer) values.get(KAFKA_TOPICS_PARTITIONS), (short) replication, (Long) values.get(KAFKA_STARTUP_TIMEOUT_MS),
+        (Integer) values.get(KAFKA_EMBEDDED_PORT));
     var http = new HttpConfig((String) values.get(HTTP_HOST), (Integer) values.get(HTTP_PORT),
         (Long) values.get(HTTP_BODY_LIMIT_BYTES), (String) values.get(HTTP_CONTROL_TOKEN));
     var demo = new DemoConfig((Boolean) values.get(DEMO_ENABLED), (Double) values.get(DEMO_RATE));

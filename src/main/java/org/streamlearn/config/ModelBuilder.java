@@ -160,7 +160,8 @@ final class ModelBuilder {
       group = "streamlearn-" + name;
       l.put(k(GROUP), group, "default");
     }
-    String replica = v(REPLICA_ID);
+    String replica = v(REPLICA_ID), instance = v(INSTANCE_ID);
+    if (instance == null) instance = replica; // null too when replica.id is not given: see ScaleConfig
     if (replica == null) {
       replica = ScaleConfig.defaultReplicaId();
       l.put(k(REPLICA_ID), replica, "default");
@@ -173,7 +174,7 @@ final class ModelBuilder {
         new CheckpointConfig(java.nio.file.Path.of((String) v(CHECKPOINT_DIR)).resolve(name), v(CHECKPOINT_EVERY_STEPS),
             v(CHECKPOINT_EVERY_MS), v(CHECKPOINT_KEEP), v(CHECKPOINT_FRESH)),
         new ScaleConfig(replica, v(SYNC_EVERY_STEPS), v(SYNC_EVERY_MS), v(SYNC_STALE_MS),
-            ((String) v(AUDIT_PATH)).isBlank() ? null : java.nio.file.Path.of((String) v(AUDIT_PATH))));
+            ((String) v(AUDIT_PATH)).isBlank() ? null : java.nio.file.Path.of((String) v(AUDIT_PATH)), instance));
   }
 
   /**

@@ -10,8 +10,15 @@ import java.nio.file.Path;
  * @param syncEveryMs exchange at least this often, in ms; 0: not by time
  * @param syncStaleMs a replica not heard from for this long drops out of the average
  * @param auditPath training audit log file, null when off
+ * @param instanceId the consumer's group.instance.id (static membership): instance.id, else an
+ *     explicitly configured replica.id; null: the runner keeps one in its checkpoint folder
  */
-public record ScaleConfig(String replicaId, long syncEverySteps, long syncEveryMs, long syncStaleMs, Path auditPath) {
+public record ScaleConfig(String replicaId, long syncEverySteps, long syncEveryMs, long syncStaleMs, Path auditPath,
+    String instanceId) {
+  public ScaleConfig(String replicaId, long syncEverySteps, long syncEveryMs, long syncStaleMs, Path auditPath) {
+    this(replicaId, syncEverySteps, syncEveryMs, syncStaleMs, auditPath, null);
+  }
+
   /** Single instance, no audit: what a model runs with when none of the keys is given. */
   public static ScaleConfig single() {
     return new ScaleConfig(defaultReplicaId(), 0, 0, 30_000, null);

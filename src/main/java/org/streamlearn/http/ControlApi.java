@@ -34,7 +34,7 @@ final class ControlApi {
   /** Control commands are a few dozen bytes: a small limit of their own, whatever http.body.limit.bytes says. */
   static final long BODY_LIMIT = 4096;
   static final String REALM = "Bearer realm=\"streamlearn\"";
-  static final String ENABLE_HINT = "the control API is off: set http.control.token (environment: "
+  static final String ENABLE_HINT = "the control API (control, posted records) is off: set http.control.token (environment: "
       + "STREAMLEARN_HTTP_CONTROL_TOKEN) to a secret of at least 16 characters, e.g. from `openssl rand -hex 32`, "
       + "and send it as Authorization: Bearer <token>";
 

@@ -38,13 +38,14 @@ import org.slf4j.LoggerFactory;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
-  private static final java.util.regex.Pattern POST_PATH = java.util.regex.Pattern.compile("/models/[^/]+/(predict|control)/?");
+  private static final java.util.regex.Pattern POST_PATH = java.util.regex.Pattern.compile("/models/[^/]+/(predict|control|records)/?");
 
   private final HttpOptions options;
   private final Map<String, ServedEntry> models = new LinkedHashMap<>();
   private final PrometheusMeterRegistry registry;
   private final Set<UpdateStream> streams = new HashSet<>();
   private final ControlApi control;
+  private final RecordsApi records;
   private HttpServer server;
   private volatile int actualPort = -1;
 
@@ -52,6 +53,7 @@ public final class HttpVerticle extends VerticleBase {
     this.options = options;
     this.registry = registry;
     this.control = new ControlApi(options);
+    this.records = new RecordsApi(options.bodyLimitBytes());
     for (ServedModel m : models) {
       if (this.models.putIfAbsent(m.name(), new ServedEntry(m)) != null)
         throw new IllegalArgumentException("two models named " + m.name());
@@ -88,6 +90,15 @@ public final class HttpVerticle extends VerticleBase {
           ServedEntry e = model(ctx);
           if (e != null) control.control(ctx, e, vertx);
         });
+    // Writes, so behind the control API's token; the body limit is http.body.limit.bytes.
+    r.post("/models/:m/records")
+        .handler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
+        .handler(control::authorize)
+        .handler(ctx -> {
+          ServedEntry e = model(ctx);
+          if (e != null) records.post(ctx, e, vertx);
+        })
+        .failureHandler(records::tooLarge);
     r.route().failureHandler(HttpErrors::handle);
     for (int status : new int[] {400, 404, 406, 413, 415, 500, 501, 503}) r.errorHandler(status, HttpErrors::handle);
     r.errorHandler(405, ctx -> { // RFC 9110: a 405 lists the methods the resource allows
@@ -157,7 +168,7 @@ public final class HttpVerticle extends VerticleBase {
       HttpErrors.send(ctx, 503, "no weights yet", "model " + e.name() + " has not published a version yet");
       return;
     }
-    String etag = "\"" + p.version() + "\"";
+    String etag = p.etag();
     var res = ctx.response().putHeader(HttpHeaders.ETAG, etag).putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
     if (matches(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
       res.setStatusCode(304).end();

@@ -30,7 +30,7 @@ final class ServedEntry {
     SIGMOID
   }
 
-  record CachedWeights(long version, Buffer bytes) {}
+  record CachedWeights(ServedModel.Published published, Buffer bytes) {}
 
   ServedEntry(ServedModel served) {
     this.served = served;
@@ -66,8 +66,8 @@ final class ServedEntry {
   /** The response body of GET weights for this version, wrapped once and shared by requests. */
   Buffer weightsBuffer(ServedModel.Published p) {
     CachedWeights w = weights;
-    if (w == null || w.version() != p.version()) {
-      w = new CachedWeights(p.version(), Buffer.buffer(p.safetensors()));
+    if (w == null || w.published() != p) { // a version number may name other weights after a restart
+      w = new CachedWeights(p, Buffer.buffer(p.safetensors()));
       weights = w;
     }
     return w.bytes();

@@ -62,6 +62,11 @@ public interface ServedModel {
     return CompletableFuture.failedFuture(new UnsupportedOperationException("model " + name() + " cannot be controlled"));
   }
 
+  /** What {@code POST /models/{m}/records} uses: null when the model takes no posted records (501). */
+  default RecordIntake intake() {
+    return null;
+  }
+
   /** The actions of {@code POST /models/{m}/control}. */
   enum Action {
     /**
@@ -90,8 +95,21 @@ public interface ServedModel {
     }
   }
 
-  /** A published weights version: the snapshot and its safetensors encoding (same bytes as on Kafka). */
-  record Published(Snapshot snapshot, byte[] safetensors) {
+  /**
+   * A published weights version: the snapshot and its safetensors encoding (same bytes as on Kafka),
+   * and the incarnation of its version line: (incarnation, version) names one set of weights, even
+   * across restarts (the ETag of GET weights).
+   */
+  record Published(Snapshot snapshot, byte[] safetensors, String incarnation) {
+    public Published(Snapshot snapshot, byte[] safetensors) {
+      this(snapshot, safetensors, "0");
+    }
+
+    /** The HTTP entity tag, quoted: {@code "<incarnation>-<version>"}. */
+    public String etag() {
+      return "\"" + incarnation + "-" + version() + "\"";
+    }
+
     public long version() {
       return snapshot.version();
     }

@@ -12,7 +12,8 @@ import org.streamlearn.kernels.Kernels;
  *   z = x_t·W_xᵀ + h_{t−1}·W_hᵀ + b      i, f, o = σ(z_i, z_f, z_o), g = tanh(z_g)
  *   c_t = f ⊙ c_{t−1} + i ⊙ g             h_t = o ⊙ tanh(c_t)       (h_{−1} = c_{−1} = 0)
  * </pre>
- * W_x [4H×F], W_h [4H×H], b [4H] (one bias: PyTorch's bias_ih + bias_hh). Output: h_{T−1} [B×H],
+ * W_x [4H×F], W_h [4H×H], b [4H] (one bias: PyTorch's bias_ih + bias_hh; named as nn.LSTM's
+ * weight_ih_l0, weight_hh_l0, bias_ih_l0, with bias_hh_l0 reading as zeros). Output: h_{T−1} [B×H],
  * or with {@code seq} every h_t, [B × T·H], so LSTMs stack. One GEMM per weight and step over the
  * whole batch; forward keeps every gate activation, cell state and tanh(c) for backpropagation
  * through time over the full sequence. Backward accumulates dW_x, dW_h, db and overwrites dx.
@@ -38,9 +39,12 @@ final class LSTM implements Layer {
 
   @Override
   public void tensors(String prefix, List<ParamTensor> t) {
-    t.add(new ParamTensor(prefix + "weight_ih", wxOff, new int[] {G4, F}));
-    t.add(new ParamTensor(prefix + "weight_hh", whOff, new int[] {G4, H}));
-    t.add(new ParamTensor(prefix + "bias", bOff, new int[] {G4}));
+    // nn.LSTM's names (one layer: _l0) and layouts, gates i, f, g, o in both; its second bias is
+    // folded into the first here (the sum is all the cell sees), so it reads as zeros.
+    t.add(new ParamTensor(prefix + "weight_ih_l0", wxOff, new int[] {G4, F}));
+    t.add(new ParamTensor(prefix + "weight_hh_l0", whOff, new int[] {G4, H}));
+    t.add(new ParamTensor(prefix + "bias_ih_l0", bOff, new int[] {G4}));
+    t.add(new ParamTensor(prefix + "bias_hh_l0", bOff, new int[] {G4}, true));
   }
 
   /**

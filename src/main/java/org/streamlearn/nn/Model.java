@@ -16,7 +16,7 @@ public final class Model {
   private final ModelSpec spec;
   private final Layer[] layers;
   private final int paramCount;
-  private final List<ParamTensor> tensors;
+  private final List<ParamTensor> tensors, torchTensors;
 
   private Model(ModelSpec spec) {
     this.spec = spec;
@@ -41,7 +41,8 @@ public final class Model {
     paramCount = off;
     List<ParamTensor> ts = new ArrayList<>();
     for (int i = 0; i < layers.length; i++) layers[i].tensors("layers." + i + ".", ts);
-    tensors = List.copyOf(ts);
+    torchTensors = List.copyOf(ts);
+    tensors = ts.stream().filter(t -> !t.folded()).toList();
   }
 
   public static Model of(ModelSpec spec) {
@@ -68,11 +69,20 @@ public final class Model {
 
   /**
    * The named tensors in parameter order, PyTorch names ({@code layers.<i>.weight}, {@code .bias};
-   * LSTM {@code weight_ih}, {@code weight_hh}, {@code bias}; i counts every layer after input, as in
-   * {@code nn.Sequential}); they cover {@code [0, paramCount())} exactly, without overlap.
+   * LSTM {@code weight_ih_l0}, {@code weight_hh_l0}, {@code bias_ih_l0}; i counts every layer after
+   * input, as in {@code nn.Sequential}); they cover {@code [0, paramCount())} exactly, without overlap.
    */
   public List<ParamTensor> tensors() {
     return tensors;
+  }
+
+  /**
+   * {@link #tensors()} plus the {@link ParamTensor#folded() folded} ones, each after the tensor it is
+   * folded into: every tensor the equivalent torch modules hold ({@code load_state_dict} takes them
+   * all), in the order of the weights file.
+   */
+  public List<ParamTensor> torchTensors() {
+    return torchTensors;
   }
 
   /**

@@ -6,10 +6,18 @@ import java.util.Arrays;
  * One named parameter tensor inside a model's flat parameter array: elements
  * {@code [offset, offset + numel())}, row-major with the given shape (PyTorch names and layouts, so
  * a safetensors snapshot loads into the equivalent {@code torch.nn} modules).
+ *
+ * <p>A {@code folded} tensor is one PyTorch keeps apart and this model folds into the tensor at the
+ * same offset (an LSTM's {@code bias_hh_l0}, added into {@code bias_ih_l0}): it is not a parameter
+ * of its own, reads as zeros, and a value given for it adds into that tensor.
  */
-public record ParamTensor(String name, int offset, int[] shape) {
+public record ParamTensor(String name, int offset, int[] shape, boolean folded) {
   public ParamTensor {
     shape = shape.clone();
+  }
+
+  public ParamTensor(String name, int offset, int[] shape) {
+    this(name, offset, shape, false);
   }
 
   @Override
@@ -26,7 +34,8 @@ public record ParamTensor(String name, int offset, int[] shape) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ParamTensor t && t.name.equals(name) && t.offset == offset && Arrays.equals(t.shape, shape);
+    return o instanceof ParamTensor t && t.name.equals(name) && t.offset == offset && Arrays.equals(t.shape, shape)
+        && t.folded == folded;
   }
 
   @Override
@@ -36,6 +45,6 @@ public record ParamTensor(String name, int offset, int[] shape) {
 
   @Override
   public String toString() {
-    return name + "@" + offset + Arrays.toString(shape);
+    return name + "@" + offset + Arrays.toString(shape) + (folded ? " (folded)" : "");
   }
 }

@@ -165,7 +165,31 @@ public final class EmbeddedKafka implements AutoCloseable {
         .run();
   }
 
-  /** A port free on loopback now (to hand to a broker started later, possibly in another process). */
+  /**
+   * Broker and controller ports for a broker that should listen on {@code preferred}: that port and
+   * the next one when both are free on loopback now; a taken controller port is replaced by a free
+   * one, a taken broker port by a free one too (check {@code [0] == preferred} to tell). 0 picks both
+   * free.
+   */
+  public static int[] portsPreferring(int preferred) throws IOException {
+    if (preferred < 0 || preferred > 65535) throw new IllegalArgumentException("port " + preferred + ": must be in [0, 65535]");
+    if (preferred == 0 || !free(preferred)) return freePorts(2);
+    int controller = preferred < 65535 && free(preferred + 1) ? preferred + 1 : 0;
+    while (controller == 0 || controller == preferred) controller = freePort();
+    return new int[] {preferred, controller};
+  }
+
+  /** Whether a server socket can bind this port on 127.0.0.1 now. */
+  static boolean free(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(false);
+      s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /**
    * {@code n} distinct free loopback ports: all held open while choosing (two calls of
    * {@link #freePort()} can return the same port, and a broker cannot listen twice on one).

@@ -35,6 +35,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.streamlearn.checkpoint.Checkpoints;
+import org.streamlearn.checkpoint.Identity;
 import org.streamlearn.codec.DecodeResult;
 import org.streamlearn.codec.RecordDecoder;
 import org.streamlearn.codec.SafeTensors;
@@ -118,6 +119,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   /** The input partition whose owner publishes the group's weights versions. */
   private final TopicPartition lead;
   private TrainingAudit audit;
+  private final PostedRecords intake;
+  /** Step of the checkpoint restored at start, -1 none; and the version line's id (see Identity). */
+  private long restoredStep = -1;
+  private volatile String incarnation = "0";
 
   public ModelRunner(ModelConfig mc, KafkaClients kafka, long shutdownTimeoutMs) {
     this.mc = mc;
@@ -138,6 +143,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     this.dlqTopic = Topics.deadLetters(mc.name());
     this.deadLetters = new DeadLetters(mc.name(), dlqTopic, kafka);
     this.key = mc.name().getBytes(StandardCharsets.UTF_8);
+    this.intake = new PostedRecords(mc, decoder, () -> running ? producer : null);
     for (int i = 0; i < MAX_PARTITIONS; i++) covered.set(i, -1);
     java.util.Arrays.fill(committed, -1);
     java.util.Arrays.fill(enqueuedNext, -1);
@@ -208,6 +214,20 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       log.info("model {}: training audit log in {}", mc.name(), mc.scale().auditPath());
     }
     if (!restore() && !(checkpoints != null && mc.checkpoint().fresh())) resume();
+    // A new version line unless a graceful stop left exactly the restored state (see Identity); in a
+    // group the versions come from the shared line, so a replica always starts a new one.
+    String instance = mc.scale().instanceId();
+    trainer.incarnation = incarnation = Identity.newIncarnation();
+    if (checkpoints != null) {
+      try { // an unwritable checkpoint folder degrades the model, it does not stop it
+        trainer.incarnation = incarnation = Identity.beginIncarnation(checkpoints.dir(), sync == null ? restoredStep : -1);
+        if (instance == null) instance = Identity.instanceId(checkpoints.dir(), mc.name());
+      } catch (java.io.UncheckedIOException e) {
+        log.warn("model {}: {}; joining group {} as a dynamic member (a restart after a crash waits for the old "
+            + "member's session to expire; set models.{}.instance.id to avoid it)", mc.name(), e.getMessage(), mc.group(),
+            mc.name());
+      }
+    }
     producer = new KafkaProducer<>(kafka.config(Map.of(
         ProducerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-out",
         ProducerConfig.ACKS_CONFIG, "all",
@@ -232,8 +252,12 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     // Cooperative rebalancing: a member joining or leaving moves only the partitions that change
     // owner, so the others keep training and need no hand-over checkpoint (the eager default
     // revoked every partition of every member). Overridable through kafka.properties.
-    consumer = new KafkaConsumer<>(kafka.config(Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
-        org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName()), Map.of(
+    // Static membership: a restart with the same group.instance.id (even after kill -9) takes the
+    // partitions back at once, instead of waiting out the dead member's session. Overridable too.
+    Map<String, Object> defaults = new HashMap<>(Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName()));
+    if (instance != null) defaults.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instance);
+    consumer = new KafkaConsumer<>(kafka.config(defaults, Map.of(
         ConsumerConfig.GROUP_ID_CONFIG, mc.group(),
         ConsumerConfig.CLIENT_ID_CONFIG, "streamlearn-" + mc.name() + "-in",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -241,6 +265,8 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords)),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    log.info("model {}: member {} of group {} (group.instance.id), weights incarnation {}", mc.name(),
+        consumer.groupMetadata().groupInstanceId().orElse("(dynamic)"), mc.group(), incarnation);
     consumer.metrics().forEach((n, m) -> {
       if (n.name().equals("connection-count") && n.group().equals("consumer-metrics")) connections = m;
     });
@@ -286,6 +312,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
             + c.state().spec() + "', configured is '" + spec() + "'; set models." + mc.name()
             + ".checkpoint.fresh=true to start a new model (the old checkpoints are set aside), or restore the old layers");
       learner.importState(c.state());
+      restoredStep = c.state().step();
       seekTo.putAll(c.offsets());
       trainer.restoredOffsets = Map.copyOf(c.offsets());
       trainer.lastAttemptStep = c.state().step();
@@ -337,9 +364,14 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         return;
       }
       float[] p = learner.liveParams();
-      for (var t : learner.model().tensors()) {
-        float[] d = contents.tensor(t.name()).data();
-        System.arraycopy(d, 0, p, t.offset(), t.numel());
+      for (var t : learner.model().torchTensors()) {
+        if (!t.folded()) {
+          System.arraycopy(contents.tensor(t.name()).data(), 0, p, t.offset(), t.numel());
+          continue;
+        }
+        if (contents.tensors().stream().noneMatch(x -> x.name().equals(t.name()))) continue;
+        float[] d = contents.tensor(t.name()).data(); // e.g. nn.LSTM's bias_hh_l0: adds into bias_ih_l0
+        for (int i = 0; i < t.numel(); i++) p[t.offset() + i] += d[i];
       }
       learner.optimizer().setT(version);
       log.info("model {}: resumed from weights version {} on {}", mc.name(), version, weightsTopic);
@@ -759,9 +791,13 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("final commit of model {} failed: {}", mc.name(), e.toString());
     }
+    markCleanStop();
     Duration rest = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()) / 2);
     try {
-      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(rest));
+      // A static member stays in the group on close by default (its partitions wait for its
+      // session to expire): a graceful stop leaves, so the others take them over at once.
+      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.groupMembershipOperation(
+          org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(rest));
     } catch (RuntimeException e) {
       log.warn("closing the consumer of model {}: {}", mc.name(), e.toString());
     }
@@ -772,6 +808,22 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     assignedCount = 0;
     paused = false;
     problem = "stopped";
+  }
+
+  /**
+   * After a graceful stop: when the last checkpoint holds the trainer's final state and nothing newer
+   * was published, the next start that restores it keeps this incarnation (its ETags stay valid).
+   */
+  private void markCleanStop() {
+    if (checkpoints == null || !trainer.done || trainer.failure != null || sync != null) return;
+    long step = learner.step();
+    if (trainer.checkpointLastStep != step || trainer.version > step) return;
+    try {
+      Identity.endClean(checkpoints.dir(), incarnation, step);
+    } catch (java.io.IOException | RuntimeException e) {
+      log.warn("model {}: cannot mark the stop clean in {} (the next start begins a new weights incarnation): {}",
+          mc.name(), checkpoints.dir(), e.toString());
+    }
   }
 
   /**
@@ -876,6 +928,10 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
       m.put("checkpoint_keep", mc.checkpoint().keep());
     }
     return m;
+  }
+
+  @Override public org.streamlearn.http.RecordIntake intake() {
+    return intake;
   }
 
   @Override public Map<String, Object> checkpoint() {

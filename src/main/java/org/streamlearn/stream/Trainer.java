@@ -123,6 +123,9 @@ final class Trainer implements Runnable {
   private boolean leaving, foldedSincePublish;
 
   /** Where published versions go: Kafka (when toTopic) and the listeners; called on this thread. */
+  /** The id of the version line (see {@code checkpoint.Identity}): in the metadata and the ETag. */
+  String incarnation = "0";
+
   interface Sink {
     void publish(Published p, long snapshotNanos, boolean toTopic);
   }
@@ -162,7 +165,8 @@ final class Trainer implements Runnable {
     this.lingerNanos = lingerMs * 1_000_000L;
     this.publishEverySteps = publishEverySteps;
     this.publishEveryNanos = publishEveryMs * 1_000_000L;
-    this.tensors = learner.model().tensors().stream().map(t -> new TensorRef(t.name(), t.offset(), t.shape())).toList();
+    this.tensors = learner.model().torchTensors().stream().map(t -> t.folded() ? TensorRef.zeros(t.name(), t.shape())
+        : new TensorRef(t.name(), t.offset(), t.shape())).toList();
     this.partitionNames = partitionNames;
     this.covered = covered;
     this.generations = generations;
@@ -181,6 +185,13 @@ final class Trainer implements Runnable {
     if (learner.step() > 0) { // resumed from a published version or a checkpoint: continue after it
       lastPublishedVersion = learner.step();
       lastVersion = version = steps = learner.step();
+      // Served at once (GET /models, weights, predict), not sent to the weights topic again.
+      Snapshot snap = learner.snapshot();
+      if (allFinite(snap.params())) {
+        StringBuilder o = new StringBuilder("{");
+        restoredOffsets.forEach((tp, off) -> o.append(o.length() > 1 ? "," : "").append('"').append(tp).append("\":").append(off));
+        sink.publish(encode(snap, o.append('}').toString()), System.nanoTime(), false);
+      }
     }
     seenDivergences = divergences = learner.divergences();
     rolledBackExamples = learner.rolledBackExamples();
@@ -603,21 +614,27 @@ final class Trainer implements Runnable {
       snap = new Snapshot(snap.spec(), v, snap.examples(), snap.createdMillis(), snap.params(), snap.metrics(),
           snap.divergences(), snap.learningRate(), snap.gradNorm());
     }
-    Map<String, String> meta = new LinkedHashMap<>();
-    meta.put(SafeTensors.META_MODEL, model);
-    meta.put(SafeTensors.META_VERSION, Long.toString(snap.version()));
-    meta.put(SafeTensors.META_CREATED, Instant.ofEpochMilli(snap.createdMillis()).toString());
-    meta.put(SafeTensors.META_OFFSETS, offsetsJson());
-    meta.put(SafeTensors.META_SPEC, snap.spec());
-    meta.put(SafeTensors.META_METRICS, metricsJson(snap));
-    byte[] bytes = SafeTensors.write(snap.params(), tensors, meta);
+    Published pub = encode(snap, offsetsJson());
     lastPublishedVersion = stepOfSnap;
     lastVersion = version = snap.version();
-    sink.publish(new Published(snap, bytes), t0, publisher);
+    sink.publish(pub, t0, publisher);
     long nowMillis = System.currentTimeMillis();
     lastPublishMillis = nowMillis;
     if (oldestTimestamp != Long.MAX_VALUE) observer.freshness(Math.max(0, nowMillis - oldestTimestamp));
     oldestTimestamp = Long.MAX_VALUE;
+  }
+
+  /** The safetensors file of a snapshot, with its metadata (offsets as JSON). */
+  private Published encode(Snapshot snap, String offsets) {
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put(SafeTensors.META_MODEL, model);
+    meta.put(SafeTensors.META_VERSION, Long.toString(snap.version()));
+    meta.put(SafeTensors.META_INCARNATION, incarnation);
+    meta.put(SafeTensors.META_CREATED, Instant.ofEpochMilli(snap.createdMillis()).toString());
+    meta.put(SafeTensors.META_OFFSETS, offsets);
+    meta.put(SafeTensors.META_SPEC, snap.spec());
+    meta.put(SafeTensors.META_METRICS, metricsJson(snap));
+    return new Published(snap, SafeTensors.write(snap.params(), tensors, meta), incarnation);
   }
 
   /** A plain loop, not a kernel: independent of how SIMD max treats NaN. */

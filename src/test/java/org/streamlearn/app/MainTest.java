@@ -102,7 +102,7 @@ class MainTest {
   @Test
   @Timeout(90)
   void defaultModeTrainsBothDemoModelsAndStopsGracefully(@TempDir Path dir) throws Exception {
-    AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(),
+    AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(), "STREAMLEARN_KAFKA_EMBEDDED_PORT", "0",
         "STREAMLEARN_DEMO_RATE", "2000", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0",
         "STREAMLEARN_MODELS_DIGITS_PUBLISH_EVERY_STEPS", "5", "STREAMLEARN_MODELS_CO2_PUBLISH_EVERY_STEPS", "5",
         "STREAMLEARN_HTTP_PORT", "0", "STREAMLEARN_MODELS_DIGITS_CHECKPOINT_DIR", dir.resolve("ckpt").toString(),
@@ -154,7 +154,7 @@ class MainTest {
     var w = http.send(get.apply("/models/digits/weights"), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
     String etag = w.headers().firstValue("ETag").orElseThrow();
     var meta = org.streamlearn.codec.SafeTensors.read(w.body()).metadata();
-    assertThat(etag).isEqualTo("\"" + meta.get("version") + "\"");
+    assertThat(etag).isEqualTo("\"" + meta.get("incarnation") + "-" + meta.get("version") + "\"");
     assertThat(meta.get("model")).isEqualTo("digits");
 
     var metrics = http.send(get.apply("/metrics"), java.net.http.HttpResponse.BodyHandlers.ofString()).body();

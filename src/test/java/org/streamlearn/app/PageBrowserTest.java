@@ -39,7 +39,7 @@ class PageBrowserTest {
   void pageListsTheModelsAndItsChartsGrowAsTheyTrain(@TempDir Path dir) throws Exception {
     Chromium.binary(); // fail at once, with what to install, before starting anything
     long t0 = System.nanoTime();
-    AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(),
+    AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(), "STREAMLEARN_KAFKA_EMBEDDED_PORT", "0",
         "STREAMLEARN_DEMO_RATE", "800", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0",
         "STREAMLEARN_MODELS_DIGITS_PUBLISH_EVERY_STEPS", "5", "STREAMLEARN_MODELS_CO2_PUBLISH_EVERY_STEPS", "5",
         "STREAMLEARN_HTTP_PORT", "0", "STREAMLEARN_MODELS_DIGITS_CHECKPOINT_DIR", dir.resolve("ckpt").toString(),

@@ -28,7 +28,7 @@ class ServiceControlTest {
   @Test
   @Timeout(120)
   void theTokenFromTheEnvironmentGuardsControlOfTheRunningService(@TempDir Path dir) throws Exception {
-    AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(),
+    AppConfig cfg = Main.loadConfig(null, Map.of("STREAMLEARN_KAFKA_EMBEDDED_DIR", dir.resolve("kafka").toString(), "STREAMLEARN_KAFKA_EMBEDDED_PORT", "0",
         "STREAMLEARN_HTTP_PORT", "0", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0", "STREAMLEARN_DEMO_RATE", "400",
         "STREAMLEARN_HTTP_CONTROL_TOKEN", TOKEN,
         "STREAMLEARN_MODELS_DIGITS_CHECKPOINT_DIR", dir.resolve("ckpt").toString(),

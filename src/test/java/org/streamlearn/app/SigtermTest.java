@@ -51,6 +51,7 @@ class SigtermTest {
         "STREAMLEARN_DEMO_RATE", "1000", "STREAMLEARN_PROGRESS_INTERVAL_MS", "0",
         "STREAMLEARN_SHUTDOWN_TIMEOUT_MS", "10000"));
     pb.environment().put("STREAMLEARN_MODELS_DIGITS_CHECKPOINT_DIR", dir.resolve("ckpt").toString());
+    pb.environment().put("STREAMLEARN_KAFKA_EMBEDDED_PORT", "0"); // tests run side by side: never 9092
     pb.environment().put("STREAMLEARN_MODELS_CO2_CHECKPOINT_DIR", dir.resolve("ckpt").toString());
     Process p = pb.start();
     List<String> out = new CopyOnWriteArrayList<>();

@@ -121,6 +121,18 @@ class SafeTensorsTest {
     assertThat(c.tensor("last").data()).containsExactly(2f);
   }
 
+  /** A zeros ref (an LSTM's folded bias_hh_l0) is written as zeros and reads no parameter. */
+  @Test
+  void zerosRefIsWrittenAsZeros() throws Exception {
+    float[] p = {1, 2, 3};
+    var refs = List.of(new TensorRef("b_ih", 0, new int[] {3}), TensorRef.zeros("b_hh", new int[] {3}),
+        new TensorRef("tail", 2, new int[] {1}));
+    SafeTensors.Contents c = SafeTensors.read(SafeTensors.write(p, refs, Map.of()));
+    assertThat(c.tensor("b_ih").data()).containsExactly(1f, 2f, 3f);
+    assertThat(c.tensor("b_hh").data()).containsExactly(0f, 0f, 0f);
+    assertThat(c.tensor("tail").data()).containsExactly(3f);
+  }
+
   @Test
   void writeRejectsBadRefs() {
     assertThatThrownBy(() -> SafeTensors.write(PARAMS, List.of(new TensorRef("a", 8, new int[] {4})), Map.of()))

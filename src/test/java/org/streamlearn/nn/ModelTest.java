@@ -31,11 +31,18 @@ class ModelTest {
     assertThat(m.inputSize()).isEqualTo(156);
     assertThat(m.outputSize()).isEqualTo(1);
     assertThat(m.tensors()).extracting(ParamTensor::name).containsExactly(
-        "layers.0.weight_ih", "layers.0.weight_hh", "layers.0.bias",
-        "layers.1.weight_ih", "layers.1.weight_hh", "layers.1.bias", "layers.2.weight", "layers.2.bias");
+        "layers.0.weight_ih_l0", "layers.0.weight_hh_l0", "layers.0.bias_ih_l0",
+        "layers.1.weight_ih_l0", "layers.1.weight_hh_l0", "layers.1.bias_ih_l0", "layers.2.weight", "layers.2.bias");
     assertThat(m.tensors().get(0).shape()).containsExactly(32, 3);
     assertThat(m.tensors().get(1).shape()).containsExactly(32, 8);
     assertThat(m.tensors().get(3).shape()).containsExactly(16, 8);
+    // The file holds nn.LSTM's second bias too: folded into bias_ih_l0 (same offset), read as zeros.
+    assertThat(m.torchTensors()).extracting(ParamTensor::name).containsExactly(
+        "layers.0.weight_ih_l0", "layers.0.weight_hh_l0", "layers.0.bias_ih_l0", "layers.0.bias_hh_l0",
+        "layers.1.weight_ih_l0", "layers.1.weight_hh_l0", "layers.1.bias_ih_l0", "layers.1.bias_hh_l0",
+        "layers.2.weight", "layers.2.bias");
+    assertThat(m.torchTensors().get(3).folded()).isTrue();
+    assertThat(m.torchTensors().get(3).offset()).isEqualTo(m.torchTensors().get(2).offset());
     assertThat(Model.of(ModelSpec.parse("input(5x3) lstm(7, seq)")).outputSize()).isEqualTo(35);
   }
 
@@ -108,7 +115,7 @@ class ModelTest {
     float[] p = new float[m.paramCount()];
     m.init(p, 1);
     ParamTensor b = m.tensors().get(2);
-    assertThat(b.name()).isEqualTo("layers.0.bias");
+    assertThat(b.name()).isEqualTo("layers.0.bias_ih_l0");
     int H = 5;
     for (int gate = 0; gate < 4; gate++)
       for (int j = 0; j < H; j++)

@@ -28,6 +28,23 @@ import org.junit.jupiter.api.io.TempDir;
 /** One broker for the class; started, stopped and started again on the same directory. */
 class EmbeddedKafkaTest {
 
+  /** kafka.embedded.port: a free port is kept (controller on a different one); a taken one is replaced. */
+  @Test
+  void preferredPortIsKeptWhenFreeAndReplacedWhenTaken() throws Exception {
+    try (var held = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int taken = held.getLocalPort();
+      int[] p = EmbeddedKafka.portsPreferring(taken);
+      assertThat(p[0]).as("broker port when %d is taken", taken).isNotEqualTo(taken).isPositive();
+      assertThat(p[1]).isNotEqualTo(p[0]).isNotEqualTo(taken).isPositive();
+    }
+    int free = EmbeddedKafka.freePort();
+    int[] p = EmbeddedKafka.portsPreferring(free);
+    assertThat(p[0]).isEqualTo(free);
+    assertThat(p[1]).isNotEqualTo(free).isPositive();
+    int[] any = EmbeddedKafka.portsPreferring(0);
+    assertThat(any[0]).isPositive().isNotEqualTo(any[1]);
+  }
+
   @Test
   @Timeout(120)
   void compactedTopicSurvivesRestartOnSameDirectory(@TempDir Path dir) throws Exception {
