@@ -23,7 +23,8 @@ import org.streamlearn.config.ConfigKeys;
  */
 record ServiceProcess(Process p, List<String> out, int httpPort, int kafkaPort) implements AutoCloseable {
   private static final Pattern HTTP = Pattern.compile("HTTP on http://127\\.0\\.0\\.1:(\\d+)/");
-  private static final Pattern KAFKA = Pattern.compile("(?i)kafka broker on 127\\.0\\.0\\.1:(\\d+)");
+  /** The banner's "Kafka: <bootstrap>" line, or the embedded broker's start-up log line. */
+  private static final Pattern KAFKA = Pattern.compile("(?i)(?:^Kafka:|kafka broker on) 127\\.0\\.0\\.1:(\\d+)");
 
   /** Starts the service with this configuration text, or with the embedded default when it is null. */
   static ServiceProcess start(Path dir, String configYaml, String controlToken) throws Exception {
