@@ -34,7 +34,7 @@ final class ControlApi {
   /** Control commands are a few dozen bytes: a small limit of their own, whatever http.body.limit.bytes says. */
   static final long BODY_LIMIT = 4096;
   static final String REALM = "Bearer realm=\"streamlearn\"";
-  static final String ENABLE_HINT = "the control API (control, posted records) is off: set http.control.token (environment: "
+  static final String ENABLE_HINT = "the control API is off: set http.control.token (environment: "
       + "STREAMLEARN_HTTP_CONTROL_TOKEN) to a secret of at least 16 characters, e.g. from `openssl rand -hex 32`, "
       + "and send it as Authorization: Bearer <token>";
 
@@ -70,6 +70,32 @@ final class ControlApi {
       return;
     }
     ctx.next();
+  }
+
+  /**
+   * Lets posted records through: with a token configured, only with it (as control); without one, only
+   * while the HTTP server listens on a loopback address, the same trust as the embedded broker's
+   * loopback listener that takes the same records from kcat with no credentials. An HTTP server
+   * reachable from other machines and no token: 403 with the hint.
+   */
+  void authorizeRecords(RoutingContext ctx, String host) {
+    if (tokenDigest != null) {
+      authorize(ctx);
+    } else if (recordsOpenWithoutToken(host)) {
+      ctx.next();
+    } else {
+      HttpErrors.send(ctx, 403, "records disabled", "posted records need a token when http.host (" + host
+          + ") is not a loopback address: set http.control.token (environment: STREAMLEARN_HTTP_CONTROL_TOKEN) "
+          + "and send it as Authorization: Bearer <token>");
+    }
+  }
+
+  /** True for a loopback host name or address ({@code 127.0.0.0/8}, {@code ::1}, {@code localhost}). */
+  static boolean recordsOpenWithoutToken(String host) {
+    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    if (h.equalsIgnoreCase("localhost")) return true;
+    if (h.matches("127(\\.\\d{1,3}){3}")) return true;
+    return h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
   }
 
   /** The token of {@code Bearer <token>} (scheme case-insensitive, RFC 7235), else null. */

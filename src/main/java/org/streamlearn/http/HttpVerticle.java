@@ -90,10 +90,11 @@ public final class HttpVerticle extends VerticleBase {
           ServedEntry e = model(ctx);
           if (e != null) control.control(ctx, e, vertx);
         });
-    // Writes, so behind the control API's token; the body limit is http.body.limit.bytes.
+    // Writes: behind the control token when one is set, open on a loopback listener without one
+    // (ControlApi.authorizeRecords); the body limit is http.body.limit.bytes.
     r.post("/models/:m/records")
         .handler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
-        .handler(control::authorize)
+        .handler(ctx -> control.authorizeRecords(ctx, options.host()))
         .handler(ctx -> {
           ServedEntry e = model(ctx);
           if (e != null) records.post(ctx, e, vertx);

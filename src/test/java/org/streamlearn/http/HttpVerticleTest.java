@@ -126,6 +126,21 @@ class HttpVerticleTest {
     return o.getString("detail");
   }
 
+  // ---- posted records without a token
+
+  @Test
+  void postedRecordsNeedNoTokenOnALoopbackListenerOnly() throws Exception {
+    // No token configured and the server on 127.0.0.1: the request passes authorization and reaches
+    // the model, which here has no Kafka intake (501), instead of the 403 of a closed endpoint.
+    Resp r = call(HttpMethod.POST, "/models/iris/records", Map.of("Content-Type", "text/plain"),
+        Buffer.buffer("5.1,3.5,1.4,0.2,0\n"));
+    assertThat(assertError(r, 501)).contains("iris");
+    for (String open : List.of("127.0.0.1", "127.3.2.1", "localhost", "::1", "[::1]"))
+      assertThat(ControlApi.recordsOpenWithoutToken(open)).as(open).isTrue();
+    for (String closed : List.of("0.0.0.0", "::", "10.0.0.1", "192.168.1.2", "128.0.0.1", "127.example.org"))
+      assertThat(ControlApi.recordsOpenWithoutToken(closed)).as(closed).isFalse();
+  }
+
   // ---- happy paths
 
   @Test
