@@ -116,10 +116,13 @@ class DocExamplesTest {
   private static void runAll(List<Example> examples, String config, boolean demo, Path dir, Path work,
       List<String> failures, List<String> pending, List<String> skipped) throws Exception {
     if (examples.stream().noneMatch(e -> e.kind() == Kind.CONSOLE || e.kind() == Kind.PYTHON)) return;
-    String token = HexFormat.of().formatHex(randomBytes(16));
+    // A control token only where the pages use one, as a reader following them would start it.
+    boolean usesToken = examples.stream().anyMatch(e -> e.code().contains("STREAMLEARN_HTTP_CONTROL_TOKEN"));
+    String token = usesToken ? HexFormat.of().formatHex(randomBytes(16)) : null;
     try (ServiceProcess s = ServiceProcess.start(dir, config, token)) {
       if (demo) awaitFirstVersions(s);
-      var run = new ExampleRunner(work, s.httpPort(), s.kafkaPort(), Map.of("STREAMLEARN_HTTP_CONTROL_TOKEN", token));
+      var run = new ExampleRunner(work, s.httpPort(), s.kafkaPort(),
+          token == null ? Map.of() : Map.of("STREAMLEARN_HTTP_CONTROL_TOKEN", token));
       for (Example e : examples) {
         if (e.mark() == Mark.SKIP) {
           skipped.add(e.where() + " (" + e.reason() + ")");

@@ -26,7 +26,10 @@ record ServiceProcess(Process p, List<String> out, int httpPort, int kafkaPort) 
   /** The banner's "Kafka: <bootstrap>" line, or the embedded broker's start-up log line. */
   private static final Pattern KAFKA = Pattern.compile("(?i)(?:^Kafka:|kafka broker on) 127\\.0\\.0\\.1:(\\d+)");
 
-  /** Starts the service with this configuration text, or with the embedded default when it is null. */
+  /**
+   * Starts the service with this configuration text, or with the embedded default when it is null;
+   * with this control token, or none when it is null.
+   */
   static ServiceProcess start(Path dir, String configYaml, String controlToken) throws Exception {
     Files.createDirectories(dir);
     List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
@@ -42,7 +45,7 @@ record ServiceProcess(Process p, List<String> out, int httpPort, int kafkaPort) 
       pb.environment().put("STREAMLEARN_CONFIG", cfg.toString());
     }
     pb.environment().put("STREAMLEARN_HTTP_PORT", "0");
-    pb.environment().put("STREAMLEARN_HTTP_CONTROL_TOKEN", controlToken);
+    if (controlToken != null) pb.environment().put("STREAMLEARN_HTTP_CONTROL_TOKEN", controlToken);
     boolean hasEmbeddedPort = ConfigKeys.GLOBAL.keys().stream().anyMatch(k -> k.name().equals("kafka.embedded.port"));
     if (hasEmbeddedPort) pb.environment().put("STREAMLEARN_KAFKA_EMBEDDED_PORT", "0"); // never 9092 in a test
     Process p = pb.start();
