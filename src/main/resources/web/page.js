@@ -94,6 +94,7 @@ class ModelView {
       this.events = new EventSource(this.path + "/updates");
       this.events.addEventListener("version", e => this.update(JSON.parse(e.data)));
       this.events.addEventListener("divergence", e => this.diverged(JSON.parse(e.data)));
+      this.events.addEventListener("drift", e => this.drifted(JSON.parse(e.data)));
       this.events.addEventListener("error", () => this.set("state", "reconnecting…"));
     }
     this.poll();
@@ -113,6 +114,14 @@ class ModelView {
     this.card.dataset.divergences = String(this.divergences);
   }
 
+  /** A drift event: the count, and when and what was done in the cell's tooltip. */
+  drifted(d) {
+    const cell = this.card.querySelector(".drifts");
+    cell.textContent = fmt(d.count);
+    cell.title = "last at version " + d.step + " (" + d.detector + "), action: " + d.action;
+    this.card.dataset.drifts = String(d.count);
+  }
+
   update(u) {
     if (u.version == null || u.version <= this.last) return;
     this.last = u.version;
@@ -127,6 +136,9 @@ class ModelView {
     this.card.dataset.version = String(u.version);
     this.set("version", fmt(u.version));
     this.set("examples", fmt(u.examples));
+    const all = m.all ?? {};
+    if (all.accuracy != null) this.set("whole", all.accuracy.toFixed(3) + " acc");
+    else if (all.rmse != null) this.set("whole", all.rmse.toPrecision(3) + " RMSE");
     if (u.divergences != null && u.divergences > this.divergences) {
       this.divergences = u.divergences;
       this.set("divergences", fmt(u.divergences));
@@ -140,6 +152,9 @@ class ModelView {
       if (!r.ok) throw new Error("HTTP " + r.status);
       const d = await r.json(), s = d.status;
       if (!this.events) this.update(d); // same fields as an event
+      const desc = d.describe ?? {};
+      if (desc.drifts_detected != null) this.set("drifts", fmt(desc.drifts_detected));
+      else if (desc.drift_detector === "none") this.set("drifts", "off");
       this.set("rate", s.examplesPerSecond == null ? "–" : s.examplesPerSecond.toFixed(0));
       this.set("lag", s.lag < 0 ? "–" : fmt(s.lag));
       this.set("state", s.problem ?? (s.trainingPaused ? "paused (control)" : s.paused ? "paused (backpressure)"

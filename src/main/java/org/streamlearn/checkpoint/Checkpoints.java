@@ -35,7 +35,9 @@ import org.streamlearn.learn.LearnerState;
  * files without them load with a default), so the magic stays {@code SLCKPT01}: {@code
  * trainingPaused} (the control API's pause, which a restart keeps; absent = false), and in
  * {@code scalars} {@code stepOrigin}, {@code goodVersion}, {@code goodExamples}, {@code
- * rolledBackExamples}.
+ * rolledBackExamples}. Also optional, after the metric rings: the standardizer states (u32 count,
+ * then each a u32 count and that many float64), written only when the model standardizes its
+ * inputs or targets; a file without them loads with none.
  */
 public final class Checkpoints {
   static final byte[] MAGIC = "SLCKPT01".getBytes(StandardCharsets.US_ASCII);
@@ -159,7 +161,7 @@ public final class Checkpoints {
     byte[] header = JSON.writeValueAsBytes(h);
     long n = 8 + 4 + header.length + floats(s.params()) + floats(s.optimizerState()) + floats(s.goodParams())
         + floats(s.goodState()) + floats(s.pendingX()) + floats(s.pendingY()) + 4 + 8L * s.metricScalars().length
-        + floats(s.metricRings()) + 4;
+        + floats(s.metricRings()) + doubles(s.scalers()) + 4;
     if (n > Integer.MAX_VALUE) throw new IOException("checkpoint of " + n + " bytes is too large");
     ByteBuffer b = ByteBuffer.allocate((int) n).order(ByteOrder.LITTLE_ENDIAN);
     b.put(MAGIC).putInt(header.length).put(header);
@@ -172,6 +174,13 @@ public final class Checkpoints {
     b.putInt(s.metricScalars().length);
     for (double d : s.metricScalars()) b.putDouble(d);
     put(b, s.metricRings());
+    if (s.scalers().length > 0) {
+      b.putInt(s.scalers().length);
+      for (double[] d : s.scalers()) {
+        b.putInt(d.length);
+        for (double v : d) b.putDouble(v);
+      }
+    }
     CRC32C crc = new CRC32C();
     crc.update(b.array(), 0, b.position());
     b.putInt((int) crc.getValue());
@@ -180,6 +189,14 @@ public final class Checkpoints {
 
   private static long floats(float[] a) {
     return 4 + 4L * a.length;
+  }
+
+  /** Bytes of the optional standardizer section: none when there is no standardizer. */
+  private static long doubles(double[][] a) {
+    if (a.length == 0) return 0;
+    long n = 4;
+    for (double[] x : a) n += 4 + 8L * x.length;
+    return n;
   }
 
   private static long floats(float[][] a) {
@@ -227,6 +244,14 @@ public final class Checkpoints {
       double[] scalars = new double[ns];
       for (int i = 0; i < ns; i++) scalars[i] = b.getDouble();
       float[][] rings = floatArrays(b);
+      double[][] scalers = new double[0][];
+      if (b.position() < bytes.length - 4) { // the optional standardizer section
+        scalers = new double[count(b, 4)][];
+        for (int i = 0; i < scalers.length; i++) {
+          scalers[i] = new double[count(b, 8)];
+          for (int j = 0; j < scalers[i].length; j++) scalers[i][j] = b.getDouble();
+        }
+      }
       if (b.position() != bytes.length - 4) throw new CheckpointException("trailing bytes after the arrays");
       @SuppressWarnings("unchecked")
       Map<String, Object> sc = (Map<String, Object>) h.get("scalars");
@@ -243,7 +268,7 @@ public final class Checkpoints {
           sc.get("goodVersion") instanceof Number g ? g.longValue() : num(sc, "goodStep").longValue(),
           // absent before the rolled-back examples were counted: none counted, none since the good copy
           sc.get("goodExamples") instanceof Number ge ? ge.longValue() : num(h, "examples").longValue(),
-          sc.get("rolledBackExamples") instanceof Number rb ? rb.longValue() : 0L);
+          sc.get("rolledBackExamples") instanceof Number rb ? rb.longValue() : 0L, scalers);
       Object paused = h.get("trainingPaused"); // absent in files from before the pause was kept
       if (paused != null && !(paused instanceof Boolean))
         throw new CheckpointException("header field trainingPaused is " + paused + ", not a boolean");

@@ -42,6 +42,8 @@ public final class SafeTensors {
   public static final String META_OFFSETS = "offsets";
   public static final String META_SPEC = "spec";
   public static final String META_METRICS = "metrics";
+  /** JSON saying how to apply the standardization tensors ({@code input.mean}...), when present. */
+  public static final String META_NORMALIZATION = "normalization";
 
   static final String METADATA = "__metadata__";
   /** Larger headers are refused on read, as the reference implementation does (100 MB). */

@@ -61,6 +61,12 @@ public final class ConfigKeys {
   public static final String LABEL_TYPE = "label.type";
   public static final String LABEL_CLASSES = "label.classes";
   public static final String TARGETS = "targets";
+  public static final String INPUT_NORMALIZE = "input.normalize";
+  public static final String LABEL_NORMALIZE = "label.normalize";
+  public static final String NORMALIZE_HALF_LIFE = "normalize.half.life";
+  public static final String DRIFT_DETECTOR = "drift.detector";
+  public static final String DRIFT_ACTION = "drift.action";
+  public static final String PLASTICITY = "plasticity";
   public static final String LAYERS = "layers";
   public static final String LOSS = "loss";
   public static final String OPTIMIZER_NAME = "optimizer.name";
@@ -177,6 +183,31 @@ public final class ConfigKeys {
       .define(LABEL_CLASSES, INT, null, "(required for class)", between(2, 1 << 20), HIGH,
           "Number of classes (label.type=class).")
       .define(TARGETS, INT, 1, between(1, 1 << 16), MEDIUM, "Number of regression outputs (label.type=regression).")
+      .define(INPUT_NORMALIZE, STRING, "standard", in("standard", "none"), HIGH,
+          "standard: the model sees every feature as (x - mean) / std, by per-feature running statistics "
+              + "updated from each batch before it is scored, kept in checkpoints, published with the weights "
+              + "(tensors input.mean, input.std) and applied by /predict; raw features of very different "
+              + "scales otherwise slow or stall learning. none: features as they arrive.")
+      .define(LABEL_NORMALIZE, STRING, "none", in("standard", "none"), MEDIUM,
+          "Regression: standard learns targets as (y - mean) / std by running statistics (tensors label.mean, "
+              + "label.std) and turns outputs back into label units for /predict and MAE/RMSE; none: raw targets.")
+      .define(NORMALIZE_HALF_LIFE, DOUBLE, 0.0, "0 (whole stream)",
+          new ConfigDef.Validator("must be 0 or >= 1", v -> v instanceof Number n && (n.doubleValue() == 0 || n.doubleValue() >= 1)),
+          LOW, "Examples after which an example's weight in the normalize statistics has halved, so they follow "
+              + "a drifting stream; 0: every example weighs the same (Welford's running mean and variance).")
+      .define(DRIFT_DETECTOR, STRING, "none", nonEmpty(), MEDIUM,
+          "Drift detection on each example's prequential loss: none, page_hinkley(delta=0.005, threshold=50, "
+              + "alpha=0.9999, min_instances=30) or adwin(delta=0.002, clock=32) (arguments optional, defaults "
+              + "River's). Only a rise of the loss counts. Each detection counts in streamlearn_drift_detected_total, "
+              + "is sent as an SSE drift event and triggers drift.action.")
+      .define(DRIFT_ACTION, STRING, "none", nonEmpty(), MEDIUM,
+          "What a detected drift does: none, lr(factor=3, steps=100) (the learning rate times factor for the "
+              + "next steps) or reset_optimizer (optimizer moments and step count back to zero, weights kept).")
+      .define(PLASTICITY, STRING, "none", nonEmpty(), MEDIUM,
+          "Keeping plasticity over never-ending training: none; cbp(rate=1e-4, maturity=100, decay=0.99), "
+              + "continual backprop (Dohare et al., Nature 2024): the lowest-utility hidden units of dense layers "
+              + "older than maturity steps are re-initialised at rate per step; shrink_perturb(shrink=1e-4, "
+              + "noise=1e-4): every step θ = (1 - shrink)·θ + noise·N(0, 1).")
       .define(LAYERS, STRING, REQUIRED, nonEmpty(), HIGH,
           "Layer spec, e.g. \"input(64) dense(64) relu dense(10)\".")
       .define(LOSS, STRING, null, "cross_entropy (class), mse (regression)",

@@ -8,6 +8,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.streamlearn.learn.Adaptation;
+import org.streamlearn.learn.DriftSpec;
+import org.streamlearn.learn.PlasticitySpec;
 import org.streamlearn.nn.Loss;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.ModelSpec;
@@ -166,6 +169,32 @@ final class ModelBuilder {
       replica = ScaleConfig.defaultReplicaId();
       l.put(k(REPLICA_ID), replica, "default");
     }
+    boolean labelStandard = "standard".equalsIgnoreCase(v(LABEL_NORMALIZE));
+    if (labelStandard && labelType != LabelConfig.Type.REGRESSION) {
+      l.error(k(LABEL_NORMALIZE), "standard needs label.type = regression (class labels are indices)");
+      ok = false;
+    }
+    var adaptation = new Adaptation("standard".equalsIgnoreCase(v(INPUT_NORMALIZE)), labelStandard,
+        ((Number) v(NORMALIZE_HALF_LIFE)).doubleValue());
+    try {
+      DriftSpec.newDetector(v(DRIFT_DETECTOR));
+      adaptation = adaptation.withDrift(DriftSpec.parse(v(DRIFT_DETECTOR), v(DRIFT_ACTION)));
+    } catch (IllegalArgumentException e) {
+      l.error(k(e.getMessage().startsWith("drift action") ? DRIFT_ACTION : DRIFT_DETECTOR), e.getMessage());
+      ok = false;
+    }
+    try {
+      var plasticity = PlasticitySpec.parse(v(PLASTICITY));
+      if (plasticity.kind() == PlasticitySpec.Kind.CBP && ok
+          && Model.of(ModelSpec.parse(v(LAYERS))).hiddenUnits().isEmpty()) {
+        l.error(k(PLASTICITY), "cbp needs a dense layer feeding another dense layer (layers has none)");
+        ok = false;
+      }
+      adaptation = adaptation.withPlasticity(plasticity);
+    } catch (IllegalArgumentException e) {
+      l.error(k(PLASTICITY), e.getMessage());
+      ok = false;
+    }
     if (!ok) return null;
     return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
         batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(DIVERGENCE_BACKUP_EVERY_STEPS),
@@ -174,7 +203,8 @@ final class ModelBuilder {
         new CheckpointConfig(java.nio.file.Path.of((String) v(CHECKPOINT_DIR)).resolve(name), v(CHECKPOINT_EVERY_STEPS),
             v(CHECKPOINT_EVERY_MS), v(CHECKPOINT_KEEP), v(CHECKPOINT_FRESH)),
         new ScaleConfig(replica, v(SYNC_EVERY_STEPS), v(SYNC_EVERY_MS), v(SYNC_STALE_MS),
-            ((String) v(AUDIT_PATH)).isBlank() ? null : java.nio.file.Path.of((String) v(AUDIT_PATH)), instance));
+            ((String) v(AUDIT_PATH)).isBlank() ? null : java.nio.file.Path.of((String) v(AUDIT_PATH)), instance),
+        adaptation);
   }
 
   /**

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import org.streamlearn.codec.LabelSpec;
 import org.streamlearn.codec.RecordDecoder;
+import org.streamlearn.learn.Adaptation;
 import org.streamlearn.learn.LearnerConfig;
 import org.streamlearn.nn.ModelSpec;
 import org.streamlearn.optim.ClipSpec;
@@ -18,13 +19,14 @@ import org.streamlearn.optim.OptimizerSpec;
  * @param demo demo data set fed into the first topic, "none" for none
  * @param checkpoint where and how often the model's checkpoints are written
  * @param scale replica id, parameter exchange with the other replicas, training audit
+ * @param adaptation input/label standardization (input.normalize, label.normalize, normalize.half.life)
  */
 public record ModelConfig(String name, List<String> topics, String group, InputConfig input, LabelConfig label,
     String layers, LossConfig loss, OptimizerConfig optimizer, ScheduleConfig schedule, ClipConfig clip,
     int batchSize, long batchLingerMs, long seed, double divergenceLrFactor, int divergenceBackupEverySteps,
     int metricsWindow,
     long publishEverySteps, long publishEveryMs, int queueMaxRecords, String demo,
-    CheckpointConfig checkpoint, ScaleConfig scale) {
+    CheckpointConfig checkpoint, ScaleConfig scale, Adaptation adaptation) {
   public ModelConfig {
     topics = List.copyOf(topics);
   }
@@ -47,7 +49,8 @@ public record ModelConfig(String name, List<String> topics, String group, InputC
         clip.kind() == ClipConfig.Kind.NONE ? ClipSpec.NONE
             : clip.kind() == ClipConfig.Kind.NORM ? ClipSpec.norm((float) clip.threshold())
             : ClipSpec.value((float) clip.threshold()),
-        batchSize, seed, (float) divergenceLrFactor, divergenceBackupEverySteps, metricsWindow, Math.max(1.0, metricsWindow / 5.0));
+        batchSize, seed, (float) divergenceLrFactor, divergenceBackupEverySteps, metricsWindow, Math.max(1.0, metricsWindow / 5.0),
+        adaptation);
   }
 
   /** The record decoder of this model's format, writing features and label into caller buffers. */

@@ -27,7 +27,31 @@ final class ModelJson {
         .put("accuracyEwma", num(m.accuracyEwma()))
         .put("accuracyWindow", num(m.accuracyWindow()))
         .put("maeWindow", num(m.maeWindow()))
-        .put("rmseWindow", num(m.rmseWindow()));
+        .put("rmseWindow", num(m.rmseWindow()))
+        .put("all", cumulative(m.all()))
+        .put("sinceReset", cumulative(m.sinceReset()));
+  }
+
+  /** Whole-stream means of a span (since start, since the last reset). */
+  static JsonObject cumulative(Metrics.Cumulative c) {
+    return new JsonObject()
+        .put("examples", c.examples())
+        .put("loss", num(c.loss()))
+        .put("accuracy", num(c.accuracy()))
+        .put("mae", num(c.mae()))
+        .put("rmse", num(c.rmse()));
+  }
+
+  /** The data of an SSE {@code drift} event. */
+  static JsonObject drift(org.streamlearn.learn.Drift d) {
+    return new JsonObject()
+        .put("count", d.count())
+        .put("step", d.step())
+        .put("examples", d.examples())
+        .put("detector", d.detector())
+        .put("action", d.action())
+        .put("lossEwma", num(d.lossEwma()))
+        .put("time", Instant.ofEpochMilli(d.timeMillis()).toString());
   }
 
   static JsonObject metricsSummary(Metrics m) {

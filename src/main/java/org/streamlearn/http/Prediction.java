@@ -36,7 +36,9 @@ final class Prediction {
       throw new IllegalStateException("snapshot " + s.version() + " of " + e.name() + " has " + s.params().length
           + " parameters, the model " + e.model.spec() + " needs " + e.model.paramCount());
     float[] out = new float[b.rows() * O];
+    s.scaling().applyInput(b.rows(), b.x(), 0); // the request's own array: scaled in place
     e.predictor().predict(s.params(), b.rows(), b.x(), 0, out, 0);
+    s.scaling().invertOutput(b.rows(), out, 0);
     return encode(e.kind, s.version(), b.rows(), O, out);
   }
 

@@ -52,6 +52,14 @@ public interface ServedModel {
   }
 
   /**
+   * Registers a listener called once per drift detected on the prequential loss (trainer thread, as
+   * {@link #onDivergence}). A model without drift detection never calls it.
+   */
+  default AutoCloseable onDrift(Consumer<org.streamlearn.learn.Drift> listener) {
+    return () -> {};
+  }
+
+  /**
    * Applies a command of {@code POST /models/{m}/control} on the trainer's thread. The stage
    * completes, on that thread, with the status once the command took effect (a pause: no row is
    * taken after it), or exceptionally: {@link IllegalArgumentException} for a value the learner

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One client of GET /models/{m}/updates: a server-sent event per published version, starting with
  * the latest, an event per firing of the divergence guard ({@code event: divergence}, no id, so a
- * reconnecting client's Last-Event-ID stays a version), and a comment line every heartbeat so
+ * reconnecting client's Last-Event-ID stays a version), an event per drift detected on the prequential
+ * loss ({@code event: drift}, no id, newest pending kept like a divergence), and a comment line every heartbeat so
  * proxies keep an idle stream open.
  *
  * <p>Publish callbacks arrive on the trainer's thread and hop to the request's event loop before
@@ -29,8 +30,9 @@ final class UpdateStream {
   private final HttpServerResponse res;
   private final Context context;
   private final Consumer<UpdateStream> onClose;
-  private AutoCloseable registration, divergences;
+  private AutoCloseable registration, divergences, drifts;
   private Divergence pendingDivergence;
+  private org.streamlearn.learn.Drift pendingDrift;
   private long timer = -1;
   private long lastSent = Long.MIN_VALUE;
   private ServedModel.Published pending;
@@ -55,6 +57,9 @@ final class UpdateStream {
       Divergence d = pendingDivergence;
       pendingDivergence = null;
       if (d != null) offer(d);
+      var dr = pendingDrift;
+      pendingDrift = null;
+      if (dr != null) offer(dr);
       ServedModel.Published p = pending;
       pending = null;
       if (p != null) offer(p);
@@ -64,6 +69,7 @@ final class UpdateStream {
     // Register before reading latest(): a version published in between comes through the listener.
     registration = entry.served.onPublish(p -> context.runOnContext(v -> offer(p)));
     divergences = entry.served.onDivergence(d -> context.runOnContext(v -> offer(d)));
+    drifts = entry.served.onDrift(d -> context.runOnContext(v -> offer(d)));
     ServedModel.Published latest = entry.served.latest();
     if (latest != null) offer(latest);
     timer = context.owner().setPeriodic(heartbeat.toMillis(), id -> {
@@ -91,12 +97,21 @@ final class UpdateStream {
     res.write(Buffer.buffer("event: divergence\ndata: " + ModelJson.divergence(d).encode() + "\n\n"));
   }
 
+  private void offer(org.streamlearn.learn.Drift d) {
+    if (closed) return;
+    if (res.writeQueueFull()) {
+      pendingDrift = d;
+      return;
+    }
+    res.write(Buffer.buffer("event: drift\ndata: " + ModelJson.drift(d).encode() + "\n\n"));
+  }
+
   /** Unregisters the listener and stops the heartbeat; idempotent. Ends the response if still open. */
   void close() {
     if (closed) return;
     closed = true;
     if (timer >= 0) context.owner().cancelTimer(timer);
-    for (AutoCloseable c : new AutoCloseable[] {registration, divergences}) {
+    for (AutoCloseable c : new AutoCloseable[] {registration, divergences, drifts}) {
       try {
         if (c != null) c.close();
       } catch (Exception e) {

@@ -20,12 +20,14 @@ import org.streamlearn.optim.OptimizerSpec;
  * @param metricsWindow examples in the sliding window of the prequential metrics
  * @param ewmaHalfLife examples after which an example's weight in the exponentially weighted
  *     metrics has halved
+ * @param adaptation input/label standardization (null: {@link Adaptation#NONE})
  */
 public record LearnerConfig(ModelSpec spec, String loss, OptimizerSpec optimizer, String schedule,
     ClipSpec clip, int batchSize, long seed, float divergenceLrFactor, int backupEvery, int metricsWindow,
-    double ewmaHalfLife) {
+    double ewmaHalfLife, Adaptation adaptation) {
 
   public LearnerConfig {
+    if (adaptation == null) adaptation = Adaptation.NONE;
     if (spec == null) throw new IllegalArgumentException("spec is required");
     if (loss == null || loss.isBlank()) throw new IllegalArgumentException("loss is required");
     if (optimizer == null) throw new IllegalArgumentException("optimizer is required");
@@ -43,36 +45,41 @@ public record LearnerConfig(ModelSpec spec, String loss, OptimizerSpec optimizer
   /** Defaults for everything but the model, loss, optimizer and batch size. */
   public static LearnerConfig of(String spec, String loss, OptimizerSpec optimizer, int batchSize) {
     return new LearnerConfig(ModelSpec.parse(spec), loss, optimizer, "constant", ClipSpec.NONE, batchSize, 42L,
-        0.5f, 100, 1000, 200.0);
+        0.5f, 100, 1000, 200.0, Adaptation.NONE);
   }
 
   public LearnerConfig withSchedule(String s) {
     return new LearnerConfig(spec, loss, optimizer, s, clip, batchSize, seed, divergenceLrFactor, backupEvery,
-        metricsWindow, ewmaHalfLife);
+        metricsWindow, ewmaHalfLife, adaptation);
   }
 
   public LearnerConfig withClip(ClipSpec c) {
     return new LearnerConfig(spec, loss, optimizer, schedule, c, batchSize, seed, divergenceLrFactor, backupEvery,
-        metricsWindow, ewmaHalfLife);
+        metricsWindow, ewmaHalfLife, adaptation);
   }
 
   public LearnerConfig withSeed(long s) {
     return new LearnerConfig(spec, loss, optimizer, schedule, clip, batchSize, s, divergenceLrFactor, backupEvery,
-        metricsWindow, ewmaHalfLife);
+        metricsWindow, ewmaHalfLife, adaptation);
   }
 
   public LearnerConfig withBatchSize(int b) {
     return new LearnerConfig(spec, loss, optimizer, schedule, clip, b, seed, divergenceLrFactor, backupEvery,
-        metricsWindow, ewmaHalfLife);
+        metricsWindow, ewmaHalfLife, adaptation);
   }
 
   public LearnerConfig withGuard(float lrFactor, int every) {
     return new LearnerConfig(spec, loss, optimizer, schedule, clip, batchSize, seed, lrFactor, every,
-        metricsWindow, ewmaHalfLife);
+        metricsWindow, ewmaHalfLife, adaptation);
   }
 
   public LearnerConfig withMetrics(int window, double halfLife) {
     return new LearnerConfig(spec, loss, optimizer, schedule, clip, batchSize, seed, divergenceLrFactor,
-        backupEvery, window, halfLife);
+        backupEvery, window, halfLife, adaptation);
+  }
+
+  public LearnerConfig withAdaptation(Adaptation a) {
+    return new LearnerConfig(spec, loss, optimizer, schedule, clip, batchSize, seed, divergenceLrFactor,
+        backupEvery, metricsWindow, ewmaHalfLife, a);
   }
 }

@@ -12,10 +12,15 @@ package org.streamlearn.learn;
  * (steps discarded by rollbacks and resets), and {@code goodStep} counts in the optimizer's steps.
  * {@code goodVersion} is the weights version of the good copy, {@code goodExamples} the examples
  * count when it was taken (or at the last rollback), {@code rolledBackExamples} the examples whose
- * training rollbacks discarded.
+ * training rollbacks discarded. {@code scalers}: the {@link Standardizer} states, input first then
+ * label, of those the configuration turns on (empty when none).
  */
 public record LearnerState(String spec, long step, long examples, float lrFactor, long divergences,
     long lastDivergenceStep, float lastGradNorm, float lastLoss, float[] params, float[][] optimizerState,
     float[] goodParams, float[][] goodState, long goodStep, int pending, float[] pendingX, float[] pendingY,
     double[] metricScalars, float[][] metricRings, long stepOrigin, long goodVersion,
-    long goodExamples, long rolledBackExamples) {}
+    long goodExamples, long rolledBackExamples, double[][] scalers) {
+  public LearnerState {
+    if (scalers == null) scalers = new double[0][];
+  }
+}

@@ -81,6 +81,15 @@ public final class OnlineLearner {
   static final int DIRECT_SGD_MAX_BATCH = 32;
 
   private final PrequentialMetrics metrics;
+  /** Running statistics of the inputs and (regression) targets; null when not standardized. */
+  private final Standardizer inputScaler, labelScaler;
+  /** Drift detection on each example's prequential loss; null when off. */
+  private final DriftDetector drift;
+  private final DriftSpec driftSpec;
+  private long drifts, lastDriftStep = -1, lastDriftExamples = -1, boostSteps;
+  private boolean driftInBatch;
+  /** Continual backprop or shrink-and-perturb; null when off. */
+  private final Plasticity plasticity;
   private long examples;
   private float lastGradNorm = Float.NaN, lastLoss = Float.NaN;
 
@@ -112,6 +121,15 @@ public final class OnlineLearner {
     for (int i = 0; i < st.length; i++) goodState[i] = st[i].clone();
     goodT = opt.t();
     metrics = new PrequentialMetrics(classification, cfg.metricsWindow(), cfg.ewmaHalfLife());
+    Adaptation ad = cfg.adaptation();
+    inputScaler = ad.inputStandard() ? new Standardizer(I, ad.halfLife()) : null;
+    if (ad.labelStandard() && classification)
+      throw new IllegalArgumentException("label standardization is for regression, not for " + loss.name());
+    labelScaler = ad.labelStandard() ? new Standardizer(T, ad.halfLife()) : null;
+    driftSpec = ad.drift();
+    drift = DriftSpec.newDetector(driftSpec.detector());
+    plasticity = ad.plasticity().kind() == PlasticitySpec.Kind.NONE ? null
+        : new Plasticity(ad.plasticity(), model, cfg.seed());
     directSgd = cfg.optimizer().name().equals("sgd") && cfg.optimizer().l2() == 0f
         && clip.kind() == ClipSpec.Kind.NONE && B <= DIRECT_SGD_MAX_BATCH && model.supportsDirectSgd()
         && !Boolean.getBoolean("streamlearn.directSgd.off");
@@ -148,7 +166,10 @@ public final class OnlineLearner {
   public float lastGradNorm() { return lastGradNorm; }
   public float lastLoss() { return lastLoss; }
   /** The learning rate the next step will use (schedule × divergence factor). */
-  public float learningRate() { return schedule.lr(opt.t()) * lrFactor; }
+  public float learningRate() {
+    float lr = schedule.lr(opt.t()) * lrFactor;
+    return boostSteps > 0 ? lr * (float) driftSpec.lrFactor() : lr;
+  }
   public Metrics metrics() { return metrics.read(); }
 
   /**
@@ -206,6 +227,15 @@ public final class OnlineLearner {
   private void trainPending() {
     int b = pending;
     pending = 0;
+    // The batch's own rows enter the statistics before it is scored: the first batch is centred too.
+    if (inputScaler != null) {
+      inputScaler.update(b, xBatch, 0, I);
+      inputScaler.apply(b, xBatch, 0, I);
+    }
+    if (labelScaler != null) {
+      labelScaler.update(b, yBatch, 0, T);
+      labelScaler.apply(b, yBatch, 0, T);
+    }
     float[] out = model.forward(b, params, xBatch, 0, ws);
     float meanLoss = loss.lossAndGrad(b, O, out, 0, yBatch, 0, dOut, perExample);
     lastLoss = meanLoss;
@@ -215,6 +245,8 @@ public final class OnlineLearner {
       return;
     }
     score(b, out);
+    if (plasticity != null) plasticity.afterForward(b, model, ws, params);
+    if (driftInBatch) onDrift();
     if (directSgd) {
       float norm = model.directSgdStep(b, params, xBatch, 0, dOut, ws, learningRate());
       lastGradNorm = norm;
@@ -223,6 +255,8 @@ public final class OnlineLearner {
         return;
       }
       opt.setT(opt.t() + 1);
+      if (plasticity != null) plasticity.afterStep(params, opt.stateBuffers());
+      if (boostSteps > 0) boostSteps--;
       examples += b;
       if (opt.t() % cfg.backupEvery() == 0) backup();
       return;
@@ -241,14 +275,56 @@ public final class OnlineLearner {
       GradClip.clipByValue(grads, grads.length, clip.limit());
     }
     opt.step(params, grads, learningRate());
+    if (plasticity != null) plasticity.afterStep(params, opt.stateBuffers());
+    if (boostSteps > 0) boostSteps--;
     examples += b;
     if (opt.t() % cfg.backupEvery() == 0) backup();
   }
+
+  /**
+   * A drift was detected in this batch's losses: counted, and the configured action taken before
+   * the batch's step (lr: that step and the next ones use the raised rate).
+   */
+  private void onDrift() {
+    driftInBatch = false;
+    drifts++;
+    lastDriftStep = step();
+    lastDriftExamples = examples; // examples trained before this batch
+    switch (driftSpec.action()) {
+      case LR -> boostSteps = driftSpec.lrSteps();
+      case RESET_OPTIMIZER -> {
+        // Moments zeroed and bias corrections from the start, as a control reset does, weights kept;
+        // the discarded optimizer steps go to the origin so the version line goes on.
+        stepOrigin = step();
+        opt.setT(0);
+        for (float[] s : opt.stateBuffers()) Arrays.fill(s, 0f);
+      }
+      case NONE -> { }
+    }
+  }
+
+  /** Hidden units continual backprop has replaced so far (0 without it). */
+  public long unitsReplaced() { return plasticity == null ? 0 : plasticity.replaced(); }
+
+  /** Drifts detected so far (kept in checkpoints). */
+  public long drifts() { return drifts; }
+
+  /** The last drift detected, or null (allocates: call when {@link #drifts()} changed). */
+  public Drift lastDrift() {
+    if (drifts == 0) return null;
+    return new Drift(drifts, lastDriftStep, lastDriftExamples, driftSpec.detector(),
+        driftSpec.action().name().toLowerCase(java.util.Locale.ROOT), metrics.read().lossEwma(), System.currentTimeMillis());
+  }
+  /** Weights version at the last detected drift, or -1. */
+  public long lastDriftStep() { return lastDriftStep; }
+  /** Steps left with the drift action's raised learning rate. */
+  public long boostSteps() { return boostSteps; }
 
   /** Prequential scoring of the b examples just forwarded (out holds the model's outputs). */
   private void score(int b, float[] out) {
     for (int r = 0; r < b; r++) {
       float l = perExample[r];
+      if (drift != null && drift.update(l)) driftInBatch = true;
       if (crossEntropy) {
         int label = (int) yBatch[r];
         metrics.add(l, Predictor.argmax(out, r * O, O) == label ? 1f : 0f, 0f);
@@ -256,10 +332,11 @@ public final class OnlineLearner {
         int hits = 0;
         for (int j = 0; j < O; j++) if ((out[r * O + j] > 0f) == (yBatch[r * T + j] > 0.5f)) hits++;
         metrics.add(l, hits / (float) O, 0f);
-      } else {
+      } else { // errors in label units: a standardized target's error times its std
         float abs = 0f, sq = 0f;
         for (int j = 0; j < O; j++) {
           float e = out[r * O + j] - yBatch[r * T + j];
+          if (labelScaler != null) e *= labelScaler.std()[j];
           abs += Math.abs(e);
           sq += e * e;
         }
@@ -368,7 +445,9 @@ public final class OnlineLearner {
     goodVersion = step();
     goodExamples = examples;
     lrFactor = 1f;
+    boostSteps = 0;
     lastGradNorm = Float.NaN;
+    metrics.markReset();
   }
 
   /**
@@ -379,7 +458,49 @@ public final class OnlineLearner {
   public Snapshot snapshot() {
     if (!allFinite(params)) diverged("parameters", 0);
     return new Snapshot(cfg.spec().toString(), step(), examples, System.currentTimeMillis(), params.clone(),
-        metrics.read(), divergences, learningRate(), lastGradNorm);
+        metrics.read(), divergences, learningRate(), lastGradNorm, scaling());
+  }
+
+  /** A copy of the standardization the current weights expect. */
+  public Scaling scaling() {
+    if (inputScaler == null && labelScaler == null) return Scaling.NONE;
+    return new Scaling(inputScaler == null ? null : inputScaler.mean().clone(),
+        inputScaler == null ? null : inputScaler.std().clone(), inputScaler == null ? 0 : inputScaler.count(),
+        labelScaler == null ? null : labelScaler.mean().clone(), labelScaler == null ? null : labelScaler.std().clone(),
+        labelScaler == null ? 0 : labelScaler.count());
+  }
+
+  /**
+   * Starts the statistics from published ones (a weights file read back on a restart without
+   * checkpoint); a side that is not standardized here is ignored.
+   */
+  public void restoreScaling(Scaling s) {
+    if (inputScaler != null && s.input()) inputScaler.restore(s.inputCount(), s.inputMean(), s.inputStd());
+    if (labelScaler != null && s.label()) labelScaler.restore(s.labelCount(), s.labelMean(), s.labelStd());
+  }
+
+  /** Number of state arrays of the adaptive parts: input and label standardizers, drift detector. */
+  private int adaptiveParts() {
+    return (inputScaler != null ? 1 : 0) + (labelScaler != null ? 1 : 0) + (drift != null ? 1 : 0)
+        + (plasticity != null ? 1 : 0);
+  }
+
+  private double[][] exportScalers() {
+    double[][] a = new double[adaptiveParts()][];
+    int i = 0;
+    if (inputScaler != null) a[i++] = inputScaler.export();
+    if (labelScaler != null) a[i++] = labelScaler.export();
+    if (drift != null) {
+      double[] d = drift.export(), s = new double[d.length + 4];
+      s[0] = drifts;
+      s[1] = lastDriftStep;
+      s[2] = boostSteps;
+      s[3] = lastDriftExamples;
+      System.arraycopy(d, 0, s, 4, d.length);
+      a[i++] = s;
+    }
+    if (plasticity != null) a[i] = plasticity.export();
+    return a;
   }
 
   /** Optimizer, for checkpoints (state buffers and step count). */
@@ -399,7 +520,7 @@ public final class OnlineLearner {
     return new LearnerState(cfg.spec().toString(), step(), examples, lrFactor, divergences, lastDivergenceStep,
         lastGradNorm, lastLoss, params.clone(), state, goodParams.clone(), good, goodT, pending,
         java.util.Arrays.copyOf(xBatch, pending * I), java.util.Arrays.copyOf(yBatch, pending * T),
-        metrics.exportScalars(), ringCopy, stepOrigin, goodVersion, goodExamples, rolledBackExamples);
+        metrics.exportScalars(), ringCopy, stepOrigin, goodVersion, goodExamples, rolledBackExamples, exportScalers());
   }
 
   /**
@@ -416,6 +537,10 @@ public final class OnlineLearner {
       throw new IllegalArgumentException("state shapes do not match this learner (" + cfg.optimizer().name()
           + ", batch " + B + "): " + s.params().length + " params, " + s.optimizerState().length + " state arrays, "
           + s.pending() + " pending rows");
+    int want = adaptiveParts();
+    if (s.scalers().length != want)
+      throw new IllegalArgumentException("state has " + s.scalers().length + " adaptive part(s) (standardizers, drift "
+          + "detector, plasticity), this learner " + want + " (input.normalize, label.normalize, drift.detector or plasticity changed?)");
     for (int i = 0; i < st.length; i++) {
       if (s.optimizerState()[i].length != st[i].length) throw new IllegalArgumentException("optimizer state " + i + " has "
           + s.optimizerState()[i].length + " floats, expected " + st[i].length);
@@ -447,5 +572,17 @@ public final class OnlineLearner {
       System.arraycopy(s.metricRings()[i], 0, rings[i], 0, rings[i].length);
     }
     metrics.restore(s.metricScalars());
+    int k = 0;
+    if (inputScaler != null) inputScaler.restore(s.scalers()[k++]);
+    if (labelScaler != null) labelScaler.restore(s.scalers()[k++]);
+    if (drift != null) {
+      double[] d = s.scalers()[k];
+      drifts = (long) d[0];
+      lastDriftStep = (long) d[1];
+      boostSteps = (long) d[2];
+      lastDriftExamples = (long) d[3];
+      drift.restore(Arrays.copyOfRange(d, 4, d.length));
+    }
+    if (plasticity != null) plasticity.restore(s.scalers()[s.scalers().length - 1]);
   }
 }

@@ -73,16 +73,34 @@ public final class StreamlearnMeters {
         "Prequential (test-then-train) loss, exponentially weighted");
     gauge(reg, "prequential.loss", t.and("average", "window"), m, x -> x.metrics().lossWindow(),
         "Prequential loss, mean over the last metrics.window examples");
+    gauge(reg, "prequential.loss", t.and("average", "all"), m, x -> x.metrics().all().loss(),
+        "Prequential loss, mean over every example since the model started (whole stream)");
+    gauge(reg, "prequential.loss", t.and("average", "since_reset"), m, x -> x.metrics().sinceReset().loss(),
+        "Prequential loss, mean over every example since the last control reset");
+    counter(reg, "drift.detected", t, m, ModelRunner::driftsDetected,
+        "Drifts detected on the prequential loss (drift.detector); each may trigger drift.action");
     if (m.classification()) {
       gauge(reg, "prequential.accuracy", t.and("average", "ewma"), m, x -> x.metrics().accuracyEwma(),
           "Prequential accuracy, exponentially weighted");
       gauge(reg, "prequential.accuracy", t.and("average", "window"), m, x -> x.metrics().accuracyWindow(),
           "Prequential accuracy over the last metrics.window examples");
+      gauge(reg, "prequential.accuracy", t.and("average", "all"), m, x -> x.metrics().all().accuracy(),
+          "Prequential accuracy over every example since the model started (whole stream)");
+      gauge(reg, "prequential.accuracy", t.and("average", "since_reset"), m, x -> x.metrics().sinceReset().accuracy(),
+          "Prequential accuracy over every example since the last control reset");
     } else {
       gauge(reg, "prequential.rmse", t.and("average", "window"), m, x -> x.metrics().rmseWindow(),
           "Prequential RMSE over the last metrics.window examples");
       gauge(reg, "prequential.mae", t.and("average", "window"), m, x -> x.metrics().maeWindow(),
           "Prequential mean absolute error over the last metrics.window examples");
+      for (String span : new String[] {"all", "since_reset"}) {
+        boolean all = span.equals("all");
+        String what = all ? "since the model started (whole stream)" : "since the last control reset";
+        gauge(reg, "prequential.rmse", t.and("average", span), m,
+            x -> (all ? x.metrics().all() : x.metrics().sinceReset()).rmse(), "Prequential RMSE " + what);
+        gauge(reg, "prequential.mae", t.and("average", span), m,
+            x -> (all ? x.metrics().all() : x.metrics().sinceReset()).mae(), "Prequential mean absolute error " + what);
+      }
     }
     gauge(reg, "train.learning.rate", t, m, ModelRunner::learningRate, "Learning rate of the next step");
     gauge(reg, "train.gradient.norm", t, m, ModelRunner::gradNorm, "Global gradient L2 norm of the last step, before clipping");

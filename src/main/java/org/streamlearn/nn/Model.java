@@ -96,6 +96,36 @@ public final class Model {
     for (Layer l : layers) l.init(params, rnd);
   }
 
+  /**
+   * A dense layer's hidden units feeding the next dense layer (through element-wise activations
+   * only): what continual backprop re-initialises. Unit u's incoming weights are the row
+   * {@code params[wIn + u·in ..+in)} and its bias {@code params[bIn + u]}; its outgoing weights the
+   * column {@code params[wOut + k·units + u]} for k &lt; outUnits; its activation (after the
+   * activations) sits in {@link #layerOutput}(ws, hLayer) at {@code r·units + u}.
+   *
+   * @param he He (normal, var 2/in) initialisation, else Glorot uniform over (in, units)
+   */
+  public record Hidden(int hLayer, int units, int in, int wIn, int bIn, int wOut, int outUnits, boolean he) {}
+
+  /** The hidden dense units of this model, in layer order (empty without two dense layers in a row). */
+  public List<Hidden> hiddenUnits() {
+    List<Hidden> h = new ArrayList<>();
+    for (int i = 0; i < layers.length; i++) {
+      if (!(layers[i] instanceof Dense d)) continue;
+      int j = i + 1;
+      while (j < layers.length && (layers[j] instanceof ReLU || layers[j] instanceof LeakyReLU
+          || layers[j] instanceof Tanh || layers[j] instanceof Sigmoid)) j++;
+      if (j < layers.length && layers[j] instanceof Dense next && next.in == d.out)
+        h.add(new Hidden(j - 1, d.out, d.in, d.wOff, d.bOff, next.wOff, next.out, d.init == ModelSpec.Init.HE));
+    }
+    return List.copyOf(h);
+  }
+
+  /** The output buffer of layer i after a forward on ws, [B × out_i] from 0 (read only). */
+  public float[] layerOutput(Workspace ws, int i) {
+    return ws.out[i];
+  }
+
   /** All buffers for batches of up to maxBatch examples (maxBatch ≥ 1). */
   public Workspace newWorkspace(int maxBatch) {
     if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);

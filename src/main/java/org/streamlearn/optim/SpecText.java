@@ -8,28 +8,28 @@ import java.util.Map;
  * The small text grammar shared by schedules: {@code name} or {@code name(key=value,...)}, with
  * spaces allowed around tokens. Errors name the offending token and what was expected.
  */
-final class SpecText {
+public final class SpecText {
   private SpecText() {}
 
   /** Shortest text that parses back to exactly x, without a trailing ".0" ("0.5", "1", "1.0E-5"). */
-  static String num(float x) {
+  public static String num(float x) {
     String s = Float.toString(x);
     return s.endsWith(".0") ? s.substring(0, s.length() - 2) : s;
   }
 
-  static String num(double x) {
+  public static String num(double x) {
     String s = Double.toString(x);
     return s.endsWith(".0") ? s.substring(0, s.length() - 2) : s;
   }
 
   /** The part before '(' (or all of it), stripped. */
-  static String head(String text) {
+  public static String head(String text) {
     int open = text.indexOf('(');
     return (open < 0 ? text : text.substring(0, open)).strip();
   }
 
   /** key → value text from the parentheses, keys checked against {@code keys}, no duplicates. */
-  static Map<String, String> args(String text, String what, List<String> keys) {
+  public static Map<String, String> args(String text, String what, List<String> keys) {
     Map<String, String> out = new LinkedHashMap<>();
     String s = text.strip();
     int open = s.indexOf('(');
@@ -49,7 +49,7 @@ final class SpecText {
     return out;
   }
 
-  static long integer(String text, String what, Map<String, String> args, String key, long dflt, long min) {
+  public static long integer(String text, String what, Map<String, String> args, String key, long dflt, long min) {
     String v = args.get(key);
     if (v == null) return dflt;
     try {
@@ -62,7 +62,7 @@ final class SpecText {
   }
 
   /** A finite double in [lo, hi] (hiOpen: [lo, hi) ; loOpen: (lo, hi]). */
-  static double real(String text, String what, Map<String, String> args, String key, double dflt,
+  public static double real(String text, String what, Map<String, String> args, String key, double dflt,
       double lo, boolean loOpen, double hi) {
     String v = args.get(key);
     if (v == null) return dflt;
@@ -76,7 +76,7 @@ final class SpecText {
         + (hi == Double.MAX_VALUE ? "inf)" : num(hi) + "]") + " for " + key);
   }
 
-  static IllegalArgumentException error(String text, String what, String token, String expected) {
+  public static IllegalArgumentException error(String text, String what, String token, String expected) {
     return new IllegalArgumentException(what + " \"" + text + "\": token \"" + token + "\": expected "
         + expected);
   }

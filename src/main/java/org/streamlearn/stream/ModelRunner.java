@@ -94,6 +94,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private final Map<String, Long> lagByPartition = new ConcurrentHashMap<>();
   private final List<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<org.streamlearn.learn.Divergence>> divergenceListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<org.streamlearn.learn.Drift>> driftListeners = new CopyOnWriteArrayList<>();
   private volatile Published latest;
   private volatile boolean running, paused;
   private volatile int assignedCount, maxDepth;
@@ -153,6 +154,9 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     trainer.deadLetterFloor = deadLetters::floor;
     trainer.onDivergence = d -> {
       for (var l : divergenceListeners) l.accept(d);
+    };
+    trainer.onDrift = d -> {
+      for (var l : driftListeners) l.accept(d);
     };
     trainer.status = this::status;
     var cc = mc.checkpoint();
@@ -311,7 +315,14 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         throw new IllegalStateException("model " + mc.name() + ": checkpoint " + c.file() + " holds spec '"
             + c.state().spec() + "', configured is '" + spec() + "'; set models." + mc.name()
             + ".checkpoint.fresh=true to start a new model (the old checkpoints are set aside), or restore the old layers");
-      learner.importState(c.state());
+      try {
+        learner.importState(c.state());
+      } catch (IllegalArgumentException e) { // e.g. a checkpoint from before input.normalize became the default
+        throw new IllegalStateException("model " + mc.name() + ": checkpoint " + c.file() + " does not fit the "
+            + "configuration: " + e.getMessage() + "; configure models." + mc.name() + ".input.normalize (and "
+            + "label.normalize, drift.detector, plasticity) as when it was written (none before they existed), or set "
+            + "models." + mc.name() + ".checkpoint.fresh=true to start a new model", e);
+      }
       restoredStep = c.state().step();
       seekTo.putAll(c.offsets());
       trainer.restoredOffsets = Map.copyOf(c.offsets());
@@ -373,6 +384,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
         float[] d = contents.tensor(t.name()).data(); // e.g. nn.LSTM's bias_hh_l0: adds into bias_ih_l0
         for (int i = 0; i < t.numel(); i++) p[t.offset() + i] += d[i];
       }
+      learner.restoreScaling(WeightsFiles.scaling(contents));
       learner.optimizer().setT(version);
       log.info("model {}: resumed from weights version {} on {}", mc.name(), version, weightsTopic);
     } catch (RuntimeException | java.io.IOException e) {
@@ -894,6 +906,16 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     m.put("lr", learner.config().optimizer().lr());
     m.put("schedule", learner.config().schedule());
     m.put("clip", learner.config().clip().toString());
+    var ad = learner.config().adaptation();
+    m.put("input_normalize", ad.inputStandard() ? "standard" : "none");
+    if (ad.labelStandard()) m.put("label_normalize", "standard");
+    if (ad.halfLife() > 0) m.put("normalize_half_life", ad.halfLife());
+    m.put("drift_detector", ad.drift().detector());
+    m.put("plasticity", ad.plasticity().toString());
+    if (ad.drift().enabled()) {
+      m.put("drift_action", ad.drift().action().name().toLowerCase(java.util.Locale.ROOT));
+      m.put("drifts_detected", trainer.drifts);
+    }
     m.put("batch_size", mc.batchSize());
     m.put("batch_linger_ms", mc.batchLingerMs());
     m.put("publish_every_steps", mc.publishEverySteps());
@@ -990,6 +1012,16 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   @Override public AutoCloseable onPublish(Consumer<Published> listener) {
     listeners.add(listener);
     return () -> listeners.remove(listener);
+  }
+
+  @Override public AutoCloseable onDrift(Consumer<org.streamlearn.learn.Drift> listener) {
+    driftListeners.add(listener);
+    return () -> driftListeners.remove(listener);
+  }
+
+  /** Drifts detected on the prequential loss (drift.detector). */
+  public long driftsDetected() {
+    return trainer.drifts;
   }
 
   @Override public AutoCloseable onDivergence(Consumer<org.streamlearn.learn.Divergence> listener) {

@@ -136,6 +136,10 @@ final class Trainer implements Runnable {
   private final ConcurrentLinkedQueue<Posted> commands = new ConcurrentLinkedQueue<>();
   /** Called on this thread per firing of the divergence guard; set before the thread starts. */
   Consumer<Divergence> onDivergence = d -> {};
+  /** Called on the trainer thread once per drift the learner detects. */
+  Consumer<org.streamlearn.learn.Drift> onDrift = d -> {};
+  volatile long drifts;
+  private long seenDrifts;
   /** The runner's status, to complete a command with; set before the thread starts. */
   Supplier<ServedModel.Status> status = () -> null;
   private long seenDivergences, divergenceLogNanos = Long.MIN_VALUE, divergencesUnlogged;
@@ -561,6 +565,18 @@ final class Trainer implements Runnable {
     }
   }
 
+  private void driftDetected() {
+    seenDrifts = drifts = learner.drifts();
+    var d = learner.lastDrift();
+    log.info("model {}: drift #{} detected by {} at version {} (prequential loss {}); action: {}", model, d.count(),
+        d.detector(), d.step(), d.lossEwma(), d.action());
+    try {
+      onDrift.accept(d);
+    } catch (RuntimeException e) {
+      log.warn("a drift listener of model {} failed: {}", model, e.toString(), e);
+    }
+  }
+
   private void stepDone(long nanos) {
     rowsTrained += rowsInBatch;
     rowsInBatch = 0;
@@ -568,6 +584,7 @@ final class Trainer implements Runnable {
     steps = learner.step();
     examples = learner.examples();
     checkDivergence();
+    if (learner.drifts() != seenDrifts) driftDetected();
     learningRate = learner.learningRate();
     gradNorm = learner.lastGradNorm();
     metrics = learner.metrics();
@@ -611,8 +628,7 @@ final class Trainer implements Runnable {
     long stepOfSnap = snap.version();
     if (sync != null) { // one version line across publishers: above every version on the topic
       long v = Math.max(snap.version(), Math.max(sync.topVersion(), lastVersion) + 1);
-      snap = new Snapshot(snap.spec(), v, snap.examples(), snap.createdMillis(), snap.params(), snap.metrics(),
-          snap.divergences(), snap.learningRate(), snap.gradNorm());
+      snap = snap.withVersion(v);
     }
     Published pub = encode(snap, offsetsJson());
     lastPublishedVersion = stepOfSnap;
@@ -634,7 +650,7 @@ final class Trainer implements Runnable {
     meta.put(SafeTensors.META_OFFSETS, offsets);
     meta.put(SafeTensors.META_SPEC, snap.spec());
     meta.put(SafeTensors.META_METRICS, metricsJson(snap));
-    return new Published(snap, SafeTensors.write(snap.params(), tensors, meta), incarnation);
+    return new Published(snap, WeightsFiles.encode(snap, tensors, meta), incarnation);
   }
 
   /** A plain loop, not a kernel: independent of how SIMD max treats NaN. */
@@ -666,6 +682,10 @@ final class Trainer implements Runnable {
     num(sb, "accuracy_window", m.accuracyWindow());
     num(sb, "mae_window", m.maeWindow());
     num(sb, "rmse_window", m.rmseWindow());
+    num(sb, "loss_all", m.all().loss());
+    num(sb, "accuracy_all", m.all().accuracy());
+    num(sb, "mae_all", m.all().mae());
+    num(sb, "rmse_all", m.all().rmse());
     num(sb, "learning_rate", s.learningRate());
     num(sb, "grad_norm", s.gradNorm());
     sb.append(",\"divergences\":").append(s.divergences()).append(",\"trained_examples\":").append(s.examples());

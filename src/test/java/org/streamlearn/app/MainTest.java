@@ -180,6 +180,10 @@ class MainTest {
     int n = d.size(), hits = 0;
     float[] x = new float[n * 64], out = new float[n * 10];
     for (int i = 0; i < n; i++) for (int j = 0; j < 64; j++) x[i * 64 + j] = d.pixels()[i][j] / 16f;
+    if (c.metadata().containsKey("normalization")) { // standardized inputs: (x - input.mean) / input.std
+      float[] mean = c.tensor("input.mean").data(), std = c.tensor("input.std").data();
+      for (int i = 0; i < n; i++) for (int j = 0; j < 64; j++) x[i * 64 + j] = (x[i * 64 + j] - mean[j]) / std[j];
+    }
     pred.predict(p, n, x, 0, out, 0);
     for (int i = 0; i < n; i++) if (org.streamlearn.learn.Predictor.argmax(out, i * 10, 10) == d.labels()[i]) hits++;
     return hits / (double) n;

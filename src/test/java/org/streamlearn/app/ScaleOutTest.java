@@ -183,7 +183,8 @@ class ScaleOutTest {
 
       // The group's model: the newest version on scale.weights; versions only increase across publishers.
       List<Long> versions = new ArrayList<>();
-      float[] group = lastWeights(bootstrap, versions);
+      var groupFile = lastWeightsFile(bootstrap, versions);
+      float[] group = flat(groupFile);
       assertThat(versions).hasSizeGreaterThan(5).isSorted().doesNotHaveDuplicates();
       OnlineLearner single = new OnlineLearner(mc.learnerConfig());
       var decoder = mc.decoder();
@@ -193,7 +194,8 @@ class ScaleOutTest {
         single.add(x, 0, y, 0);
       }
       single.flush();
-      double accGroup = HeldOut.accuracy(LAYERS, group, d, test), accSingle = HeldOut.accuracy(LAYERS, single.liveParams(), d, test);
+      double accGroup = HeldOut.accuracy(LAYERS, group, scaling(groupFile), d, test),
+          accSingle = HeldOut.accuracy(LAYERS, single.liveParams(), single.scaling(), d, test);
       System.out.printf("scale-out: held-out accuracy: group %.4f (version %d), single instance %.4f%n", accGroup,
           versions.getLast(), accSingle);
       assertThat(accGroup).as("group within 1 point of a single instance").isGreaterThanOrEqualTo(accSingle - 0.01);
@@ -435,7 +437,13 @@ class ScaleOutTest {
   }
 
   /** Newest weights on scale.weights as flat parameters; every version read is added to versions. */
-  static float[] lastWeights(String bootstrap, List<Long> versions) throws Exception {
+  /** The input standardization a weights file states (input.mean, input.std), or none. */
+  static org.streamlearn.learn.Scaling scaling(SafeTensors.Contents c) {
+    if (!c.metadata().containsKey(SafeTensors.META_NORMALIZATION)) return org.streamlearn.learn.Scaling.NONE;
+    return new org.streamlearn.learn.Scaling(c.tensor("input.mean").data(), c.tensor("input.std").data(), 0, null, null, 0);
+  }
+
+  static SafeTensors.Contents lastWeightsFile(String bootstrap, List<Long> versions) throws Exception {
     TopicPartition tp = new TopicPartition(MODEL + ".weights", 0);
     byte[] last = null;
     try (var c = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -452,7 +460,7 @@ class ScaleOutTest {
         }
     }
     assertThat(last).as("a version on scale.weights").isNotNull();
-    return flat(SafeTensors.read(last));
+    return SafeTensors.read(last);
   }
 
   static long examplesIn(Checkpoints c) {

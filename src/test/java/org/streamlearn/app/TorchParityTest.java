@@ -31,7 +31,8 @@ import org.streamlearn.stream.ModelRunner;
  * The weights file loads into the torch modules it names: an MLP into {@code nn.Sequential} of
  * {@code nn.Linear} and ReLU, an LSTM model into {@code nn.LSTM(batch_first=True)} and
  * {@code nn.Linear} (held as {@code layers}, so the keys are {@code layers.<i>.*}), with
- * {@code load_state_dict(strict=True)}; their outputs on random inputs equal {@code /predict} of the
+ * {@code load_state_dict(strict=True)} on the {@code layers.*} tensors, inputs standardized by the
+ * file's {@code input.mean} / {@code input.std} (the default input.normalize); their outputs on random inputs equal {@code /predict} of the
  * running service for the same version. Without torch (e.g. a CI image without it) the same
  * forward passes run in numpy from the tensors by name, PyTorch's gate order i, f, g, o.
  */
@@ -60,8 +61,11 @@ class TorchParityTest {
           mode = "numpy " + np.__version__
       out = {"mode": mode}
       m, s = req["mlp"], req["seq"]
-      t = {k: v for k, v in load(m["file"]).items() if k.startswith("layers.")}
+      full = load(m["file"])
+      t = {k: v for k, v in full.items() if k.startswith("layers.")}
       x = np.array(m["x"], dtype=np.float32)
+      if "input.mean" in full:  # input.normalize: standard (the default): what the weights expect
+          x = (x - full["input.mean"]) / full["input.std"]
       if torch:
           net = torch.nn.Module()
           net.layers = torch.nn.Sequential(torch.nn.Linear(m["I"], m["H"]), torch.nn.ReLU(), torch.nn.Linear(m["H"], m["O"]))
@@ -70,9 +74,13 @@ class TorchParityTest {
       else:
           h = np.maximum(x @ t["layers.0.weight"].T + t["layers.0.bias"], 0)
           out["mlp"] = (h @ t["layers.2.weight"].T + t["layers.2.bias"]).tolist()
-      t = {k: v for k, v in load(s["file"]).items() if k.startswith("layers.")}
+      full = load(s["file"])
+      t = {k: v for k, v in full.items() if k.startswith("layers.")}
       T, F, H, O = s["T"], s["F"], s["H"], s["O"]
-      x = np.array(s["x"], dtype=np.float32).reshape(-1, T, F)
+      x = np.array(s["x"], dtype=np.float32)
+      if "input.mean" in full:  # per flattened input value, before the [T, F] reshape
+          x = (x - full["input.mean"]) / full["input.std"]
+      x = x.reshape(-1, T, F)
       if torch:
           net = torch.nn.Module()
           net.layers = torch.nn.ModuleList([torch.nn.LSTM(F, H, batch_first=True), torch.nn.Linear(H, O)])

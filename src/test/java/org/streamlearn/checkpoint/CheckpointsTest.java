@@ -36,9 +36,13 @@ class CheckpointsTest {
    * examples: parameters, optimizer state and metrics continue bit for bit.
    */
   @ParameterizedTest
-  @CsvSource({"adam, 8", "momentum, 5", "sgd, 1", "adamw, 16"})
-  void restoredLearnerContinuesBitForBit(String opt, int batch, @TempDir Path dir) throws Exception {
-    OnlineLearner a = new OnlineLearner(cfg(opt, batch));
+  @CsvSource({"adam, 8, 0", "momentum, 5, -1", "sgd, 1, 0", "adamw, 16, 30"})
+  void restoredLearnerContinuesBitForBit(String opt, int batch, double normalizeHalfLife, @TempDir Path dir)
+      throws Exception {
+    // normalizeHalfLife: -1 raw inputs, 0 whole-stream standardization, > 0 exponential
+    var cfg = normalizeHalfLife < 0 ? cfg(opt, batch)
+        : cfg(opt, batch).withAdaptation(new org.streamlearn.learn.Adaptation(true, false, normalizeHalfLife));
+    OnlineLearner a = new OnlineLearner(cfg);
     feed(a, new SplittableRandom(1), 7 * batch + 3); // a partial batch is pending
     Checkpoints ck = new Checkpoints(dir, "m", 3);
     ck.write(a.exportState(), Map.of("m.train-0", 1234L));
@@ -47,8 +51,9 @@ class CheckpointsTest {
     var loaded = scan.latest().orElseThrow();
     assertThat(loaded.offsets()).containsEntry("m.train-0", 1234L);
     assertThat(loaded.state().pending()).isEqualTo((7 * batch + 3) % batch);
-    OnlineLearner b = new OnlineLearner(cfg(opt, batch));
+    OnlineLearner b = new OnlineLearner(cfg);
     b.importState(loaded.state());
+    assertThat(b.scaling().inputCount()).isEqualTo(a.scaling().inputCount());
     SplittableRandom ra = new SplittableRandom(2), rb = new SplittableRandom(2);
     feed(a, ra, 11 * batch + 5);
     feed(b, rb, 11 * batch + 5);
@@ -58,6 +63,10 @@ class CheckpointsTest {
       assertThat(b.optimizer().stateBuffers()[i]).containsExactly(a.optimizer().stateBuffers()[i]);
     assertThat(b.metrics()).isEqualTo(a.metrics());
     assertThat(b.learningRate()).isEqualTo(a.learningRate());
+    if (normalizeHalfLife >= 0) {
+      assertThat(b.scaling().inputMean()).containsExactly(a.scaling().inputMean());
+      assertThat(b.scaling().inputStd()).containsExactly(a.scaling().inputStd());
+    }
   }
 
   @Test

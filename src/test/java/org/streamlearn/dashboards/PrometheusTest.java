@@ -203,7 +203,7 @@ class PrometheusTest {
               .isEqualTo("ok");
         }
       }
-      assertThat(n).as("rules loaded from rules.yml").isEqualTo(13);
+      assertThat(n).as("rules loaded from rules.yml").isEqualTo(14);
       for (String model : List.of("digits", "co2")) {
         double rate = scalar(base, "model:streamlearn_train_examples:rate1m{model=\"" + model + "\"}");
         System.out.printf("%s: %.0f examples/s (recording rule)%n", model, rate);

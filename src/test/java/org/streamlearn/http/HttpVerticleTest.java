@@ -205,8 +205,12 @@ class HttpVerticleTest {
     assertThat(o.getLong("version")).isGreaterThanOrEqualTo(s.version());
     JsonObject m = o.getJsonObject("metrics");
     assertThat(m.fieldNames()).containsExactlyInAnyOrder("examples", "skipped", "window", "lossEwma", "lossWindow",
-        "accuracyEwma", "accuracyWindow", "maeWindow", "rmseWindow");
+        "accuracyEwma", "accuracyWindow", "maeWindow", "rmseWindow", "all", "sinceReset");
     assertThat(m.getDouble("accuracyWindow")).isBetween(0.0, 1.0);
+    assertThat(m.getJsonObject("all").fieldNames()).containsExactlyInAnyOrder("examples", "loss", "accuracy", "mae", "rmse");
+    assertThat(m.getJsonObject("all").getLong("examples")).isEqualTo(m.getLong("examples"));
+    assertThat(m.getJsonObject("all").getDouble("accuracy")).isBetween(0.0, 1.0);
+    assertThat(m.getJsonObject("sinceReset").getLong("examples")).as("no reset yet").isEqualTo(m.getLong("examples"));
     assertThat(m.getValue("maeWindow")).as("NaN for classification becomes null").isNull();
     assertThat(o.getJsonObject("status").getBoolean("ready")).isTrue();
     assertThat(o.getJsonObject("status").fieldNames())
@@ -271,6 +275,7 @@ class HttpVerticleTest {
     Model model = Model.of(ModelSpec.parse(s.spec()));
     float[] x = new float[rows.length * 4], expected = new float[rows.length * 3];
     for (int i = 0; i < rows.length; i++) System.arraycopy(rows[i], 0, x, 4 * i, 4);
+    s.scaling().applyInput(rows.length, x, 0);
     new Predictor(model, 3).predict(s.params(), rows.length, x, 0, expected, 0);
 
     JsonArray outputs = o.getJsonArray("outputs"), classes = o.getJsonArray("classes"), probs = o.getJsonArray("probabilities");

@@ -148,12 +148,16 @@ class LearnerTest {
     assertThat(l.snapshot().version()).isEqualTo(11);
   }
 
-  /** The warmed-up training path (add → batch full → forward, loss, backward, step) allocates nothing. */
+  /**
+   * The warmed-up training path (add → batch full → standardize, forward, loss, backward, step)
+   * allocates nothing; the input statistics are on (exponential at batch 16, whole-stream at 1).
+   */
   @ParameterizedTest
   @ValueSource(ints = {1, 16})
   void trainingAllocatesNothing(int batch) {
     var cfg = LearnerConfig.of("input(20) dense(32) relu dense(16) tanh dense(4)", "cross_entropy",
-        OptimizerSpec.defaults("adam", 1e-3f), batch).withGuard(0.5f, 7);
+        OptimizerSpec.defaults("adam", 1e-3f), batch).withGuard(0.5f, 7)
+        .withAdaptation(new Adaptation(true, false, batch == 1 ? 0 : 500));
     OnlineLearner l = new OnlineLearner(cfg);
     SplittableRandom r = new SplittableRandom(6);
     float[] x = row(r, 20 * 64), y = new float[64];

@@ -25,6 +25,21 @@ final class TrainingFingerprint {
         OptimizerSpec.defaults("adamw", 0.01f), 5).withSchedule("cosine(warmup=2,total=8,min=0.001)"), 35, 3);
     train(out, LearnerConfig.of("input(9) dense(40) tanh dense(3)", "bce_with_logits",
         OptimizerSpec.defaults("rmsprop", 0.01f), 34), 68, 3);
+    // The adaptive parts: standardization (exponential), Page-Hinkley (a low threshold: it fires 11
+    // times here) with an lr boost, continual backprop (39 units replaced); Page-Hinkley resetting the
+    // optimizer with shrink-and-perturb; ADWIN (no rise to report on these random labels, but its cut
+    // test runs every 4 values).
+    train(out, LearnerConfig.of("input(9) dense(16) relu dense(12) relu dense(5)", "cross_entropy",
+        OptimizerSpec.defaults("adam", 0.01f), 4).withAdaptation(new Adaptation(true, false, 20,
+            DriftSpec.parse("page_hinkley(threshold=1, min_instances=5)", "lr(factor=2, steps=5)"),
+            PlasticitySpec.parse("cbp(rate=0.05, maturity=5)"))), 160, 1);
+    train(out, LearnerConfig.of("input(9) dense(16) relu dense(5)", "cross_entropy",
+        OptimizerSpec.defaults("momentum", 0.01f), 4).withAdaptation(new Adaptation(true, false, 0,
+            DriftSpec.parse("adwin(clock=4)", "reset_optimizer"), PlasticitySpec.NONE)), 160, 1);
+    train(out, LearnerConfig.of("input(9) dense(12) tanh dense(5)", "cross_entropy",
+        OptimizerSpec.defaults("adam", 0.01f), 4).withAdaptation(new Adaptation(true, false, 0,
+            DriftSpec.parse("page_hinkley(threshold=1, min_instances=5)", "reset_optimizer"),
+            PlasticitySpec.parse("shrink_perturb(shrink=1e-3, noise=1e-3)"))), 160, 1);
     return out;
   }
 

@@ -136,7 +136,7 @@ class ModelRunnerTest extends BrokerPerClass {
     Model m = Model.of(ModelSpec.parse(meta.get(SafeTensors.META_SPEC)));
     float[] params = new float[m.paramCount()];
     for (var t : m.tensors()) System.arraycopy(last.tensor(t.name()).data(), 0, params, t.offset(), t.numel());
-    double acc = HeldOut.accuracy(meta.get(SafeTensors.META_SPEC), params, d, test);
+    double acc = HeldOut.accuracy(meta.get(SafeTensors.META_SPEC), params, WeightsFiles.scaling(last), d, test);
     System.out.printf("digits: held-out accuracy of the last published version %d: %.4f%n", versions.getLast(), acc);
     assertThat(acc).as("held-out accuracy of version %d", versions.getLast()).isGreaterThanOrEqualTo(0.9);
     assertThat(committed(bootstrap, mc.group(), name + ".train")).isEqualTo(lines.size());

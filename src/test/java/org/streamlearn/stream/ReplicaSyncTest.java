@@ -147,7 +147,8 @@ class ReplicaSyncTest extends BrokerPerClass {
 
       // Quiet now: idle exchanges bring the two to the same parameters.
       await().atMost(Duration.ofSeconds(10)).until(() -> distance(a, b) < 1e-3);
-      double acc = HeldOut.accuracy("input(64) dense(32) relu dense(10)", a.latest().snapshot().params(), d, test);
+      double acc = HeldOut.accuracy("input(64) dense(32) relu dense(10)", a.latest().snapshot().params(),
+          a.latest().snapshot().scaling(), d, test);
       OnlineLearner single = new OnlineLearner(mcA.learnerConfig());
       var decoder = mcA.decoder();
       float[] x = new float[64], y = new float[1];
@@ -156,7 +157,7 @@ class ReplicaSyncTest extends BrokerPerClass {
         single.add(x, 0, y, 0);
       }
       single.flush();
-      double accSingle = HeldOut.accuracy("input(64) dense(32) relu dense(10)", single.liveParams(), d, test);
+      double accSingle = HeldOut.accuracy("input(64) dense(32) relu dense(10)", single.liveParams(), single.scaling(), d, test);
       System.out.printf("replicas: held-out accuracy of the averaged model %.4f, single %.4f%n", acc, accSingle);
       // Averaging halves each replica's progress per record against one learner that sees them all
       // (R replicas averaging every H steps is close to one learner with batch R·B), so on a short
