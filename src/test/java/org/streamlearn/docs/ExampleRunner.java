@@ -70,7 +70,7 @@ final class ExampleRunner {
   List<String> python(Example e, String python) throws Exception {
     Result r = run(List.of(python, write("example.py", addresses(e.code())).toString()), 90);
     if (r.exit() != 0) return List.of(e.where() + ": python exited with " + r.exit() + "; output:\n" + r.out());
-    String mismatch = e.expected() == null ? null : ExpectedOutput.mismatch(e.expected(), r.out());
+    String mismatch = e.expected() == null ? null : ExpectedOutput.mismatchExactLines(e.expected(), r.out());
     return mismatch == null ? List.of() : List.of(e.where() + ": python output: " + mismatch);
   }
 

@@ -25,6 +25,16 @@ final class ExpectedOutput {
   /** Strings that name the machine or the moment, not the behaviour: any string matches. */
   private static final Set<String> FREE_STRINGS = Set.of("replica");
 
+  /** Like {@link #mismatch}, but text must have exactly the expected lines: for a program's whole output. */
+  static String mismatchExactLines(String expected, String actual) {
+    String m = mismatch(expected, actual);
+    if (m != null || json(expected.strip()) != null || expected.strip().startsWith("HTTP/")) return m;
+    List<String> exp = List.of(expected.replace("\r", "").stripTrailing().split("\n", -1));
+    List<String> act = List.of(actual.replace("\r", "").stripTrailing().split("\n", -1));
+    return exp.size() == act.size() ? null
+        : "expected " + exp.size() + " lines, got " + act.size() + ":\n" + cut(actual);
+  }
+
   /** Null when actual fits expected, else what differs. */
   static String mismatch(String expected, String actual) {
     String exp = expected.strip().replace("\r", "");

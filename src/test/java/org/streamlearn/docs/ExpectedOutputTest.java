@@ -47,6 +47,9 @@ class ExpectedOutputTest {
     assertThat(ExpectedOutput.mismatch("class 4 probability 0.764", "class 7 probability 0.5\n")).isNull();
     assertThat(ExpectedOutput.mismatch("class 4 probability 0.764", "label 7 probability 0.5\n")).contains("class");
     assertThat(ExpectedOutput.mismatch("a\nb", "b\na")).contains("'b'"); // order counts
+    // A program's whole output: no line more or less than the page shows.
+    assertThat(ExpectedOutput.mismatchExactLines("x 1\ny 2", "x 3\ny 4\n")).isNull();
+    assertThat(ExpectedOutput.mismatchExactLines("x 1\ny 2", "x 3\nz 5\ny 4\n")).contains("expected 2 lines, got 3");
   }
 
   @Test
