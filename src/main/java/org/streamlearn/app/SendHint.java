@@ -7,6 +7,7 @@ import org.streamlearn.config.AppConfig;
 import org.streamlearn.config.InputConfig;
 import org.streamlearn.config.LabelConfig;
 import org.streamlearn.config.ModelConfig;
+import org.streamlearn.http.HttpOptions;
 
 /**
  * The start banner's part on sending one's own data: the bootstrap address, and for one model of
@@ -33,7 +34,8 @@ final class SendHint {
     out.add("  curl" + auth + " -H 'Content-Type: " + (m.input().format() == InputConfig.Format.JSON
         ? "application/x-ndjson" : "text/plain") + "' --data-binary @my-records." + (m.input().format()
         == InputConfig.Format.JSON ? "ndjson" : "csv") + " http://" + cfg.http().host() + ":" + httpPort
-        + "/models/" + m.name() + "/records" + (auth.isEmpty() ? "   (needs http.control.token)" : ""));
+        + "/models/" + m.name() + "/records" + (auth.isEmpty() && !HttpOptions.loopback(cfg.http().host())
+        ? "   (needs http.control.token: http.host is not a loopback address)" : ""));
     return out;
   }
 

@@ -81,21 +81,13 @@ final class ControlApi {
   void authorizeRecords(RoutingContext ctx, String host) {
     if (tokenDigest != null) {
       authorize(ctx);
-    } else if (recordsOpenWithoutToken(host)) {
+    } else if (HttpOptions.loopback(host)) {
       ctx.next();
     } else {
       HttpErrors.send(ctx, 403, "records disabled", "posted records need a token when http.host (" + host
           + ") is not a loopback address: set http.control.token (environment: STREAMLEARN_HTTP_CONTROL_TOKEN) "
           + "and send it as Authorization: Bearer <token>");
     }
-  }
-
-  /** True for a loopback host name or address ({@code 127.0.0.0/8}, {@code ::1}, {@code localhost}). */
-  static boolean recordsOpenWithoutToken(String host) {
-    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    if (h.equalsIgnoreCase("localhost")) return true;
-    if (h.matches("127(\\.\\d{1,3}){3}")) return true;
-    return h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
   }
 
   /** The token of {@code Bearer <token>} (scheme case-insensitive, RFC 7235), else null. */

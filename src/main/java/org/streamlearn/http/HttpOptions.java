@@ -62,4 +62,15 @@ public record HttpOptions(String host, int port, long bodyLimitBytes, int maxBat
         + maxBatchRows + ", heartbeat=" + heartbeat + ", controlToken=" + (controlToken.isEmpty() ? "(none)" : "******")
         + ", controlTimeout=" + controlTimeout + "]";
   }
+
+  /**
+   * True for a loopback host name or address ({@code 127.0.0.0/8}, {@code ::1}, {@code localhost}): on such
+   * a listener posted records need no token ({@code ControlApi.authorizeRecords}).
+   */
+  public static boolean loopback(String host) {
+    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    if (h.equalsIgnoreCase("localhost")) return true;
+    if (h.matches("127(\\.\\d{1,3}){3}")) return true;
+    return h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
+  }
 }

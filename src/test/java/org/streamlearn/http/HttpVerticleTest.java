@@ -136,9 +136,9 @@ class HttpVerticleTest {
         Buffer.buffer("5.1,3.5,1.4,0.2,0\n"));
     assertThat(assertError(r, 501)).contains("iris");
     for (String open : List.of("127.0.0.1", "127.3.2.1", "localhost", "::1", "[::1]"))
-      assertThat(ControlApi.recordsOpenWithoutToken(open)).as(open).isTrue();
+      assertThat(HttpOptions.loopback(open)).as(open).isTrue();
     for (String closed : List.of("0.0.0.0", "::", "10.0.0.1", "192.168.1.2", "128.0.0.1", "127.example.org"))
-      assertThat(ControlApi.recordsOpenWithoutToken(closed)).as(closed).isFalse();
+      assertThat(HttpOptions.loopback(closed)).as(closed).isFalse();
   }
 
   // ---- happy paths
