@@ -226,9 +226,10 @@ public final class ConfigKeys {
       .define(BATCH_SIZE, INT, 32, between(1, 4096), HIGH, "Examples per training step.")
       .define(BATCH_LINGER_MS, LONG, 50L, between(0, 60_000), MEDIUM,
           "A partial batch is trained once its oldest record has waited this long, in ms.")
-      .define(TRAIN_THREADS, INT, null, "processors, capped by batch.size", between(1, 1024), MEDIUM,
+      .define(TRAIN_THREADS, INT, 1, between(1, 1024), MEDIUM,
           "Threads a training step splits its matrix products across (the trainer and parked helpers of its"
-              + " own). Results are bit-identical for every count, so a checkpoint resumes exactly under another.")
+              + " own), at most batch.size. Results are bit-identical for every count, so a checkpoint resumes"
+              + " exactly under another. Raise it only where `bench --only mlp` shows more threads faster.")
       .define(SCHEDULE, STRING, "constant",
           matches(SCHEDULE_SPEC, "must be name or name(key=number, ...), e.g. cosine(warmup=100,total=10000)"), MEDIUM,
           "Learning-rate schedule, e.g. constant, cosine(warmup=100,total=10000).")

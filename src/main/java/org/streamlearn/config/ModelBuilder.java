@@ -195,11 +195,7 @@ final class ModelBuilder {
       l.error(k(PLASTICITY), e.getMessage());
       ok = false;
     }
-    Integer threads = v(TRAIN_THREADS);
-    if (threads == null) {
-      threads = org.streamlearn.learn.OnlineLearner.defaultThreads(batchSize);
-      l.put(k(TRAIN_THREADS), threads, "default");
-    }
+    int threads = Math.min(v(TRAIN_THREADS), batchSize); // more threads than rows would idle
     if (!ok) return null;
     return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
         batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(DIVERGENCE_BACKUP_EVERY_STEPS),

@@ -152,11 +152,6 @@ public final class OnlineLearner {
   /** Stops the step's worker threads (steps then run on the caller alone, with the same results). */
   public void closeThreads() { ws.close(); }
 
-  /** The default thread count of a learner: the processors the JVM sees, capped by the batch size. */
-  public static int defaultThreads(int batchSize) {
-    return Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), batchSize));
-  }
-
   /** True when steps take the direct-SGD path (see the field's doc). */
   public boolean usesDirectSgd() { return directSgd; }
 
