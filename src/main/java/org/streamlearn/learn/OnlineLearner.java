@@ -244,28 +244,43 @@ public final class OnlineLearner {
   private void trainPending() {
     int b = pending;
     pending = 0;
+    trainRows(b, xBatch, 0, yBatch, 0);
+  }
+
+  /**
+   * Trains one full batch laid out row after row in the caller's block (features x[xOff ..] [B × I],
+   * targets y[yOff ..] [B × T]) without copying it: the same step as {@link #add} B times, bit for
+   * bit. Standardization scales the rows in place, so the block is consumed. Only with no rows
+   * pending (a partial batch would be trained out of order).
+   */
+  public void trainBatch(float[] x, int xOff, float[] y, int yOff) {
+    if (pending != 0) throw new IllegalStateException(pending + " rows pending: trainBatch takes whole batches only");
+    trainRows(B, x, xOff, y, yOff);
+  }
+
+  private void trainRows(int b, float[] X, int xOff, float[] Y, int yOff) {
     // The batch's own rows enter the statistics before it is scored: the first batch is centred too.
     if (inputScaler != null) {
-      inputScaler.update(b, xBatch, 0, I);
-      inputScaler.apply(b, xBatch, 0, I);
+      inputScaler.update(b, X, xOff, I);
+      inputScaler.apply(b, X, xOff, I);
     }
     if (labelScaler != null) {
-      labelScaler.update(b, yBatch, 0, T);
-      labelScaler.apply(b, yBatch, 0, T);
+      labelScaler.update(b, Y, yOff, T);
+      labelScaler.apply(b, Y, yOff, T);
     }
-    float[] out = model.forward(b, params, xBatch, 0, ws);
-    float meanLoss = loss.lossAndGrad(b, O, out, 0, yBatch, 0, dOut, perExample);
+    float[] out = model.forward(b, params, X, xOff, ws);
+    float meanLoss = loss.lossAndGrad(b, O, out, 0, Y, yOff, dOut, perExample);
     lastLoss = meanLoss;
     if (!Float.isFinite(meanLoss)) {
       metrics.skip(b);
       diverged("loss", b);
       return;
     }
-    score(b, out);
+    score(b, out, Y, yOff);
     if (plasticity != null) plasticity.afterForward(b, model, ws, params);
     if (driftInBatch) onDrift();
     if (directSgd) {
-      float norm = model.directSgdStep(b, params, xBatch, 0, dOut, ws, learningRate());
+      float norm = model.directSgdStep(b, params, X, xOff, dOut, ws, learningRate());
       lastGradNorm = norm;
       if (!Float.isFinite(norm)) {
         diverged("gradient", b);
@@ -279,7 +294,7 @@ public final class OnlineLearner {
       return;
     }
     Arrays.fill(grads, 0f);
-    model.backward(b, params, grads, xBatch, 0, dOut, ws);
+    model.backward(b, params, grads, X, xOff, dOut, ws);
     float norm = globalNorm(grads);
     lastGradNorm = norm;
     if (!Float.isFinite(norm)) {
@@ -338,21 +353,21 @@ public final class OnlineLearner {
   public long boostSteps() { return boostSteps; }
 
   /** Prequential scoring of the b examples just forwarded (out holds the model's outputs). */
-  private void score(int b, float[] out) {
+  private void score(int b, float[] out, float[] Y, int yOff) {
     for (int r = 0; r < b; r++) {
       float l = perExample[r];
       if (drift != null && drift.update(l)) driftInBatch = true;
       if (crossEntropy) {
-        int label = (int) yBatch[r];
+        int label = (int) Y[yOff + r * T];
         metrics.add(l, Predictor.argmax(out, r * O, O) == label ? 1f : 0f, 0f);
       } else if (classification) { // bce_with_logits: one binary decision per output
         int hits = 0;
-        for (int j = 0; j < O; j++) if ((out[r * O + j] > 0f) == (yBatch[r * T + j] > 0.5f)) hits++;
+        for (int j = 0; j < O; j++) if ((out[r * O + j] > 0f) == (Y[yOff + r * T + j] > 0.5f)) hits++;
         metrics.add(l, hits / (float) O, 0f);
       } else { // errors in label units: a standardized target's error times its std
         float abs = 0f, sq = 0f;
         for (int j = 0; j < O; j++) {
-          float e = out[r * O + j] - yBatch[r * T + j];
+          float e = out[r * O + j] - Y[yOff + r * T + j];
           if (labelScaler != null) e *= labelScaler.std()[j];
           abs += Math.abs(e);
           sq += e * e;
