@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.streamlearn.config.AppConfig;
 import org.streamlearn.config.ModelConfig;
-import org.streamlearn.http.ServedModel;
+import org.streamlearn.model.ModelView;
 import org.streamlearn.learn.Metrics;
 import org.streamlearn.metrics.StreamlearnMeters;
 import org.streamlearn.stream.BrokerUnavailableException;
@@ -36,6 +36,8 @@ public final class Service implements AutoCloseable {
   private final List<DemoProducer> demos = new ArrayList<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private EmbeddedKafka kafka;
+  /** Created first: the runners publish on its event bus, the HTTP verticle consumes there. */
+  private io.vertx.core.Vertx vertx;
   private AutoCloseable http;
   private ScheduledExecutorService progress;
   private volatile boolean closed;
@@ -57,6 +59,11 @@ public final class Service implements AutoCloseable {
   }
 
   private void startAll() {
+    vertx = io.vertx.core.Vertx.builder()
+        .with(new io.vertx.core.VertxOptions().setMetricsOptions(
+            new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new org.streamlearn.metrics.VertxHttpServerMeters(registry))
+        .build();
     String bootstrap = cfg.kafka().bootstrapServers();
     if (cfg.kafka().embedded()) {
       kafka = embeddedBroker(cfg.kafka());
@@ -68,7 +75,7 @@ public final class Service implements AutoCloseable {
     List<ModelRunner> waiting = new ArrayList<>();
     long t0 = System.nanoTime();
     for (ModelConfig mc : cfg.models().values()) {
-      var r = new ModelRunner(mc, clients, cfg.shutdownTimeoutMs());
+      var r = new ModelRunner(mc, clients, cfg.shutdownTimeoutMs(), vertx);
       StreamlearnMeters.bind(registry, r);
       runners.add(r);
       if (!waiting.isEmpty()) { // the broker did not answer for the one before: do not wait again here
@@ -114,29 +121,24 @@ public final class Service implements AutoCloseable {
   }
 
   /**
-   * Vert.x with its own meters in the service's registry (vertx_* series, the HTTP server's from
-   * {@link org.streamlearn.metrics.VertxHttpServerMeters}), and the HTTP verticle on
-   * it. A port in use fails start-up. The event loop only serves: training runs on the runners'
-   * threads, predictions on Vert.x worker threads.
+   * The HTTP verticle on the service's Vert.x (created first, with its own meters in the service's
+   * registry: vertx_* series, the HTTP server's from {@link org.streamlearn.metrics.VertxHttpServerMeters}).
+   * A port in use fails start-up. The event loop only serves: training runs on the runners' threads,
+   * predictions on Vert.x worker threads. Closing undeploys it (Vert.x itself closes after the runners).
    */
   private AutoCloseable startHttp() {
-    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.builder()
-        .with(new io.vertx.core.VertxOptions().setMetricsOptions(
-            new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new org.streamlearn.metrics.VertxHttpServerMeters(registry))
-        .build();
     var verticle = new org.streamlearn.http.HttpVerticle(org.streamlearn.http.HttpOptions.of(cfg.http()),
         List.copyOf(runners), registry);
+    String id;
     try {
-      vertx.deployVerticle(verticle).await();
+      id = vertx.deployVerticle(verticle).await();
     } catch (RuntimeException e) {
-      vertx.close().await();
       throw new IllegalStateException("HTTP server could not listen on " + cfg.http().host() + ":" + cfg.http().port()
           + ": " + e.getMessage() + " (set http.port, or STREAMLEARN_HTTP_PORT)", e);
     }
     httpPort = verticle.actualPort();
     log.info("HTTP on http://{}:{}/", cfg.http().host(), httpPort);
-    return () -> vertx.close().await();
+    return () -> vertx.undeploy(id).await();
   }
 
   /**
@@ -245,7 +247,8 @@ public final class Service implements AutoCloseable {
     return SendHint.lines(cfg, bootstrap, httpPort > 0 ? httpPort : cfg.http().port(), kafka != null);
   }
 
-  public List<ServedModel> models() {
+  /** The running models as the HTTP API and the meters see them. */
+  public List<ModelView> models() {
     return List.copyOf(runners);
   }
 
@@ -262,13 +265,14 @@ public final class Service implements AutoCloseable {
   }
 
   /** One line: examples/s, prequential loss and accuracy (or RMSE), weights version, lag, paused. */
-  static String progressLine(ModelRunner r) {
+  static String progressLine(ModelView r) {
     var s = r.status();
-    Metrics m = r.metrics();
+    var f = r.figures();
+    Metrics m = f.training().metrics();
     String quality = r.classification() ? String.format(Locale.ROOT, "acc %.4f", m.accuracyWindow())
         : String.format(Locale.ROOT, "rmse %.4f", m.rmseWindow());
     return String.format(Locale.ROOT, "%s: %.0f ex/s, loss %.4f, %s, version %d, lag %d%s%s", r.name(),
-        s.examplesPerSecond(), m.lossWindow(), quality, r.version(), s.lag(), s.trainingPaused() ? ", TRAINING PAUSED (control)" : s.paused() ? ", PAUSED" : "",
+        s.examplesPerSecond(), m.lossWindow(), quality, f.training().version(), s.lag(), s.trainingPaused() ? ", TRAINING PAUSED (control)" : s.paused() ? ", PAUSED" : "",
         s.problem() != null ? " (" + s.problem() + ")" : "");
   }
 
@@ -291,6 +295,7 @@ public final class Service implements AutoCloseable {
       for (ModelRunner r : runners) stops.add(Thread.ofPlatform().name("sl-stop-" + r.name()).start(r::close));
       for (Thread t : stops) t.join(cfg.shutdownTimeoutMs() + 2000);
       for (ModelRunner r : runners) log.info("model {}: stopped at weights version {}", r.name(), r.version());
+      if (vertx != null) closeQuietly(() -> vertx.close().await(), "Vert.x instance");
       if (kafka != null) closeQuietly(kafka, "embedded broker");
       log.info("stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
     } catch (InterruptedException e) {

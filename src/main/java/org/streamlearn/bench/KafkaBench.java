@@ -20,7 +20,7 @@ import org.streamlearn.stream.DemoProducer;
 import org.streamlearn.stream.EmbeddedKafka;
 import org.streamlearn.stream.KafkaClients;
 import org.streamlearn.stream.ModelRunner;
-import org.streamlearn.stream.RunnerObserver;
+import org.streamlearn.model.ModelObserver;
 
 /**
  * Kafka-fed training against an embedded broker in this process (loopback): end-to-end examples/s
@@ -105,7 +105,7 @@ public final class KafkaBench implements AutoCloseable {
         + "    optimizer: {name: adam, lr: 0.003}\n    batch.size: 16\n    batch.linger.ms: " + lingerMs + "\n"
         + "    publish.every.steps: 1\n");
     long[] warmUntil = {Long.MAX_VALUE};
-    run.observe(new RunnerObserver() {
+    run.observe(new ModelObserver() {
       @Override public void freshness(long millis) {
         if (System.nanoTime() > warmUntil[0]) samples.add(millis);
       }

@@ -1,5 +1,10 @@
 package org.streamlearn.stream;
 
+import org.streamlearn.model.ModelObserver;
+import org.streamlearn.model.RecordIntake;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
+import org.streamlearn.model.Command;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,7 +45,13 @@ import org.streamlearn.codec.DecodeResult;
 import org.streamlearn.codec.RecordDecoder;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.config.ModelConfig;
-import org.streamlearn.http.ServedModel;
+import io.vertx.core.Vertx;
+import org.streamlearn.model.Figures;
+import org.streamlearn.model.GroupFigures;
+import org.streamlearn.model.IngestFigures;
+import org.streamlearn.model.ModelEvents;
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.TrainingFigures;
 import org.streamlearn.learn.Metrics;
 import org.streamlearn.learn.OnlineLearner;
 
@@ -55,7 +66,7 @@ import org.streamlearn.learn.OnlineLearner;
  * than {@code queue.max.records} rows. In a group, rows of partitions lost to a session expiry are
  * dropped from the ring, not trained (see {@code Rebalance.onPartitionsLost} and {@link Trainer#leaseNanos}).
  */
-public final class ModelRunner implements ServedModel, AutoCloseable {
+public final class ModelRunner implements ModelView, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
   static final int MAX_PARTITIONS = 4096;
   static final long COMMIT_INTERVAL_MS = 1000, LAG_INTERVAL_MS = 1000;
@@ -102,7 +113,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   private volatile String problem = "starting";
   /** The consumer's open broker connections (its "connection-count" metric), read from any thread. */
   private volatile org.apache.kafka.common.Metric connections;
-  private volatile RunnerObserver observer = RunnerObserver.NONE;
+  private volatile ModelObserver observer = ModelObserver.NONE;
   private Thread consumerThread, trainerThread;
   private final Checkpoints checkpoints;
   /** Where each partition continues after a restored checkpoint; consumer thread, removed once sought. */
@@ -124,9 +135,21 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   /** Step of the checkpoint restored at start, -1 none; and the version line's id (see Identity). */
   private long restoredStep = -1;
   private volatile String incarnation = "0";
+  /** The event bus side (versions, divergences, drifts out; control in), null without Vert.x. */
+  private final RunnerBus bus;
 
+  /** A runner that keeps its versions, divergences and drifts to its own listeners (no event bus). */
   public ModelRunner(ModelConfig mc, KafkaClients kafka, long shutdownTimeoutMs) {
+    this(mc, kafka, shutdownTimeoutMs, null);
+  }
+
+  /**
+   * A runner that also publishes each version, divergence and drift on the event bus of this
+   * Vert.x instance ({@link ModelEvents}) and takes commands on its control address; null: no bus.
+   */
+  public ModelRunner(ModelConfig mc, KafkaClients kafka, long shutdownTimeoutMs, Vertx vertx) {
     this.mc = mc;
+    this.bus = vertx == null ? null : new RunnerBus(vertx, mc.name(), this::control);
     this.kafka = kafka;
     this.shutdownTimeoutMs = shutdownTimeoutMs;
     this.decoder = mc.decoder();
@@ -154,9 +177,11 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     trainer.deadLetterFloor = deadLetters::floor;
     trainer.onDivergence = d -> {
       for (var l : divergenceListeners) l.accept(d);
+      if (bus != null) bus.divergence(d);
     };
     trainer.onDrift = d -> {
       for (var l : driftListeners) l.accept(d);
+      if (bus != null) bus.drift(d);
     };
     trainer.status = this::status;
     var cc = mc.checkpoint();
@@ -203,7 +228,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
   }
 
   /** Timers and per-partition meters; set before {@link #start()}. */
-  public void observe(RunnerObserver o) {
+  @Override public void observe(ModelObserver o) {
     observer = o;
     trainer.observer = o;
   }
@@ -848,6 +873,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
 
   /** Graceful stop within shutdown.timeout.ms; idempotent. */
   @Override public void close() {
+    if (bus != null) bus.close(); // commands now fail with "not running"
     Thread ct;
     synchronized (this) {
       if (!running) return;
@@ -870,6 +896,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     // HTTP and listeners first: send may block up to max.block.ms when the broker is away.
     latest = p;
     Trainer.notify(listeners, p);
+    if (bus != null) bus.published(p);
     if (!toTopic) return;
     var rec = new ProducerRecord<>(weightsTopic, null, p.snapshot().createdMillis(), key, p.safetensors());
     producer.send(rec, (md, e) -> {
@@ -880,7 +907,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     });
   }
 
-  // ---- ServedModel and figures ----------------------------------------------------------------
+  // ---- ModelView and figures ----------------------------------------------------------------
 
   @Override public String name() {
     return mc.name();
@@ -952,12 +979,28 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     return m;
   }
 
-  @Override public org.streamlearn.http.RecordIntake intake() {
+  @Override public org.streamlearn.model.RecordIntake intake() {
     return intake;
   }
 
   @Override public Map<String, Object> checkpoint() {
     return trainer.lastCheckpoint;
+  }
+
+  /** The figures of this moment, assembled from the trainer's and the consumer's fields. */
+  @Override public Figures figures() {
+    var t = new TrainingFigures(trainer.steps, trainer.examples, trainer.rowsTrained, trainer.divergences,
+        trainer.rolledBackExamples, trainer.version, trainer.learningRate, trainer.gradNorm, trainer.metrics,
+        trainer.examplesPerSecond, trainer.controlPaused, trainer.resets, trainer.publishSkipped, trainer.drifts,
+        trainer.exchanges, trainer.rowsDropped, trainer.publisher, trainer.lastPublishMillis);
+    long[] dead = new long[deadLettered.length()];
+    for (int i = 0; i < dead.length; i++) dead[i] = deadLettered.get(i);
+    var in = new IngestFigures(recordsIn.get(), dead, deadLetters.pending(), deadLetters.givenUp(), pauses.get(), paused,
+        ring.size(), ring.capacity, maxDepth, lag, Map.copyOf(lagByPartition), assignedCount, partitionsRevoked.get(),
+        lastBrokerContactMs, brokerConnected());
+    var g = sync == null ? GroupFigures.ALONE : new GroupFigures(true, sync.lastReplicasInAverage, sync.liveReplicas(),
+        sync.lastDivergence, sync.lastRelativeDivergence, sync.othersRate());
+    return new Figures(t, in, g, trainer.checkpointLastStep, checkpointFailures(), publishFailures.get());
   }
 
   /** Checkpoint writes that failed (disk full, read-only...). */
@@ -1009,12 +1052,12 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     return System.currentTimeMillis() - lastBrokerContactMs;
   }
 
-  @Override public AutoCloseable onPublish(Consumer<Published> listener) {
+  public AutoCloseable onPublish(Consumer<Published> listener) {
     listeners.add(listener);
     return () -> listeners.remove(listener);
   }
 
-  @Override public AutoCloseable onDrift(Consumer<org.streamlearn.learn.Drift> listener) {
+  public AutoCloseable onDrift(Consumer<org.streamlearn.learn.Drift> listener) {
     driftListeners.add(listener);
     return () -> driftListeners.remove(listener);
   }
@@ -1024,7 +1067,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     return trainer.drifts;
   }
 
-  @Override public AutoCloseable onDivergence(Consumer<org.streamlearn.learn.Divergence> listener) {
+  public AutoCloseable onDivergence(Consumer<org.streamlearn.learn.Divergence> listener) {
     divergenceListeners.add(listener);
     return () -> divergenceListeners.remove(listener);
   }
@@ -1033,7 +1076,7 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
    * Posts the command to the trainer thread; the stage completes there once it is applied. Fails at
    * once with IllegalStateException when the runner is not running or its trainer stopped.
    */
-  @Override public java.util.concurrent.CompletionStage<Status> control(Command command) {
+  public java.util.concurrent.CompletionStage<Status> control(Command command) {
     if (!running || trainer.done)
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("model " + mc.name()
           + " is not running" + (trainer.failure != null ? " (trainer stopped: " + trainer.failure + ")" : "")));
@@ -1114,8 +1157,12 @@ public final class ModelRunner implements ServedModel, AutoCloseable {
     return trainer.metrics;
   }
 
-  public boolean classification() {
+  @Override public boolean classification() {
     return learner.classification();
+  }
+
+  @Override public String replica() {
+    return mc.scale().replicaId();
   }
 
   public boolean paused() {

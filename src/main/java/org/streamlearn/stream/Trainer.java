@@ -1,5 +1,9 @@
 package org.streamlearn.stream;
 
+import org.streamlearn.model.ModelObserver;
+import org.streamlearn.model.Status;
+import org.streamlearn.model.Action;
+import org.streamlearn.model.Command;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +26,8 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.codec.TensorRef;
-import org.streamlearn.http.ServedModel;
-import org.streamlearn.http.ServedModel.Published;
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
 import org.streamlearn.learn.Divergence;
 import org.streamlearn.learn.Metrics;
 import org.streamlearn.learn.OnlineLearner;
@@ -74,7 +78,7 @@ final class Trainer implements Runnable {
    */
   java.util.function.IntToLongFunction deadLetterFloor = p -> Long.MAX_VALUE;
   private long deadLetterWaitLogged;
-  volatile RunnerObserver observer = RunnerObserver.NONE;
+  volatile ModelObserver observer = ModelObserver.NONE;
 
   // Checkpoints: set before the thread starts (null when off).
   Checkpoints checkpoints;
@@ -131,7 +135,7 @@ final class Trainer implements Runnable {
   }
 
   /** A command and the future completed once it was applied. */
-  private record Posted(ServedModel.Command command, CompletableFuture<ServedModel.Status> done) {}
+  private record Posted(Command command, CompletableFuture<Status> done) {}
 
   private final ConcurrentLinkedQueue<Posted> commands = new ConcurrentLinkedQueue<>();
   /** Called on this thread per firing of the divergence guard; set before the thread starts. */
@@ -141,7 +145,7 @@ final class Trainer implements Runnable {
   volatile long drifts;
   private long seenDrifts;
   /** The runner's status, to complete a command with; set before the thread starts. */
-  Supplier<ServedModel.Status> status = () -> null;
+  Supplier<Status> status = () -> null;
   private long seenDivergences, divergenceLogNanos = Long.MIN_VALUE, divergencesUnlogged;
   volatile boolean controlPaused;
   volatile long resets, publishSkipped;
@@ -498,7 +502,7 @@ final class Trainer implements Runnable {
   }
 
   /** Posts a command; it is applied on this thread, which completes {@code done} (never blocks the caller). */
-  void post(ServedModel.Command c, CompletableFuture<ServedModel.Status> done) {
+  void post(Command c, CompletableFuture<Status> done) {
     commands.add(new Posted(c, done));
     Thread t = thread;
     if (t != null) LockSupport.unpark(t);
@@ -509,7 +513,7 @@ final class Trainer implements Runnable {
       try {
         switch (p.command().action()) {
           case PAUSE, RESUME -> {
-            boolean pause = p.command().action() == ServedModel.Action.PAUSE;
+            boolean pause = p.command().action() == Action.PAUSE;
             if (controlPaused != pause) {
               controlPaused = pause;
               // Durable soon: a restart must not train a model an operator paused (nor pause one resumed).
