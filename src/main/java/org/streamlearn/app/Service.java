@@ -12,17 +12,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.streamlearn.config.AppConfig;
 import org.streamlearn.config.ModelConfig;
-import org.streamlearn.http.ServedModel;
+import org.streamlearn.model.ModelView;
 import org.streamlearn.learn.Metrics;
 import org.streamlearn.metrics.StreamlearnMeters;
 import org.streamlearn.stream.BrokerUnavailableException;
 import org.streamlearn.stream.DemoProducer;
 import org.streamlearn.stream.EmbeddedKafka;
 import org.streamlearn.stream.KafkaClients;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.ModelVerticle;
 
 /**
- * The running service: the embedded broker (when no brokers are configured), one {@link ModelRunner}
+ * The running service: the embedded broker (when no brokers are configured), one {@link ModelVerticle}
  * per model, the demo streams, the metrics registry, the HTTP server and the progress lines. Starts
  * in that order and stops in reverse, within shutdown.timeout.ms.
  */
@@ -32,10 +32,12 @@ public final class Service implements AutoCloseable {
 
   private final AppConfig cfg;
   private final PrometheusMeterRegistry registry = StreamlearnMeters.newRegistry();
-  private final List<ModelRunner> runners = new ArrayList<>();
+  private final List<ModelVerticle> runners = new ArrayList<>();
   private final List<DemoProducer> demos = new ArrayList<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private EmbeddedKafka kafka;
+  /** Created first: the runners publish on its event bus, the HTTP verticle consumes there. */
+  private io.vertx.core.Vertx vertx;
   private AutoCloseable http;
   private ScheduledExecutorService progress;
   private volatile boolean closed;
@@ -57,6 +59,11 @@ public final class Service implements AutoCloseable {
   }
 
   private void startAll() {
+    vertx = io.vertx.core.Vertx.builder()
+        .with(new io.vertx.core.VertxOptions().setMetricsOptions(
+            new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new org.streamlearn.metrics.VertxHttpServerMeters(registry))
+        .build();
     String bootstrap = cfg.kafka().bootstrapServers();
     if (cfg.kafka().embedded()) {
       kafka = embeddedBroker(cfg.kafka());
@@ -65,10 +72,10 @@ public final class Service implements AutoCloseable {
     this.bootstrap = bootstrap;
     var clients = new KafkaClients(bootstrap, cfg.kafka().properties(), cfg.kafka().topicPartitions(),
         cfg.kafka().topicReplication());
-    List<ModelRunner> waiting = new ArrayList<>();
+    List<ModelVerticle> waiting = new ArrayList<>();
     long t0 = System.nanoTime();
     for (ModelConfig mc : cfg.models().values()) {
-      var r = new ModelRunner(mc, clients, cfg.shutdownTimeoutMs());
+      var r = new ModelVerticle(mc, clients, cfg.shutdownTimeoutMs());
       StreamlearnMeters.bind(registry, r);
       runners.add(r);
       if (!waiting.isEmpty()) { // the broker did not answer for the one before: do not wait again here
@@ -76,7 +83,7 @@ public final class Service implements AutoCloseable {
         continue;
       }
       try {
-        r.start();
+        deploy(r);
         started(r);
       } catch (BrokerUnavailableException e) {
         if (cfg.kafka().startupTimeoutMs() > 0 && System.nanoTime() - t0 >= cfg.kafka().startupTimeoutMs() * 1_000_000L)
@@ -89,7 +96,7 @@ public final class Service implements AutoCloseable {
             + cfg.kafka().startupTimeoutMs());
       }
     }
-    for (ModelRunner r : waiting) r.waiting(waitingProblem(bootstrap));
+    for (ModelVerticle r : waiting) r.waiting(waitingProblem(bootstrap));
     if (cfg.demo().enabled()) {
       for (ModelConfig mc : cfg.models().values()) {
         if (mc.demo().equals("none")) continue;
@@ -114,29 +121,24 @@ public final class Service implements AutoCloseable {
   }
 
   /**
-   * Vert.x with its own meters in the service's registry (vertx_* series, the HTTP server's from
-   * {@link org.streamlearn.metrics.VertxHttpServerMeters}), and the HTTP verticle on
-   * it. A port in use fails start-up. The event loop only serves: training runs on the runners'
-   * threads, predictions on Vert.x worker threads.
+   * The HTTP verticle on the service's Vert.x (created first, with its own meters in the service's
+   * registry: vertx_* series, the HTTP server's from {@link org.streamlearn.metrics.VertxHttpServerMeters}).
+   * A port in use fails start-up. The event loop only serves: training runs on the runners' threads,
+   * predictions on Vert.x worker threads. Closing undeploys it (Vert.x itself closes after the runners).
    */
   private AutoCloseable startHttp() {
-    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.builder()
-        .with(new io.vertx.core.VertxOptions().setMetricsOptions(
-            new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new org.streamlearn.metrics.VertxHttpServerMeters(registry))
-        .build();
     var verticle = new org.streamlearn.http.HttpVerticle(org.streamlearn.http.HttpOptions.of(cfg.http()),
         List.copyOf(runners), registry);
+    String id;
     try {
-      vertx.deployVerticle(verticle).await();
+      id = vertx.deployVerticle(verticle).await();
     } catch (RuntimeException e) {
-      vertx.close().await();
       throw new IllegalStateException("HTTP server could not listen on " + cfg.http().host() + ":" + cfg.http().port()
           + ": " + e.getMessage() + " (set http.port, or STREAMLEARN_HTTP_PORT)", e);
     }
     httpPort = verticle.actualPort();
     log.info("HTTP on http://{}:{}/", cfg.http().host(), httpPort);
-    return () -> vertx.close().await();
+    return () -> vertx.undeploy(id).await();
   }
 
   /**
@@ -166,32 +168,59 @@ public final class Service implements AutoCloseable {
     return "broker at " + bootstrap + " not reachable at start-up: waiting for it (kafka.startup.timeout.ms)";
   }
 
-  private void started(ModelRunner r) {
+  private void started(ModelVerticle r) {
     log.info("model {}: {} ({} parameters) from {} in group {}", r.name(), r.spec(), r.describe().get("params"),
-        r.config().topics(), r.config().group());
+        r.modelConfig().topics(), r.modelConfig().group());
+  }
+
+  /** Deploys a model on the service's Vert.x and waits for it (a broker that does not answer fails it). */
+  private final java.util.Map<ModelVerticle, String> deployments = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private void deploy(ModelVerticle r) {
+    try {
+      deployments.put(r, vertx.deployVerticle(r).await());
+    } catch (BrokerUnavailableException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      Throwable c = e;
+      while (c != null && !(c instanceof BrokerUnavailableException)) c = c.getCause();
+      if (c != null) throw (BrokerUnavailableException) c;
+      throw e;
+    }
+  }
+
+  /** Undeploys a model (drain, checkpoint, commit, stop) and waits for it. */
+  private io.vertx.core.Future<Void> undeploy(ModelVerticle r) {
+    String id = deployments.remove(r);
+    return id == null ? io.vertx.core.Future.succeededFuture() : vertx.undeploy(id);
+  }
+
+  /** The Vert.x instance the models and the HTTP API run on. */
+  public io.vertx.core.Vertx vertx() {
+    return vertx;
   }
 
   /**
    * The models the broker was not reachable for at start-up: tried again every 2 s, each as soon
    * as the broker answers; past the deadline the service stops with {@link #failure()} set.
    */
-  private void startWhenReachable(List<ModelRunner> waiting, String bootstrap, long deadline) {
+  private void startWhenReachable(List<ModelVerticle> waiting, String bootstrap, long deadline) {
     long t0 = System.nanoTime(), lastWarn = t0;
     try {
       while (!waiting.isEmpty() && !closed) {
-        ModelRunner r = waiting.getFirst();
+        ModelVerticle r = waiting.getFirst();
         try {
-          r.start();
+          deploy(r);
           waiting.removeFirst();
           if (closed) {
-            r.close();
+            undeploy(r);
             return;
           }
           log.info("model {}: the broker answered; started after waiting {} s", r.name(), (System.nanoTime() - t0) / 1_000_000_000L);
           started(r);
           continue;
         } catch (BrokerUnavailableException e) {
-          for (ModelRunner w : waiting) w.waiting(waitingProblem(bootstrap));
+          for (ModelVerticle w : waiting) w.waiting(waitingProblem(bootstrap));
           long now = System.nanoTime();
           if (now >= deadline) {
             failure = "the broker at " + bootstrap + " did not answer within kafka.startup.timeout.ms = "
@@ -231,7 +260,7 @@ public final class Service implements AutoCloseable {
   public List<String> urls() {
     String base = "http://" + cfg.http().host() + ":" + (httpPort > 0 ? httpPort : cfg.http().port());
     List<String> u = new ArrayList<>(List.of(base + "/  (dashboard)", base + "/metrics  (Prometheus)", base + "/ready"));
-    for (ModelRunner r : runners) u.add(base + "/models/" + r.name() + "  (weights: /models/" + r.name() + "/weights)");
+    for (ModelVerticle r : runners) u.add(base + "/models/" + r.name() + "  (weights: /models/" + r.name() + "/weights)");
     return u;
   }
 
@@ -245,11 +274,12 @@ public final class Service implements AutoCloseable {
     return SendHint.lines(cfg, bootstrap, httpPort > 0 ? httpPort : cfg.http().port(), kafka != null);
   }
 
-  public List<ServedModel> models() {
+  /** The running models as the HTTP API and the meters see them. */
+  public List<ModelView> models() {
     return List.copyOf(runners);
   }
 
-  public List<ModelRunner> runners() {
+  public List<ModelVerticle> runners() {
     return List.copyOf(runners);
   }
 
@@ -258,17 +288,18 @@ public final class Service implements AutoCloseable {
   }
 
   void logProgress() {
-    for (ModelRunner r : runners) log.info(progressLine(r));
+    for (ModelVerticle r : runners) log.info(progressLine(r));
   }
 
   /** One line: examples/s, prequential loss and accuracy (or RMSE), weights version, lag, paused. */
-  static String progressLine(ModelRunner r) {
+  static String progressLine(ModelView r) {
     var s = r.status();
-    Metrics m = r.metrics();
+    var f = r.figures();
+    Metrics m = f.training().metrics();
     String quality = r.classification() ? String.format(Locale.ROOT, "acc %.4f", m.accuracyWindow())
         : String.format(Locale.ROOT, "rmse %.4f", m.rmseWindow());
     return String.format(Locale.ROOT, "%s: %.0f ex/s, loss %.4f, %s, version %d, lag %d%s%s", r.name(),
-        s.examplesPerSecond(), m.lossWindow(), quality, r.version(), s.lag(), s.trainingPaused() ? ", TRAINING PAUSED (control)" : s.paused() ? ", PAUSED" : "",
+        s.examplesPerSecond(), m.lossWindow(), quality, f.training().version(), s.lag(), s.trainingPaused() ? ", TRAINING PAUSED (control)" : s.paused() ? ", PAUSED" : "",
         s.problem() != null ? " (" + s.problem() + ")" : "");
   }
 
@@ -287,10 +318,20 @@ public final class Service implements AutoCloseable {
       if (starter != null) starter.interrupt();
       closeQuietly(http, "HTTP server");
       for (DemoProducer d : demos) closeQuietly(d, "demo stream");
-      List<Thread> stops = new ArrayList<>();
-      for (ModelRunner r : runners) stops.add(Thread.ofPlatform().name("sl-stop-" + r.name()).start(r::close));
-      for (Thread t : stops) t.join(cfg.shutdownTimeoutMs() + 2000);
-      for (ModelRunner r : runners) log.info("model {}: stopped at weights version {}", r.name(), r.version());
+      List<io.vertx.core.Future<Void>> stops = new ArrayList<>();
+      for (ModelVerticle r : runners) stops.add(undeploy(r).recover(e -> {
+        log.warn("model {}: stopping failed: {}", r.name(), e.toString());
+        return io.vertx.core.Future.succeededFuture();
+      }));
+      try {
+        io.vertx.core.Future.join(stops).toCompletionStage().toCompletableFuture()
+            .get(cfg.shutdownTimeoutMs() + 2000, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        log.warn("models did not stop within shutdown.timeout.ms = {}: {}", cfg.shutdownTimeoutMs(), e.toString());
+      }
+      for (ModelVerticle r : runners)
+        log.info("model {}: stopped at weights version {}", r.name(), r.figures().training().version());
+      if (vertx != null) closeQuietly(() -> vertx.close().await(), "Vert.x instance");
       if (kafka != null) closeQuietly(kafka, "embedded broker");
       log.info("stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
     } catch (InterruptedException e) {

@@ -19,8 +19,8 @@ import org.streamlearn.config.ConfigLoader;
 import org.streamlearn.stream.DemoProducer;
 import org.streamlearn.stream.EmbeddedKafka;
 import org.streamlearn.stream.KafkaClients;
-import org.streamlearn.stream.ModelRunner;
-import org.streamlearn.stream.RunnerObserver;
+import org.streamlearn.stream.ModelVerticle;
+import org.streamlearn.model.ModelObserver;
 
 /**
  * Kafka-fed training against an embedded broker in this process (loopback): end-to-end examples/s
@@ -32,6 +32,7 @@ public final class KafkaBench implements AutoCloseable {
   private final EmbeddedKafka broker;
   private final String bootstrap;
   private final KafkaClients kafka;
+  private final io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
   private int seq;
 
   public KafkaBench() throws Exception {
@@ -41,12 +42,12 @@ public final class KafkaBench implements AutoCloseable {
     kafka = KafkaClients.of(bootstrap);
   }
 
-  private ModelRunner runner(String modelYaml) {
+  private ModelVerticle runner(String modelYaml) {
     // Checkpoints in the bench's own temporary directory: never restore one of an earlier run.
     String yaml = "kafka: {bootstrap.servers: \"" + bootstrap + "\"}\nmodels:\n" + modelYaml
         + "    checkpoint.dir: \"" + dir.resolve("checkpoints").toString().replace("\\", "/") + "\"\n";
     AppConfig cfg = ConfigLoader.parse(yaml, "bench", Map.of());
-    return new ModelRunner(cfg.models().values().iterator().next(), kafka, 10_000);
+    return new ModelVerticle(cfg.models().values().iterator().next(), kafka, 10_000);
   }
 
   static byte[] f32Record(float[] x, int label) {
@@ -81,18 +82,20 @@ public final class KafkaBench implements AutoCloseable {
       for (int i = 0; i < warm + n; i++) p.send(new ProducerRecord<>(topic, distinct.get(i % distinct.size())));
       p.flush();
     }
-    ModelRunner run = runner("  " + model + ":\n    topics: [" + topic + "]\n    format: " + format
+    ModelVerticle run = runner("  " + model + ":\n    topics: [" + topic + "]\n    format: " + format
         + "\n    features: 784\n    label: {type: class, classes: 10}\n"
         + "    layers: input(784) dense(256) relu dense(256) relu dense(10)\n"
         + "    optimizer: {name: sgd, lr: 0.01}\n    batch.size: 64\n    publish.every.steps: 1000000\n"
         + "    queue.max.records: 4096\n");
-    try (run) {
-      run.start();
+    String id = vertx.deployVerticle(run).await();
+    try {
       long deadline = System.nanoTime() + 600_000_000_000L;
-      while (run.rowsTrained() < warm && System.nanoTime() < deadline) Thread.sleep(1);
-      long t0 = System.nanoTime(), r0 = run.rowsTrained();
-      while (run.rowsTrained() < warm + n && System.nanoTime() < deadline) Thread.sleep(1);
-      return (run.rowsTrained() - r0) / ((System.nanoTime() - t0) * 1e-9);
+      while (rowsTrained(run) < warm && System.nanoTime() < deadline) Thread.sleep(1);
+      long t0 = System.nanoTime(), r0 = rowsTrained(run);
+      while (rowsTrained(run) < warm + n && System.nanoTime() < deadline) Thread.sleep(1);
+      return (rowsTrained(run) - r0) / ((System.nanoTime() - t0) * 1e-9);
+    } finally {
+      vertx.undeploy(id).await();
     }
   }
 
@@ -100,29 +103,36 @@ public final class KafkaBench implements AutoCloseable {
   public long[] freshness(double rate, int seconds, int lingerMs) throws Exception {
     String model = "fresh" + (seq++), topic = model + ".train";
     ConcurrentLinkedQueue<Long> samples = new ConcurrentLinkedQueue<>();
-    ModelRunner run = runner("  " + model + ":\n    topics: [" + topic + "]\n    format: csv\n    features: 64\n"
+    ModelVerticle run = runner("  " + model + ":\n    topics: [" + topic + "]\n    format: csv\n    features: 64\n"
         + "    label: {type: class, classes: 10}\n    layers: input(64) dense(64) relu dense(10)\n"
         + "    optimizer: {name: adam, lr: 0.003}\n    batch.size: 16\n    batch.linger.ms: " + lingerMs + "\n"
         + "    publish.every.steps: 1\n");
     long[] warmUntil = {Long.MAX_VALUE};
-    run.observe(new RunnerObserver() {
+    run.observe(new ModelObserver() {
       @Override public void freshness(long millis) {
         if (System.nanoTime() > warmUntil[0]) samples.add(millis);
       }
     });
-    try (run) {
-      run.start();
+    String id = vertx.deployVerticle(run).await();
+    try {
       try (var demo = new DemoProducer(kafka, "digits", topic, rate, 5)) {
         warmUntil[0] = System.nanoTime() + 4_000_000_000L; // connect, join, compile
         Thread.sleep(4000L + seconds * 1000L);
       }
+    } finally {
+      vertx.undeploy(id).await();
     }
     long[] s = samples.stream().mapToLong(Long::longValue).sorted().toArray();
     if (s.length == 0) return new long[] {-1, -1, 0};
     return new long[] {s[s.length / 2], s[Math.min(s.length - 1, (int) Math.ceil(s.length * 0.99) - 1)], s.length};
   }
 
+  private static long rowsTrained(ModelVerticle m) {
+    return m.figures().training().rowsTrained();
+  }
+
   @Override public void close() throws Exception {
+    vertx.close().await();
     broker.close();
     try (var paths = Files.walk(dir)) {
       paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -1,6 +1,9 @@
 package org.streamlearn.http;
 
-import io.vertx.core.Future;
+import org.streamlearn.model.Status;
+import org.streamlearn.model.Action;
+import org.streamlearn.model.Command;
+import org.streamlearn.model.ModelEvents;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -11,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,26 +113,24 @@ final class ControlApi {
     ctx.next();
   }
 
-  /** Last handler: parses the command, hands it to the model and answers when the trainer applied it. */
+  /**
+   * Last handler: parses the command, sends it to the model's control address
+   * ({@link ModelEvents#control(Vertx, String, Command, long)}) and answers when the trainer applied it.
+   */
   void control(RoutingContext ctx, ServedEntry e, Vertx vertx) {
-    ServedModel.Command cmd;
+    Command cmd;
     try {
       cmd = parse(ctx.body().buffer());
     } catch (HttpProblem p) {
       HttpErrors.send(ctx, p.status, p.error, p.detail());
       return;
     }
-    Future<ServedModel.Status> applied;
-    try {
-      applied = Future.fromCompletionStage(e.served.control(cmd), vertx.getOrCreateContext());
-    } catch (RuntimeException ex) { // a contract breach of the model: still answer
-      applied = Future.failedFuture(ex);
-    }
     String action = cmd.action().name().toLowerCase(Locale.ROOT);
-    applied.timeout(timeoutMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
+    // Request/reply on the model's control address; the reply comes back on this request's context.
+    ModelEvents.control(vertx, e.name(), cmd, timeoutMs).onComplete(ar -> {
       if (ar.succeeded()) {
         LOG.info("model {}: control {}{} applied", e.name(), action,
-            cmd.action() == ServedModel.Action.LR ? " " + cmd.value() : "");
+            cmd.action() == Action.LR ? " " + cmd.value() : "");
         var res = ctx.response();
         if (!res.ended() && !res.closed())
           res.putHeader(HttpHeaders.CONTENT_TYPE, HttpErrors.JSON).end(new JsonObject().put("model", e.name())
@@ -159,7 +159,7 @@ final class ControlApi {
    * any other field, a missing or unknown action, a value where none belongs or a bad value is a 400
    * naming the field.
    */
-  static ServedModel.Command parse(Buffer body) {
+  static Command parse(Buffer body) {
     JsonObject o;
     try {
       if (body == null || body.length() == 0) throw new DecodeException("empty body");
@@ -178,19 +178,19 @@ final class ControlApi {
     if (a == null) throw HttpProblem.badRequest("missing field", "field \"action\" is required: pause, resume, reset or lr");
     if (!(a instanceof String s))
       throw HttpProblem.badRequest("invalid action", "field \"action\" must be a string: pause, resume, reset or lr");
-    ServedModel.Action action = switch (s) {
-      case "pause" -> ServedModel.Action.PAUSE;
-      case "resume" -> ServedModel.Action.RESUME;
-      case "reset" -> ServedModel.Action.RESET;
-      case "lr" -> ServedModel.Action.LR;
+    Action action = switch (s) {
+      case "pause" -> Action.PAUSE;
+      case "resume" -> Action.RESUME;
+      case "reset" -> Action.RESET;
+      case "lr" -> Action.LR;
       default -> throw HttpProblem.badRequest("invalid action", "field \"action\" = \"" + clip(s)
           + "\" is not one of pause, resume, reset, lr");
     };
     Object value = o.getValue("value");
-    if (action != ServedModel.Action.LR) {
+    if (action != Action.LR) {
       if (o.containsKey("value"))
         throw HttpProblem.badRequest("unexpected field", "field \"value\" only goes with \"action\": \"lr\"");
-      return ServedModel.Command.of(action);
+      return Command.of(action);
     }
     if (!(value instanceof Number n))
       throw HttpProblem.badRequest("invalid value", "field \"value\" must be a number > 0 (the new base learning "
@@ -198,7 +198,7 @@ final class ControlApi {
     double d = n.doubleValue();
     if (!(d > 0) || !Double.isFinite(d))
       throw HttpProblem.badRequest("invalid value", "field \"value\" = " + n + " must be a finite number > 0");
-    return new ServedModel.Command(action, d);
+    return new Command(action, d);
   }
 
   private static String clip(String s) {

@@ -1,10 +1,14 @@
 package org.streamlearn.http;
 
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -15,21 +19,24 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.streamlearn.learn.Divergence;
+import org.streamlearn.learn.Drift;
+import org.streamlearn.model.ModelEvents;
 
 /**
  * The HTTP API: models, their weights, live updates and divergences as server-sent events,
  * predictions, control behind a bearer token ({@link ControlApi}), health, readiness and Prometheus
  * metrics. Every error is JSON ({@link HttpErrors}); every answer says nosniff. The event loop only
  * moves bytes: request parsing, inference and the metrics scrape run on worker threads, control
- * commands on the model's trainer thread.
+ * commands on the model's trainer thread. It knows a model only as a {@link ModelView} (figures,
+ * latest version, checkpoint, intake) and through its event-bus addresses ({@link ModelEvents}):
+ * versions, divergences and drifts arrive on local consumers, commands go out as requests.
  *
  * <p>Deploy with {@code vertx.deployVerticle(new HttpVerticle(options, models, registry))}: the
  * deployment fails when the port cannot be bound; {@link #actualPort()} then tells the port (useful
@@ -43,18 +50,19 @@ public final class HttpVerticle extends VerticleBase {
   private final HttpOptions options;
   private final Map<String, ServedEntry> models = new LinkedHashMap<>();
   private final PrometheusMeterRegistry registry;
-  private final Set<UpdateStream> streams = new HashSet<>();
+  /** The event-bus consumers of every model's versions, divergences and drifts; registered in start(). */
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final ControlApi control;
   private final RecordsApi records;
   private HttpServer server;
   private volatile int actualPort = -1;
 
-  public HttpVerticle(HttpOptions options, List<ServedModel> models, PrometheusMeterRegistry registry) {
+  public HttpVerticle(HttpOptions options, List<? extends ModelView> models, PrometheusMeterRegistry registry) {
     this.options = options;
     this.registry = registry;
     this.control = new ControlApi(options);
     this.records = new RecordsApi(options.bodyLimitBytes());
-    for (ServedModel m : models) {
+    for (ModelView m : models) {
       if (this.models.putIfAbsent(m.name(), new ServedEntry(m)) != null)
         throw new IllegalArgumentException("two models named " + m.name());
     }
@@ -67,6 +75,8 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    ModelEvents.registerCodecs(vertx);
+    for (ServedEntry e : models.values()) listen(e);
     Router r = Router.router(vertx);
     r.route().handler(this::timed);
     for (var page : PAGE.entrySet()) r.get(page.getKey()).handler(ctx -> page(ctx, page.getValue()));
@@ -119,8 +129,39 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    for (UpdateStream s : List.copyOf(streams)) s.close();
-    return server == null ? Future.succeededFuture() : server.close();
+    for (ServedEntry e : models.values()) for (UpdateStream s : List.copyOf(e.streams)) s.close();
+    List<Future<?>> done = new ArrayList<>();
+    for (MessageConsumer<?> c : consumers) done.add(c.unregister());
+    if (server != null) done.add(server.close());
+    return Future.join(done);
+  }
+
+  /**
+   * Feeds the model's update streams from its event-bus addresses: every published version, every
+   * divergence and drift ({@link ModelEvents}). The handlers run on this verticle's context; each
+   * stream hops to its own request's context.
+   */
+  private void listen(ServedEntry e) {
+    var bus = vertx.eventBus();
+    consumers.add(bus.<Published>localConsumer(ModelEvents.weights(e.name()), m -> {
+      for (UpdateStream s : e.streams) s.version(m.body());
+    }));
+    consumers.add(bus.<Divergence>localConsumer(ModelEvents.divergence(e.name()), m -> {
+      for (UpdateStream s : e.streams) s.divergence(m.body());
+    }));
+    consumers.add(bus.<Drift>localConsumer(ModelEvents.drift(e.name()), m -> {
+      for (UpdateStream s : e.streams) s.drift(m.body());
+    }));
+  }
+
+  /** Open update streams of a model (tests). */
+  int updateStreams(String model) {
+    return models.get(model).streams.size();
+  }
+
+  /** The event-bus consumers this verticle registered (tests: unregistered once it stopped). */
+  List<MessageConsumer<?>> busConsumers() {
+    return List.copyOf(consumers);
   }
 
   /** Records every answer in streamlearn.http.requests (method, route template, status); sets nosniff. */
@@ -164,7 +205,7 @@ public final class HttpVerticle extends VerticleBase {
   private void weights(RoutingContext ctx) {
     ServedEntry e = model(ctx);
     if (e == null) return;
-    ServedModel.Published p = e.served.latest();
+    Published p = e.served.latest();
     if (p == null) {
       HttpErrors.send(ctx, 503, "no weights yet", "model " + e.name() + " has not published a version yet");
       return;
@@ -207,15 +248,14 @@ public final class HttpVerticle extends VerticleBase {
   private void updates(RoutingContext ctx) {
     ServedEntry e = model(ctx);
     if (e == null) return;
-    var stream = new UpdateStream(e, ctx.response(), vertx.getOrCreateContext(), streams::remove);
-    streams.add(stream);
+    var stream = new UpdateStream(e, ctx.response(), vertx.getOrCreateContext(), e.streams::remove);
     stream.start(options.heartbeat());
   }
 
   private void predict(RoutingContext ctx) {
     ServedEntry e = model(ctx);
     if (e == null) return;
-    ServedModel.Published p = e.served.latest();
+    Published p = e.served.latest();
     if (p == null) {
       HttpErrors.send(ctx, 503, "no weights yet", "model " + e.name() + " has not published a version yet");
       return;
@@ -236,7 +276,7 @@ public final class HttpVerticle extends VerticleBase {
     var degraded = new JsonObject();
     var all = new JsonObject();
     for (ServedEntry e : models.values()) {
-      ServedModel.Status s = e.served.status();
+      Status s = e.served.status();
       all.put(e.name(), ModelJson.status(s));
       if (!s.ready()) problems.put(e.name(), s.problem() == null ? "not ready" : s.problem());
       else if (s.problem() != null) degraded.put(e.name(), s.problem());

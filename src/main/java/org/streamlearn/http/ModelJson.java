@@ -1,5 +1,8 @@
 package org.streamlearn.http;
 
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -61,7 +64,7 @@ final class ModelJson {
         .put("rmseWindow", num(m.rmseWindow()));
   }
 
-  static JsonObject status(ServedModel.Status s) {
+  static JsonObject status(Status s) {
     return new JsonObject()
         .put("ready", s.ready())
         .put("paused", s.paused())
@@ -101,8 +104,8 @@ final class ModelJson {
   }
 
   /** Entry of GET /models. */
-  static JsonObject summary(ServedModel m) {
-    ServedModel.Published p = m.latest();
+  static JsonObject summary(ModelView m) {
+    Published p = m.latest();
     Snapshot s = p == null ? null : p.snapshot();
     return new JsonObject()
         .put("name", m.name())
@@ -114,8 +117,8 @@ final class ModelJson {
   }
 
   /** GET /models/{m}. */
-  static JsonObject detail(ServedModel m) {
-    ServedModel.Published p = m.latest();
+  static JsonObject detail(ModelView m) {
+    Published p = m.latest();
     Snapshot s = p == null ? null : p.snapshot();
     JsonObject o = new JsonObject()
         .put("name", m.name())

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.slf4j.Logger;
+import org.streamlearn.model.RecordIntake;
 import org.slf4j.LoggerFactory;
 
 /**

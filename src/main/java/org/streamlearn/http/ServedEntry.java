@@ -1,5 +1,7 @@
 package org.streamlearn.http;
 
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
 import io.vertx.core.buffer.Buffer;
 import java.util.Map;
 import org.streamlearn.learn.Predictor;
@@ -8,13 +10,16 @@ import org.streamlearn.nn.ModelSpec;
 
 /**
  * What the verticle keeps per served model: the model built once from its spec, one
- * {@link Predictor} per worker thread, how to read its outputs, and the last weights response.
+ * {@link Predictor} per worker thread, how to read its outputs, the last weights response, and the
+ * update streams its event-bus consumers feed.
  */
 final class ServedEntry {
   /** Rows per forward pass of a predictor; larger requests run in chunks. */
   static final int PREDICT_CHUNK = 64;
 
-  final ServedModel served;
+  final ModelView served;
+  /** The open update streams of this model; event-loop thread (a concurrent set only so tests may count). */
+  final java.util.Set<UpdateStream> streams = java.util.concurrent.ConcurrentHashMap.newKeySet();
   final Model model;
   final OutputKind kind;
   private final ThreadLocal<Predictor> predictors;
@@ -30,9 +35,9 @@ final class ServedEntry {
     SIGMOID
   }
 
-  record CachedWeights(ServedModel.Published published, Buffer bytes) {}
+  record CachedWeights(Published published, Buffer bytes) {}
 
-  ServedEntry(ServedModel served) {
+  ServedEntry(ModelView served) {
     this.served = served;
     this.model = Model.of(ModelSpec.parse(served.spec()));
     this.kind = kindOf(served.describe(), model.outputSize());
@@ -64,7 +69,7 @@ final class ServedEntry {
   }
 
   /** The response body of GET weights for this version, wrapped once and shared by requests. */
-  Buffer weightsBuffer(ServedModel.Published p) {
+  Buffer weightsBuffer(Published p) {
     CachedWeights w = weights;
     if (w == null || w.published() != p) { // a version number may name other weights after a restart
       w = new CachedWeights(p, Buffer.buffer(p.safetensors()));

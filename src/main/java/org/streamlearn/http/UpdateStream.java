@@ -1,5 +1,6 @@
 package org.streamlearn.http;
 
+import org.streamlearn.model.Published;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -7,8 +8,6 @@ import io.vertx.core.http.HttpServerResponse;
 import java.time.Duration;
 import java.util.function.Consumer;
 import org.streamlearn.learn.Divergence;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One client of GET /models/{m}/updates: a server-sent event per published version, starting with
@@ -17,25 +16,23 @@ import org.slf4j.LoggerFactory;
  * loss ({@code event: drift}, no id, newest pending kept like a divergence), and a comment line every heartbeat so
  * proxies keep an idle stream open.
  *
- * <p>Publish callbacks arrive on the trainer's thread and hop to the request's event loop before
- * touching the response. A slow client never queues more than one version and one divergence:
- * while the write queue is full only the newest pending of each is kept (a divergence carries the
- * running count, so skipped ones show), and written when it drains. Versions only go
- * forward (the latest sent at start may also arrive through the listener).
+ * <p>Versions, divergences and drifts arrive from the verticle's event-bus consumers
+ * ({@code ModelEvents}) and hop to the request's context before touching the response. A slow
+ * client never queues more than one version and one divergence: while the write queue is full only
+ * the newest pending of each is kept (a divergence carries the running count, so skipped ones show),
+ * and written when it drains. Versions only go forward (the latest sent at start may also arrive
+ * through the event bus).
  */
 final class UpdateStream {
-  private static final Logger LOG = LoggerFactory.getLogger(UpdateStream.class);
-
   private final ServedEntry entry;
   private final HttpServerResponse res;
   private final Context context;
   private final Consumer<UpdateStream> onClose;
-  private AutoCloseable registration, divergences, drifts;
   private Divergence pendingDivergence;
   private org.streamlearn.learn.Drift pendingDrift;
   private long timer = -1;
   private long lastSent = Long.MIN_VALUE;
-  private ServedModel.Published pending;
+  private Published pending;
   private boolean closed;
 
   UpdateStream(ServedEntry entry, HttpServerResponse res, Context context, Consumer<UpdateStream> onClose) {
@@ -60,24 +57,36 @@ final class UpdateStream {
       var dr = pendingDrift;
       pendingDrift = null;
       if (dr != null) offer(dr);
-      ServedModel.Published p = pending;
+      Published p = pending;
       pending = null;
       if (p != null) offer(p);
     });
     // Headers and a first line now, so the client sees the stream open before any version.
     res.write(Buffer.buffer(": " + entry.name() + " updates\nretry: 2000\n\n"));
-    // Register before reading latest(): a version published in between comes through the listener.
-    registration = entry.served.onPublish(p -> context.runOnContext(v -> offer(p)));
-    divergences = entry.served.onDivergence(d -> context.runOnContext(v -> offer(d)));
-    drifts = entry.served.onDrift(d -> context.runOnContext(v -> offer(d)));
-    ServedModel.Published latest = entry.served.latest();
+    // Join the model's streams before reading latest(): a version published in between comes
+    // through the event bus (and a repeated one is dropped: versions only go forward).
+    entry.streams.add(this);
+    Published latest = entry.served.latest();
     if (latest != null) offer(latest);
     timer = context.owner().setPeriodic(heartbeat.toMillis(), id -> {
       if (!closed && !res.writeQueueFull()) res.write(Buffer.buffer(": heartbeat\n\n"));
     });
   }
 
-  private void offer(ServedModel.Published p) {
+  /** A version from the event bus, on any context: handled on the request's. */
+  void version(Published p) {
+    context.runOnContext(v -> offer(p));
+  }
+
+  void divergence(Divergence d) {
+    context.runOnContext(v -> offer(d));
+  }
+
+  void drift(org.streamlearn.learn.Drift d) {
+    context.runOnContext(v -> offer(d));
+  }
+
+  private void offer(Published p) {
     if (closed || p.version() <= lastSent) return;
     if (res.writeQueueFull()) {
       if (pending == null || p.version() > pending.version()) pending = p;
@@ -106,18 +115,11 @@ final class UpdateStream {
     res.write(Buffer.buffer("event: drift\ndata: " + ModelJson.drift(d).encode() + "\n\n"));
   }
 
-  /** Unregisters the listener and stops the heartbeat; idempotent. Ends the response if still open. */
+  /** Leaves the model's streams and stops the heartbeat; idempotent. Ends the response if still open. */
   void close() {
     if (closed) return;
     closed = true;
     if (timer >= 0) context.owner().cancelTimer(timer);
-    for (AutoCloseable c : new AutoCloseable[] {registration, divergences, drifts}) {
-      try {
-        if (c != null) c.close();
-      } catch (Exception e) {
-        LOG.warn("closing a listener of model {} failed", entry.name(), e);
-      }
-    }
     if (!res.ended() && !res.closed()) res.end();
     onClose.accept(this);
   }

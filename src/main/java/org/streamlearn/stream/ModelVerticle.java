@@ -66,6 +66,7 @@ public final class ModelVerticle extends AbstractVerticle implements ModelView {
   private volatile TrainerVerticle trainer;
   private volatile IngestVerticle ingest;
   private TrainingAudit audit;
+  private volatile boolean prepared;
   private final List<String> children = new ArrayList<>();
 
   /** The model {@code name} of a loaded configuration ({@code kafka.bootstrap.servers} must be set). */
@@ -130,6 +131,7 @@ public final class ModelVerticle extends AbstractVerticle implements ModelView {
   /** Blocking: topics, audit, starting state, dead-letter producer, in a group the others' parameters. */
   private StartingState prepare() {
     Topics.ensure(kafka, mc.name(), mc.topics(), learner.model().paramCount() * 4 + (64 << 10), sync != null);
+    prepared = true; // the broker answered: what follows holds clients to close on a failed start
     if (mc.scale().auditPath() != null && audit == null) {
       audit = new TrainingAudit(mc.scale().auditPath(), mc.scale().replicaId());
       log.info("model {}: training audit log in {}", mc.name(), mc.scale().auditPath());
@@ -231,6 +233,7 @@ public final class ModelVerticle extends AbstractVerticle implements ModelView {
   }
 
   private void closeShared() {
+    if (!prepared) return; // the broker did not answer: nothing was opened, the start may be tried again
     if (sync != null) sync.close();
     deadLetters.close(java.time.Duration.ofSeconds(1));
     if (audit != null) audit.close();

@@ -10,7 +10,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.streamlearn.codec.DecodeResult;
 import org.streamlearn.codec.RecordDecoder;
 import org.streamlearn.config.ModelConfig;
-import org.streamlearn.http.RecordIntake;
+import org.streamlearn.model.RecordIntake;
 
 /**
  * {@code POST /models/{m}/records} for one model: records checked by the model's own decoder, then

@@ -1,5 +1,6 @@
 package org.streamlearn.http;
 
+import org.streamlearn.model.ModelView;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -81,8 +82,8 @@ class ControlApiTest {
     }, true, StandardCharsets.UTF_8));
     vertx = Vertx.vertx();
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    iris = LearnedModel.classifier("iris", 31);
-    line = LearnedModel.regressor("line", 37);
+    iris = LearnedModel.classifier(vertx, "iris", 31);
+    line = LearnedModel.regressor(vertx, "line", 37);
     iris.trainAndPublish(160);
     line.trainAndPublish(160);
     port = deploy(new HttpOptions("127.0.0.1", 0, 1 << 20).withControlToken(TOKEN), List.of(iris, line));
@@ -96,7 +97,7 @@ class ControlApiTest {
     for (LearnedModel m : new LearnedModel[] {iris, line}) if (m != null) m.shutdown();
   }
 
-  static int deploy(HttpOptions options, List<ServedModel> models) throws Exception {
+  static int deploy(HttpOptions options, List<? extends ModelView> models) throws Exception {
     var v = new HttpVerticle(options, models, registry);
     vertx.deployVerticle(v).await(20, TimeUnit.SECONDS);
     return v.actualPort();
@@ -140,7 +141,7 @@ class ControlApiTest {
 
   @Test
   void withoutAConfiguredTokenTheEndpointIsOffAndSaysHowToTurnItOn() throws Exception {
-    LearnedModel off = LearnedModel.classifier("off", 41);
+    LearnedModel off = LearnedModel.classifier(vertx, "off", 41);
     try {
       int p = deploy(new HttpOptions("127.0.0.1", 0, 1 << 20), List.of(off));
       for (String auth : new String[] {null, "Bearer " + TOKEN, "Bearer "}) {
@@ -285,7 +286,7 @@ class ControlApiTest {
 
   @Test
   void aTrainerThatDoesNotAnswerInTimeIs503() throws Exception {
-    LearnedModel slow = LearnedModel.classifier("slow", 43);
+    LearnedModel slow = LearnedModel.classifier(vertx, "slow", 43);
     var release = new CountDownLatch(1);
     try {
       int p = deploy(new HttpOptions("127.0.0.1", 0, 1 << 20).withControlToken(TOKEN)

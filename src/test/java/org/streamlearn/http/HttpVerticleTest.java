@@ -1,5 +1,7 @@
 package org.streamlearn.http;
 
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -65,9 +67,9 @@ class HttpVerticleTest {
     System.out.println("seeds: classifier 7, regressor 11, unpublished 13");
     vertx = Vertx.vertx();
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    iris = LearnedModel.classifier("iris", 7);
-    line = LearnedModel.regressor("line", 11);
-    fresh = LearnedModel.classifier("fresh", 13);
+    iris = LearnedModel.classifier(vertx, "iris", 7);
+    line = LearnedModel.regressor(vertx, "line", 11);
+    fresh = LearnedModel.classifier(vertx, "fresh", 13);
     for (int i = 0; i < 3; i++) {
       iris.trainAndPublish(160);
       line.trainAndPublish(160);
@@ -229,7 +231,7 @@ class HttpVerticleTest {
 
   @Test
   void weightsAreTheLatestSafetensorsWithAnEtag() throws Exception {
-    ServedModel.Published p = iris.latest();
+    Published p = iris.latest();
     Resp r = get("/models/iris/weights");
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.type()).isEqualTo("application/octet-stream");
@@ -239,7 +241,7 @@ class HttpVerticleTest {
     long v = Long.parseLong(tag.group(2));
     String inc = tag.group(1);
     assertThat(inc).isEqualTo(iris.latest().incarnation());
-    ServedModel.Published now = iris.latest();
+    Published now = iris.latest();
     if (now.version() == v) assertThat(r.body().getBytes()).isEqualTo(now.safetensors());
     var contents = SafeTensors.read(r.body().getBytes());
     assertThat(contents.metadata()).containsEntry(SafeTensors.META_VERSION, Long.toString(v));
@@ -352,14 +354,14 @@ class HttpVerticleTest {
     Resp ok = get("/ready");
     assertThat(ok.status()).isEqualTo(200);
     assertThat(ok.json().getJsonObject("models").fieldNames()).containsExactly("iris", "line", "fresh");
-    fresh.setStatus(new ServedModel.Status(false, false, 0, -1, "no partitions assigned for topic <examples>"));
+    fresh.setStatus(new Status(false, false, 0, -1, "no partitions assigned for topic <examples>"));
     try {
       Resp r = get("/ready");
       assertThat(assertError(r, 503)).contains("fresh", "no partitions assigned for topic <examples>");
       assertThat(r.json().getJsonObject("problems").fieldNames()).containsExactly("fresh");
       assertThat(get("/health").status()).isEqualTo(200);
     } finally {
-      fresh.setStatus(new ServedModel.Status(true, false, 0, 0, null));
+      fresh.setStatus(new Status(true, false, 0, 0, null));
     }
   }
 
@@ -367,7 +369,7 @@ class HttpVerticleTest {
   void aReadyModelWithAProblemIsDegradedNotUnready() throws Exception {
     assertThat(get("/ready").json().containsKey("degraded")).isFalse();
     String p = "checkpoints failing: cannot write to /ckpt/fresh: Read-only file system";
-    fresh.setStatus(new ServedModel.Status(true, false, 0, 0, p));
+    fresh.setStatus(new Status(true, false, 0, 0, p));
     try {
       Resp r = get("/ready");
       assertThat(r.status()).isEqualTo(200);
@@ -375,7 +377,7 @@ class HttpVerticleTest {
       assertThat(r.json().getJsonObject("degraded").getMap()).containsExactly(java.util.Map.entry("fresh", p));
       assertThat(r.json().getJsonObject("models").getJsonObject("fresh").getString("problem")).isEqualTo(p);
     } finally {
-      fresh.setStatus(new ServedModel.Status(true, false, 0, 0, null));
+      fresh.setStatus(new Status(true, false, 0, 0, null));
     }
   }
 
@@ -419,7 +421,7 @@ class HttpVerticleTest {
 
   @Test
   void updatesStreamOneEventPerVersionAndUnregistersOnDisconnect() throws Exception {
-    assertThat(iris.listenerCount()).isZero();
+    assertThat(verticle.updateStreams("iris")).isZero();
     var text = new StringBuffer();
     HttpClientResponse res = stream(port, "/models/iris/updates", text);
     assertThat(res.statusCode()).isEqualTo(200);
@@ -428,7 +430,7 @@ class HttpVerticleTest {
 
     long first = iris.latest().version();
     await().atMost(Duration.ofSeconds(10)).until(() -> ids(text).contains(first));
-    assertThat(iris.listenerCount()).isEqualTo(1);
+    assertThat(verticle.updateStreams("iris")).isEqualTo(1);
     long v2 = iris.trainAndPublish(48).version();
     long v3 = iris.trainAndPublish(48).version();
     await().atMost(Duration.ofSeconds(10)).until(() -> ids(text).contains(v3));
@@ -441,18 +443,19 @@ class HttpVerticleTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> text.toString().contains(": heartbeat\n\n"));
 
     res.request().connection().close().await(10, TimeUnit.SECONDS);
-    await().atMost(Duration.ofSeconds(10)).until(() -> iris.listenerCount() == 0);
+    await().atMost(Duration.ofSeconds(10)).until(() -> verticle.updateStreams("iris") == 0);
   }
 
   @Test
   void updatesOfAModelWithoutVersionsWaitForTheFirst() throws Exception {
-    LearnedModel solo = LearnedModel.classifier("solo", 17);
+    LearnedModel solo = LearnedModel.classifier(vertx, "solo", 17);
     var v = new HttpVerticle(new HttpOptions("127.0.0.1", 0, BODY_LIMIT), List.of(solo), registry);
     String id = vertx.deployVerticle(v).await(20, TimeUnit.SECONDS);
     try {
       var text = new StringBuffer();
       stream(v.actualPort(), "/models/solo/updates", text);
-      await().atMost(Duration.ofSeconds(10)).until(() -> solo.listenerCount() == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> v.updateStreams("solo") == 1);
+      assertThat(v.busConsumers()).hasSize(3).allMatch(c -> c.isRegistered());
       assertThat(ids(text)).isEmpty();
       long v1 = solo.trainAndPublish(32).version();
       await().atMost(Duration.ofSeconds(10)).until(() -> ids(text).contains(v1));
@@ -461,7 +464,8 @@ class HttpVerticleTest {
       vertx.undeploy(id).await(20, TimeUnit.SECONDS);
       solo.shutdown();
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> solo.listenerCount() == 0);
+    await().atMost(Duration.ofSeconds(10)).until(() -> v.updateStreams("solo") == 0);
+    assertThat(v.busConsumers()).hasSize(3).noneMatch(c -> c.isRegistered()); // unregistered when it stopped
   }
 
   /**

@@ -1,42 +1,47 @@
 package org.streamlearn.http;
 
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
+import org.streamlearn.model.Command;
+import org.streamlearn.model.ModelEvents;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Consumer;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.codec.TensorRef;
-import org.streamlearn.learn.Divergence;
 import org.streamlearn.learn.LearnerConfig;
 import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.learn.Snapshot;
 import org.streamlearn.optim.OptimizerSpec;
 
 /**
- * A real {@link ServedModel} for the HTTP tests: an {@link OnlineLearner} trained on its own thread
- * (as the trainer is) on synthetic data, publishing snapshots and their safetensors encoding to the
- * registered listeners from that thread. Not a mock: it is the contract implemented without Kafka,
- * control commands and divergence events included (applied and reported on the trainer thread).
+ * A real {@link ModelView} for the HTTP tests: an {@link OnlineLearner} trained on its own thread
+ * (as the trainer is) on synthetic data, publishing snapshots and their safetensors encoding on its
+ * event-bus address from that thread ({@link ModelEvents}). Not a mock: it is the contract
+ * implemented without Kafka, control commands (a consumer of its control address) and divergence
+ * events included (applied and reported on the trainer thread).
  *
  * <p>Data: three Gaussian blobs in 4 dimensions (class = blob, seed fixed) for cross_entropy, or
  * y = w·x + noise for mse.
  */
-final class LearnedModel implements ServedModel {
+final class LearnedModel implements ModelView {
   private final String name;
   private final String loss;
   private final OnlineLearner learner;
   private final List<TensorRef> refs;
   private final ExecutorService trainer;
   private final SplittableRandom rnd;
-  private final CopyOnWriteArrayList<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
-  private final CopyOnWriteArrayList<Consumer<Divergence>> divergenceListeners = new CopyOnWriteArrayList<>();
+  private final Vertx vertx;
+  private final MessageConsumer<Command> control;
   private volatile boolean trainingPaused;
   private long seenDivergences;
   private volatile Published latest;
@@ -47,15 +52,16 @@ final class LearnedModel implements ServedModel {
     return checkpoint;
   }
 
-  static LearnedModel classifier(String name, long seed) {
-    return new LearnedModel(name, "input(4) dense(8) relu dense(3)", "cross_entropy", seed);
+  static LearnedModel classifier(Vertx vertx, String name, long seed) {
+    return new LearnedModel(vertx, name, "input(4) dense(8) relu dense(3)", "cross_entropy", seed);
   }
 
-  static LearnedModel regressor(String name, long seed) {
-    return new LearnedModel(name, "input(4) dense(2)", "mse", seed);
+  static LearnedModel regressor(Vertx vertx, String name, long seed) {
+    return new LearnedModel(vertx, name, "input(4) dense(2)", "mse", seed);
   }
 
-  private LearnedModel(String name, String spec, String loss, long seed) {
+  private LearnedModel(Vertx vertx, String name, String spec, String loss, long seed) {
+    this.vertx = vertx;
     this.name = name;
     this.loss = loss;
     this.learner = new OnlineLearner(LearnerConfig.of(spec, loss, OptimizerSpec.defaults("adam", 0.01f), 16).withSeed(seed));
@@ -66,6 +72,11 @@ final class LearnedModel implements ServedModel {
       t.setDaemon(true);
       return t;
     });
+    ModelEvents.registerCodecs(vertx);
+    this.control = vertx.eventBus().consumer(ModelEvents.control(name), m -> control(m.body()).whenComplete((st, e) -> {
+      if (e == null) m.reply(st);
+      else m.fail(e instanceof IllegalArgumentException ? ModelEvents.INVALID : ModelEvents.NOT_RUNNING, e.getMessage());
+    }));
   }
 
   /**
@@ -89,7 +100,7 @@ final class LearnedModel implements ServedModel {
           SafeTensors.META_VERSION, Long.toString(s.version()), SafeTensors.META_SPEC, s.spec()));
       Published p = new Published(s, bytes);
       latest = p;
-      for (Consumer<Published> l : listeners) l.accept(p);
+      vertx.eventBus().publish(ModelEvents.weights(name), p);
       return p;
     });
     return f.get();
@@ -98,7 +109,7 @@ final class LearnedModel implements ServedModel {
   private void reportDivergence() {
     if (learner.divergences() == seenDivergences) return;
     seenDivergences = learner.divergences();
-    for (Consumer<Divergence> l : divergenceListeners) l.accept(learner.lastDivergence());
+    vertx.eventBus().publish(ModelEvents.divergence(name), learner.lastDivergence());
   }
 
   /** Occupies the trainer thread until the latch opens (a command then waits behind it). */
@@ -129,11 +140,11 @@ final class LearnedModel implements ServedModel {
     status = s;
   }
 
-  int listenerCount() {
-    return listeners.size();
-  }
-
   void shutdown() {
+    try {
+      control.unregister();
+    } catch (java.util.concurrent.RejectedExecutionException closed) { // Vert.x closed first: gone with it
+    }
     trainer.shutdownNow();
   }
 
@@ -154,7 +165,8 @@ final class LearnedModel implements ServedModel {
         learner.step(), learner.learningRate()); // step and rate: plain reads of the trainer's figures, fine for a test
   }
 
-  @Override public CompletionStage<Status> control(Command c) {
+  /** Applies a command on the trainer thread (what the control consumer calls). */
+  CompletionStage<Status> control(Command c) {
     var done = new CompletableFuture<Status>();
     trainer.submit(() -> {
       try {
@@ -170,15 +182,5 @@ final class LearnedModel implements ServedModel {
       }
     });
     return done;
-  }
-
-  @Override public AutoCloseable onDivergence(Consumer<Divergence> listener) {
-    divergenceListeners.add(listener);
-    return () -> divergenceListeners.remove(listener);
-  }
-
-  @Override public AutoCloseable onPublish(Consumer<Published> listener) {
-    listeners.add(listener);
-    return () -> listeners.remove(listener);
   }
 }

@@ -140,8 +140,8 @@ class CheckpointRunnerTest extends BrokerPerClass {
     var mc = model(yaml(name, "input(64) dense(10)", root, "").replace("checkpoint.every.steps: 7", "checkpoint.every.steps: 1000"));
     var ck = new Checkpoints(root.resolve(name), name, 3);
     List<byte[]> lines = DemoProducer.digitsLines().subList(0, 300);
-    var pause = org.streamlearn.http.ServedModel.Command.of(org.streamlearn.http.ServedModel.Action.PAUSE);
-    var resume = org.streamlearn.http.ServedModel.Command.of(org.streamlearn.http.ServedModel.Action.RESUME);
+    var pause = org.streamlearn.model.Command.of(org.streamlearn.model.Action.PAUSE);
+    var resume = org.streamlearn.model.Command.of(org.streamlearn.model.Action.RESUME);
     try (var r1 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produce(bootstrap, name + ".train", lines.subList(0, 100));
       await().atMost(Duration.ofSeconds(30)).until(() -> r1.rowsTrained() == 100);

@@ -34,7 +34,7 @@ import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.config.ModelConfig;
 import org.streamlearn.http.HttpOptions;
 import org.streamlearn.http.HttpVerticle;
-import org.streamlearn.http.ServedModel;
+import org.streamlearn.model.ModelView;
 import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.metrics.StreamlearnMeters;
 
@@ -146,7 +146,7 @@ class ControlEndToEndTest extends BrokerPerClass {
     List<Long> published = new CopyOnWriteArrayList<>(), nonFinite = new CopyOnWriteArrayList<>();
     List<String> sse = new CopyOnWriteArrayList<>();
     int produced = 0;
-    try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000)) {
+    try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000, vertx)) {
       runner.onPublish(p -> { // on the trainer thread: record, never throw
         published.add(p.version());
         for (float w : p.snapshot().params()) if (!Float.isFinite(w)) nonFinite.add(p.version());
@@ -243,7 +243,7 @@ class ControlEndToEndTest extends BrokerPerClass {
             """));
     var r = new SplittableRandom(53);
     List<byte[]> all = new ArrayList<>(lines(r, 200, null));
-    try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000)) {
+    try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000, vertx)) {
       Served s = serve(runner);
       runner.start();
       produce(bootstrap, name + ".train", all);

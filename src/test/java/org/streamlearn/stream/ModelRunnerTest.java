@@ -1,5 +1,6 @@
 package org.streamlearn.stream;
 
+import org.streamlearn.model.Status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.streamlearn.stream.StreamTestKit.ascii;
@@ -28,7 +29,7 @@ import org.streamlearn.codec.DecodeResult.Reason;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.data.Datasets;
 import org.streamlearn.data.HeldOut;
-import org.streamlearn.http.ServedModel;
+import org.streamlearn.model.ModelView;
 import org.streamlearn.metrics.StreamlearnMeters;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.ModelSpec;
@@ -229,7 +230,7 @@ class ModelRunnerTest extends BrokerPerClass {
     try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produce(bootstrap, name + ".train", lines);
       await().atMost(Duration.ofSeconds(50)).pollInterval(Duration.ofMillis(5)).until(() -> {
-        ServedModel.Status s = runner.status();
+        Status s = runner.status();
         if (s.paused()) pausedSeen.add(true);
         assertThat(runner.queueDepth()).isLessThanOrEqualTo(64);
         return runner.rowsTrained() == lines.size();

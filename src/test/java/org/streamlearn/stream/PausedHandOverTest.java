@@ -19,8 +19,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.streamlearn.data.Datasets;
-import org.streamlearn.http.ServedModel.Action;
-import org.streamlearn.http.ServedModel.Command;
+import org.streamlearn.model.Action;
+import org.streamlearn.model.Command;
 
 /**
  * A replica paused through the control API, with rows queued, when the group rebalances: the

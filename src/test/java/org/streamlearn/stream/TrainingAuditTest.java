@@ -382,7 +382,7 @@ class TrainingAuditTest extends BrokerPerClass {
     try (var r = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produce(bootstrap, name + ".train", lines.subList(0, 45));
       await().atMost(Duration.ofSeconds(30)).until(() -> r.rowsTrained() == 40 && r.recordsIn() == 45);
-      var reset = org.streamlearn.http.ServedModel.Command.of(org.streamlearn.http.ServedModel.Action.RESET);
+      var reset = org.streamlearn.model.Command.of(org.streamlearn.model.Action.RESET);
       r.control(reset).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(r.steps()).isEqualTo(4);
       produce(bootstrap, name + ".train", lines.subList(45, 60));
