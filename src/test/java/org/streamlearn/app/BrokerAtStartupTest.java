@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.config.AppConfig;
 import org.streamlearn.stream.EmbeddedKafka;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunningModel;
 
 /**
  * Start-up with the broker not there yet (a container started before Kafka, a broker restarting):
@@ -92,7 +92,7 @@ class BrokerAtStartupTest {
             new ByteArraySerializer(), new ByteArraySerializer())) {
           for (var r : recs) p.send(r);
         }
-        ModelRunner late = s.runners().getFirst();
+        RunningModel late = RunningModel.all(s).getFirst();
         await().atMost(Duration.ofSeconds(30)).until(() -> late.rowsTrained() == 80);
         await().atMost(Duration.ofSeconds(10)).until(() -> get(http, base + "/models/late/weights").statusCode() == 200);
         s.close(); // before the broker goes

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.checkpoint.Checkpoints;
 import org.streamlearn.config.ConfigLoader;
 import org.streamlearn.stream.EmbeddedKafka;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunningModel;
 
 /**
  * The checkpoint directory stops taking writes while the service (in this JVM, with its HTTP API)
@@ -80,7 +80,7 @@ class CheckpointDirFaultTest {
       System.setErr(new PrintStream(new Tee(oldErr, err), true, StandardCharsets.UTF_8));
       Service service = Service.start(cfg);
       try {
-        ModelRunner r = service.runners().getFirst();
+        RunningModel r = RunningModel.all(service).getFirst();
         String base = "http://127.0.0.1:" + service.httpPort();
         produce(bootstrap, 0, 100);
         // 25 steps, a checkpoint every 5 (or on the next step when the writer was busy): the last one is

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.config.ConfigLoader;
 import org.streamlearn.learn.Drift;
 import org.streamlearn.stream.EmbeddedKafka;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunningModel;
 
 /**
  * A stream whose concept changes at a known offset, through the running service and a real broker:
@@ -86,7 +86,7 @@ class DriftingStreamTest {
       Path cfgFile = dir.resolve("drift.yaml");
       Files.writeString(cfgFile, yaml.toString());
       try (Service s = Service.start(ConfigLoader.load(cfgFile, Map.of()))) {
-        ModelRunner plain = RawFeaturesEndToEndTest.runner(s, "plain"), boost = RawFeaturesEndToEndTest.runner(s, "boost");
+        RunningModel plain = RawFeaturesEndToEndTest.runner(s, "plain"), boost = RawFeaturesEndToEndTest.runner(s, "boost");
         List<Drift> drifts = new CopyOnWriteArrayList<>();
         boost.onDrift(drifts::add);
         for (String m : new String[] {"plain", "boost"}) RawFeaturesEndToEndTest.produce(bootstrap, m + ".train", before);
@@ -150,12 +150,12 @@ class DriftingStreamTest {
   }
 
   /** Examples scored so far. */
-  static long trained(ModelRunner m) {
+  static long trained(RunningModel m) {
     return m.metrics().all().examples();
   }
 
   /** Examples scored right so far (whole-stream accuracy times examples: exact in double). */
-  static double hits(ModelRunner m) {
+  static double hits(RunningModel m) {
     var a = m.metrics().all();
     return Math.rint(a.accuracy() * a.examples());
   }

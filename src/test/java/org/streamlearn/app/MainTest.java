@@ -110,7 +110,7 @@ class MainTest {
     Service s = Service.start(cfg);
     try {
       await().atMost(Duration.ofSeconds(45)).until(() -> s.runners().stream()
-          .allMatch(r -> r.status().ready() && r.version() >= 10));
+          .allMatch(r -> r.status().ready() && r.figures().training().version() >= 10));
       for (var r : s.runners()) {
         String line = Service.progressLine(r);
         System.out.println(line);

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.config.ConfigLoader;
 import org.streamlearn.learn.Scaling;
 import org.streamlearn.stream.EmbeddedKafka;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunningModel;
 
 /**
  * Raw, unscaled features of a real data set (the bundled digits: 64 pixel counts 0–16, whose spread
@@ -89,7 +89,7 @@ class RawFeaturesEndToEndTest {
       try (Service s = Service.start(ConfigLoader.load(cfgFile, Map.of()))) {
         produce(bootstrap, "digits.train", stream);
         produce(bootstrap, "digits-raw.train", stream);
-        ModelRunner std = runner(s, "digits"), raw = runner(s, "digits-raw");
+        RunningModel std = runner(s, "digits"), raw = runner(s, "digits-raw");
         await().atMost(Duration.ofSeconds(90)).until(() -> std.metrics().examples() == stream.size()
             && raw.metrics().examples() == stream.size());
         double accStd = std.metrics().all().accuracy(), accRaw = raw.metrics().all().accuracy();
@@ -190,8 +190,8 @@ class RawFeaturesEndToEndTest {
     return lines;
   }
 
-  static ModelRunner runner(Service s, String name) {
-    return s.runners().stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
+  static RunningModel runner(Service s, String name) {
+    return RunningModel.in(s, name);
   }
 
   static void produce(String bootstrap, String topic, List<byte[]> values) throws Exception {

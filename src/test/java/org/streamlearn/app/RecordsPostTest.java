@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.config.ConfigLoader;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunningModel;
 
 /**
  * {@code POST /models/{m}/records} against the whole service and its embedded broker: refusals
@@ -74,7 +74,7 @@ class RecordsPostTest {
             .contains("kafka-console-producer.sh --bootstrap-server " + s.bootstrapServers() + " --topic tab.train")
             .contains("echo '0,0,0,0' |").contains("/models/tab/records");
         String base = "http://127.0.0.1:" + s.httpPort() + "/models/";
-        ModelRunner tab = s.runners().get(0), bin = s.runners().get(1);
+        RunningModel tab = RunningModel.all(s).get(0), bin = RunningModel.all(s).get(1);
 
         var noToken = post(base + "tab/records", "text/plain", "1,2,3,0\n".getBytes(), null);
         assertThat(noToken.statusCode()).isEqualTo(401);

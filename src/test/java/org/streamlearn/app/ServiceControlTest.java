@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.config.AppConfig;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunningModel;
 
 /**
  * The control API as the command wires it: the embedded default configuration with the token from
@@ -37,8 +37,8 @@ class ServiceControlTest {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     try (Service s = Service.start(cfg)) {
       String base = "http://127.0.0.1:" + s.httpPort();
-      ModelRunner digits = s.runners().stream().filter(r -> r.name().equals("digits")).findFirst().orElseThrow();
-      ModelRunner co2 = s.runners().stream().filter(r -> r.name().equals("co2")).findFirst().orElseThrow();
+      RunningModel digits = RunningModel.in(s, "digits");
+      RunningModel co2 = RunningModel.in(s, "co2");
       await().atMost(Duration.ofSeconds(60)).until(() -> digits.steps() > 5 && co2.steps() > 5);
 
       assertThat(post(http, base, "digits", "{\"action\":\"pause\"}", null).statusCode()).isEqualTo(401);
@@ -48,7 +48,7 @@ class ServiceControlTest {
       long steps = digits.steps(), co2Steps = co2.steps();
       await().atMost(Duration.ofSeconds(30)).until(() -> co2.steps() > co2Steps + 2); // the other model goes on
       assertThat(digits.steps()).as("digits paused").isEqualTo(steps);
-      assertThat(Service.progressLine(digits)).contains("TRAINING PAUSED (control)");
+      assertThat(Service.progressLine(digits.verticle())).contains("TRAINING PAUSED (control)");
       String metrics = get(http, base + "/metrics");
       assertThat(metrics).contains("streamlearn_train_paused{model=\"digits\"} 1.0")
           .contains("streamlearn_train_paused{model=\"co2\"} 0.0");
@@ -57,7 +57,7 @@ class ServiceControlTest {
 
       assertThat(post(http, base, "digits", "{\"action\":\"resume\"}", TOKEN).statusCode()).isEqualTo(200);
       await().atMost(Duration.ofSeconds(30)).until(() -> digits.steps() > steps + 2);
-      assertThat(Service.progressLine(digits)).doesNotContain("TRAINING PAUSED");
+      assertThat(Service.progressLine(digits.verticle())).doesNotContain("TRAINING PAUSED");
     }
   }
 

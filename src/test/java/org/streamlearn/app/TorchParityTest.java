@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streamlearn.config.ConfigLoader;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunningModel;
 
 /**
  * The weights file loads into the torch modules it names: an MLP into {@code nn.Sequential} of
@@ -139,7 +139,7 @@ class TorchParityTest {
       produce(s.bootstrapServers(), "mlp.train", rows(r, 200, 4, i -> String.valueOf(i % 3)));
       produce(s.bootstrapServers(), "seq.train", rows(r, 200, 12, i -> r.nextFloat() + "," + r.nextFloat()));
       String base = "http://127.0.0.1:" + s.httpPort() + "/models/";
-      for (ModelRunner m : s.runners()) { // every record trained and the last version (step 50) published
+      for (RunningModel m : RunningModel.all(s)) { // every record trained and the last version (step 50) published
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (!(m.examples() == 200 && m.version() == 50) && System.nanoTime() < until) Thread.sleep(50);
         assertThat(m.version()).as("model %s: version after 200 records", m.name()).isEqualTo(50);

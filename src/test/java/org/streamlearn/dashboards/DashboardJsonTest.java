@@ -21,7 +21,7 @@ import org.streamlearn.app.Main;
 import org.streamlearn.config.ModelConfig;
 import org.streamlearn.metrics.StreamlearnMeters;
 import org.streamlearn.stream.KafkaClients;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunningModel;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -193,7 +193,7 @@ class DashboardJsonTest {
     PrometheusMeterRegistry reg = StreamlearnMeters.newRegistry();
     var cfg = Main.loadConfig(null, Map.of());
     var clients = KafkaClients.of("127.0.0.1:1"); // never connected: the runners are not started
-    for (ModelConfig mc : cfg.models().values()) StreamlearnMeters.bind(reg, new ModelRunner(mc, clients, 1000));
+    for (ModelConfig mc : cfg.models().values()) StreamlearnMeters.bind(reg, new RunningModel(mc, clients, 1000).verticle());
     // GC meters appear at the first collection; ask for one and wait for its notification.
     await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
       System.gc();

@@ -32,7 +32,7 @@ import org.streamlearn.app.Service;
 import org.streamlearn.metrics.StreamlearnMeters;
 import org.streamlearn.stream.EmbeddedKafka;
 import org.streamlearn.stream.KafkaClients;
-import org.streamlearn.stream.ModelRunner;
+import org.streamlearn.stream.RunningModel;
 
 /**
  * The dashboard against the real thing: the service (demo streams into digits and co2, on a broker
@@ -107,7 +107,7 @@ class PrometheusTest {
         "STREAMLEARN_MODELS_DIGITS_CHECKPOINT_DIR", dir.resolve("ckpt-b").toString()));
     var cfgB = Main.loadConfig(null, env);
     Service s = null;
-    ModelRunner replicaB = null;
+    RunningModel replicaB = null;
     HttpServer metricsB = null;
     Process prom = null;
     Path promLog = dir.resolve("prometheus.log");
@@ -115,9 +115,9 @@ class PrometheusTest {
       s = Service.start(cfg);
       System.out.printf("service up in %d ms on port %d%n", (System.nanoTime() - t0) / 1_000_000, s.httpPort());
       var registryB = StreamlearnMeters.newRegistry();
-      replicaB = new ModelRunner(cfgB.models().get("digits"), new KafkaClients(bootstrap, cfgB.kafka().properties(),
+      replicaB = new RunningModel(cfgB.models().get("digits"), new KafkaClients(bootstrap, cfgB.kafka().properties(),
           cfgB.kafka().topicPartitions(), cfgB.kafka().topicReplication()), cfgB.shutdownTimeoutMs());
-      StreamlearnMeters.bind(registryB, replicaB);
+      StreamlearnMeters.bind(registryB, replicaB.verticle());
       replicaB.start();
       metricsB = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
       metricsB.createContext("/metrics", ex -> {

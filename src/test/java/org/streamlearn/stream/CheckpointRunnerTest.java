@@ -52,8 +52,8 @@ class CheckpointRunnerTest extends BrokerPerClass {
     Path mine = root.resolve(name);
     List<byte[]> lines = DemoProducer.digitsLines().subList(0, 305);
     var registry = StreamlearnMeters.newRegistry();
-    try (var r1 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000)) {
-      StreamlearnMeters.bind(registry, r1);
+    try (var r1 = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000)) {
+      StreamlearnMeters.bind(registry, r1.verticle());
       r1.start();
       assertThat(r1.checkpoint()).isNull();
       assertThat(r1.describe()).containsEntry("checkpoint_dir", mine.toString())
@@ -80,7 +80,7 @@ class CheckpointRunnerTest extends BrokerPerClass {
     Path bad = mine.resolve(String.format("%s-%020d.ckpt", name, 99));
     Files.write(bad, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
     produce(bootstrap, name + ".train", lines.subList(300, 305)); // half a batch: lingers, trained on close
-    try (var r2 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r2 = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       assertThat(r2.checkpoint().get("file").toString()).endsWith(ck.files().get(1).getFileName().toString());
       assertThat(r2.steps()).isEqualTo(30);
       await().atMost(Duration.ofSeconds(30)).until(() -> r2.recordsIn() == 5 && r2.queueDepth() == 0);
@@ -92,11 +92,11 @@ class CheckpointRunnerTest extends BrokerPerClass {
     int before = ck.files().size();
     String other = "input(64) dense(8) relu dense(10)";
     var changed = model(yaml(name, other, root, ""));
-    assertThatThrownBy(() -> new ModelRunner(changed, KafkaClients.of(bootstrap), 10_000).start())
+    assertThatThrownBy(() -> new RunningModel(changed, KafkaClients.of(bootstrap), 10_000).start())
         .hasMessageContaining("spec '" + layers + "'").hasMessageContaining("'" + other + "'")
         .hasMessageContaining("checkpoint.fresh");
     var fresh = model(yaml(name, other, root, "    checkpoint.fresh: true\n"));
-    try (var r3 = new ModelRunner(fresh, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r3 = new RunningModel(fresh, KafkaClients.of(bootstrap), 10_000).start()) {
       assertThat(r3.steps()).isZero();
       assertThat(r3.checkpoint()).isNull();
       assertThat(new Checkpoints(mine, name, 3).files()).isEmpty();
@@ -117,7 +117,7 @@ class CheckpointRunnerTest extends BrokerPerClass {
     Path notADir = dir.resolve("plain-file");
     Files.writeString(notADir, "a file where the checkpoint folder should be");
     var mc = model(yaml(name, "input(64) dense(10)", notADir, ""));
-    try (var r = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produce(bootstrap, name + ".train", DemoProducer.digitsLines().subList(0, 200));
       await().atMost(Duration.ofSeconds(30)).until(() -> r.rowsTrained() == 200);
       await().atMost(Duration.ofSeconds(10)).until(() -> r.checkpointFailures() > 0);
@@ -142,7 +142,7 @@ class CheckpointRunnerTest extends BrokerPerClass {
     List<byte[]> lines = DemoProducer.digitsLines().subList(0, 300);
     var pause = org.streamlearn.model.Command.of(org.streamlearn.model.Action.PAUSE);
     var resume = org.streamlearn.model.Command.of(org.streamlearn.model.Action.RESUME);
-    try (var r1 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r1 = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produce(bootstrap, name + ".train", lines.subList(0, 100));
       await().atMost(Duration.ofSeconds(30)).until(() -> r1.rowsTrained() == 100);
       assertThat(ck.files()).as("no checkpoint by steps yet").isEmpty();
@@ -162,8 +162,8 @@ class CheckpointRunnerTest extends BrokerPerClass {
     assertThat(committed(bootstrap, mc.group(), name + ".train")).isEqualTo(100);
 
     var registry = StreamlearnMeters.newRegistry();
-    try (var r2 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000)) {
-      StreamlearnMeters.bind(registry, r2);
+    try (var r2 = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000)) {
+      StreamlearnMeters.bind(registry, r2.verticle());
       r2.start();
       assertThat(r2.trainingPaused()).isTrue();
       assertThat(r2.status().trainingPaused()).isTrue();
@@ -187,7 +187,7 @@ class CheckpointRunnerTest extends BrokerPerClass {
     assertThat(last.trainingPaused()).isFalse();
     assertThat(last.state().examples()).isEqualTo(300);
     // A third start trains at once.
-    try (var r3 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r3 = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       assertThat(r3.trainingPaused()).isFalse();
     }
   }

@@ -40,7 +40,7 @@ import org.streamlearn.metrics.StreamlearnMeters;
 
 /**
  * The control API and the divergence guard end to end: Apache Kafka's broker on loopback, real
- * {@link ModelRunner}s with their meters, and the HTTP API with a bearer token, driven over HTTP
+ * {@link ModelVerticle}s with their meters, and the HTTP API with a bearer token, driven over HTTP
  * (JDK client) like an operator would. Records that drive the loss to infinity and an absurd
  * learning rate set through the API make the guard fire; the event reaches an SSE client, the
  * counter rises, training goes on, and every version on the weights topic and over HTTP holds only
@@ -94,10 +94,10 @@ class ControlEndToEndTest extends BrokerPerClass {
 
   record Served(int port, PrometheusMeterRegistry registry) {}
 
-  static Served serve(ModelRunner runner) throws Exception {
+  static Served serve(RunningModel runner) throws Exception {
     var registry = StreamlearnMeters.newRegistry();
-    StreamlearnMeters.bind(registry, runner);
-    var v = new HttpVerticle(new HttpOptions("127.0.0.1", 0, 1 << 20).withControlToken(TOKEN), List.of(runner), registry);
+    StreamlearnMeters.bind(registry, runner.verticle());
+    var v = new HttpVerticle(new HttpOptions("127.0.0.1", 0, 1 << 20).withControlToken(TOKEN), List.of(runner.verticle()), registry);
     vertx.deployVerticle(v).await(20, TimeUnit.SECONDS);
     return new Served(v.actualPort(), registry);
   }
@@ -146,7 +146,7 @@ class ControlEndToEndTest extends BrokerPerClass {
     List<Long> published = new CopyOnWriteArrayList<>(), nonFinite = new CopyOnWriteArrayList<>();
     List<String> sse = new CopyOnWriteArrayList<>();
     int produced = 0;
-    try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000, vertx)) {
+    try (var runner = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000, vertx)) {
       runner.onPublish(p -> { // on the trainer thread: record, never throw
         published.add(p.version());
         for (float w : p.snapshot().params()) if (!Float.isFinite(w)) nonFinite.add(p.version());
@@ -243,7 +243,7 @@ class ControlEndToEndTest extends BrokerPerClass {
             """));
     var r = new SplittableRandom(53);
     List<byte[]> all = new ArrayList<>(lines(r, 200, null));
-    try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000, vertx)) {
+    try (var runner = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000, vertx)) {
       Served s = serve(runner);
       runner.start();
       produce(bootstrap, name + ".train", all);

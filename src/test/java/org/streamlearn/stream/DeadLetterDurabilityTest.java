@@ -91,7 +91,7 @@ class DeadLetterDurabilityTest {
   }
 
   @SuppressWarnings("unchecked")
-  static long checkpointOffset(ModelRunner r) {
+  static long checkpointOffset(RunningModel r) {
     var c = r.checkpoint();
     if (c == null) return -1;
     Long o = ((Map<String, Long>) c.get("offsets")).get(TOPIC + "-0");
@@ -106,8 +106,8 @@ class DeadLetterDurabilityTest {
     int bad = 200, total = 501;
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       var registry = StreamlearnMeters.newRegistry();
-      var first = new ModelRunner(mc, KafkaClients.of(bootstrap), 4_000);
-      StreamlearnMeters.bind(registry, first);
+      var first = new RunningModel(mc, KafkaClients.of(bootstrap), 4_000);
+      StreamlearnMeters.bind(registry, first.verticle());
       first.start();
       try {
         produce(bootstrap, TOPIC, good(rnd, bad)); // offsets 0..199
@@ -139,7 +139,7 @@ class DeadLetterDurabilityTest {
       // The topic is back; the next start restores a checkpoint before the record, reads it again and
       // dead-letters it again.
       dlqAvailable(admin, true);
-      var second = new ModelRunner(mc, KafkaClients.of(bootstrap), 4_000).start();
+      var second = new RunningModel(mc, KafkaClients.of(bootstrap), 4_000).start();
       try {
         await().atMost(Duration.ofSeconds(30)).until(() -> second.deadLetteredTotal() == 1 && second.deadLettersPending() == 0
             && committed(bootstrap, mc.group(), TOPIC) == total && checkpointOffset(second) == total);

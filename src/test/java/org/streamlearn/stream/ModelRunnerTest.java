@@ -65,11 +65,11 @@ class ModelRunnerTest extends BrokerPerClass {
   /** Scale-out: the trainer's lease is half of session.timeout.ms − heartbeat.interval.ms. */
   @Test
   void theTrainersLeaseFollowsTheConsumersSessionTimeout() {
-    assertThat(ModelRunner.leaseLength(KafkaClients.of("x:9092"))).isEqualTo(21_000); // Kafka's 45 s and 3 s
+    assertThat(RunningModel.leaseLength(KafkaClients.of("x:9092"))).isEqualTo(21_000); // Kafka's 45 s and 3 s
     var k = new KafkaClients("x:9092", Map.of("session.timeout.ms", "2000", "heartbeat.interval.ms", "500"), 1, (short) 1);
-    assertThat(ModelRunner.leaseLength(k)).isEqualTo(750);
+    assertThat(RunningModel.leaseLength(k)).isEqualTo(750);
     var bad = new KafkaClients("x:9092", Map.of("session.timeout.ms", "2s"), 1, (short) 1);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModelRunner.leaseLength(bad))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunningModel.leaseLength(bad))
         .hasMessageContaining("kafka.properties.session.timeout.ms");
   }
 
@@ -88,8 +88,8 @@ class ModelRunnerTest extends BrokerPerClass {
     }
     var registry = StreamlearnMeters.newRegistry();
     List<Long> seen = new CopyOnWriteArrayList<>();
-    try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000)) {
-      StreamlearnMeters.bind(registry, runner);
+    try (var runner = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000)) {
+      StreamlearnMeters.bind(registry, runner.verticle());
       runner.onPublish(p -> seen.add(p.version()));
       runner.start();
       long t0 = System.nanoTime();
@@ -181,7 +181,7 @@ class ModelRunnerTest extends BrokerPerClass {
       }
     }
     int total = records.size(), goodRecords = good, deadRecords = badCount;
-    try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var runner = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produceRecords(bootstrap, records);
       await().atMost(Duration.ofSeconds(30)).until(() -> runner.rowsTrained() == goodRecords
           && runner.deadLetteredTotal() == deadRecords);
@@ -227,7 +227,7 @@ class ModelRunnerTest extends BrokerPerClass {
         """);
     List<byte[]> lines = DemoProducer.digitsLines().subList(0, 1500);
     List<Boolean> pausedSeen = new CopyOnWriteArrayList<>();
-    try (var runner = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var runner = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produce(bootstrap, name + ".train", lines);
       await().atMost(Duration.ofSeconds(50)).pollInterval(Duration.ofMillis(5)).until(() -> {
         Status s = runner.status();
@@ -254,7 +254,7 @@ class ModelRunnerTest extends BrokerPerClass {
     List<byte[]> lines = DemoProducer.digitsLines();
     List<byte[]> first = lines.subList(0, 1000), second = lines.subList(1000, 1500);
     long v1;
-    try (var r1 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r1 = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produce(bootstrap, name + ".train", first);
       // 1000 = 31 full batches + 8 rows that wait (linger 60 s) until the shutdown trains them.
       await().atMost(Duration.ofSeconds(30)).until(() -> r1.recordsIn() == 1000 && r1.queueDepth() == 0);
@@ -274,7 +274,7 @@ class ModelRunnerTest extends BrokerPerClass {
         .containsEntry(SafeTensors.META_OFFSETS, "{\"restart-e2e.train-0\":1000}");
 
     produce(bootstrap, name + ".train", second);
-    try (var r2 = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r2 = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> r2.recordsIn() >= 500 && r2.queueDepth() == 0);
       r2.close();
       assertThat(r2.recordsIn()).as("only the records after the committed offset").isEqualTo(500);

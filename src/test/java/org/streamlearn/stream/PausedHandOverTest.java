@@ -45,8 +45,8 @@ class PausedHandOverTest extends BrokerPerClass {
       int k = i % d.size();
       records.add(new ProducerRecord<>(topic, i % 2, null, DemoProducer.digitsLine(d.pixels()[k], d.labels()[k])));
     }
-    var a = new ModelRunner(model(ReplicaSyncTest.yaml(name, "pa", root)), KafkaClients.of(bootstrap), 30_000);
-    var b = new ModelRunner(model(ReplicaSyncTest.yaml(name, "pb", root)), KafkaClients.of(bootstrap), 30_000);
+    var a = new RunningModel(model(ReplicaSyncTest.yaml(name, "pa", root)), KafkaClients.of(bootstrap), 30_000);
+    var b = new RunningModel(model(ReplicaSyncTest.yaml(name, "pb", root)), KafkaClients.of(bootstrap), 30_000);
     try {
       a.start();
       await().atMost(Duration.ofSeconds(60)).until(() -> a.partitionsOwned() == 2);

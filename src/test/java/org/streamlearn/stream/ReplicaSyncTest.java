@@ -89,10 +89,10 @@ class ReplicaSyncTest extends BrokerPerClass {
     var mcB = model(yaml(name, "rb", root));
     var registry = StreamlearnMeters.newRegistry();
     double maxRel = 0, maxEarly = 0;
-    var a = new ModelRunner(mcA, KafkaClients.of(bootstrap), 10_000);
-    var b = new ModelRunner(mcB, KafkaClients.of(bootstrap), 10_000);
+    var a = new RunningModel(mcA, KafkaClients.of(bootstrap), 10_000);
+    var b = new RunningModel(mcB, KafkaClients.of(bootstrap), 10_000);
     try {
-      StreamlearnMeters.bind(registry, a);
+      StreamlearnMeters.bind(registry, a.verticle());
       a.start();
       b.start();
       await().atMost(Duration.ofSeconds(60)).until(() -> a.partitionsOwned() == 2 && b.partitionsOwned() == 2);
@@ -192,7 +192,7 @@ class ReplicaSyncTest extends BrokerPerClass {
     assertThat(versions).hasSizeGreaterThan(3).isSorted().doesNotHaveDuplicates();
   }
 
-  static double distance(ModelRunner a, ModelRunner b) {
+  static double distance(RunningModel a, RunningModel b) {
     var pa = a.latest(); var pb = b.latest();
     if (pa == null || pb == null) return Double.MAX_VALUE;
     float[] x = pa.snapshot().params(), y = pb.snapshot().params();

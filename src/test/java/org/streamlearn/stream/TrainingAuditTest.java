@@ -220,7 +220,7 @@ class TrainingAuditTest extends BrokerPerClass {
             replica.id: solo
         """.formatted(name, name, ckpt.toString().replace("\\", "/"), audit.toString().replace("\\", "/")));
     List<byte[]> lines = DemoProducer.digitsLines().subList(0, 300);
-    try (var r = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produce(bootstrap, name + ".train", lines);
       await().atMost(Duration.ofSeconds(30)).until(() -> r.rowsTrained() == 300);
     }
@@ -230,7 +230,7 @@ class TrainingAuditTest extends BrokerPerClass {
     long restoredStep = ck.latest().latest().orElseThrow().state().step();
     long restoredOffset = ck.latest().latest().get().offsets().get(name + ".train-0");
     assertThat(restoredOffset).isLessThan(300);
-    try (var r = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       assertThat(r.steps()).isEqualTo(restoredStep);
       await().atMost(Duration.ofSeconds(30)).until(() -> r.examples() == 300);
     }
@@ -291,7 +291,7 @@ class TrainingAuditTest extends BrokerPerClass {
     List<byte[]> all = new java.util.ArrayList<>(first);
     all.addAll(second);
 
-    try (var r = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       // A checkpoint before the bad record, whatever the writer's pace (a burst of steps can outrun it).
       produce(bootstrap, name + ".train", first.subList(0, 200));
       await().atMost(Duration.ofSeconds(30)).until(() -> r.rowsTrained() == 200 && r.checkpointLastStep() >= 42);
@@ -327,7 +327,7 @@ class TrainingAuditTest extends BrokerPerClass {
     }
     assertThat(offline.divergences()).isEqualTo(2);
 
-    try (var r = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       assertThat(r.steps()).isEqualTo(restored.state().step());
       produce(bootstrap, name + ".train", second);
       await().atMost(Duration.ofSeconds(30)).until(() -> r.steps() == offline.step());
@@ -379,7 +379,7 @@ class TrainingAuditTest extends BrokerPerClass {
             replica.id: solo
         """.formatted(name, name, audit.toString().replace("\\", "/")));
     List<byte[]> lines = DemoProducer.digitsLines().subList(0, 60);
-    try (var r = new ModelRunner(mc, KafkaClients.of(bootstrap), 10_000).start()) {
+    try (var r = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000).start()) {
       produce(bootstrap, name + ".train", lines.subList(0, 45));
       await().atMost(Duration.ofSeconds(30)).until(() -> r.rowsTrained() == 40 && r.recordsIn() == 45);
       var reset = org.streamlearn.model.Command.of(org.streamlearn.model.Action.RESET);
