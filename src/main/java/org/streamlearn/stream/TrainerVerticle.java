@@ -202,8 +202,10 @@ final class TrainerVerticle extends AbstractVerticle {
       if (line.unexchanged()) line.exchange(examplesPerSecond, false);
     });
     events.checkDivergence(); // copying the state may roll back an overflowed update
-    return sync == null ? f : f.andThen(r -> {
-      if (r.succeeded()) commitSoon.run();
+    return f.andThen(r -> {
+      if (sync != null && r.succeeded()) commitSoon.run();
+      // A step-triggered checkpoint skipped while the writer was busy is taken once it is free.
+      if (active() && !writer.busy() && writer.stepsDue()) checkpoint(false);
     });
   }
 
