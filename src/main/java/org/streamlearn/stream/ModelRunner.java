@@ -1041,14 +1041,14 @@ public final class ModelRunner implements ModelView, AutoCloseable {
    * its port drops to none at once, long before any request times out (a hung one is caught by
    * {@link #BROKER_SILENCE_MS}).
    */
-  public boolean brokerConnected() {
+  private boolean brokerConnected() {
     var c = connections;
     if (c == null) return true;
     return !(c.metricValue() instanceof Number n) || n.doubleValue() > 0;
   }
 
   /** Milliseconds since the consumer last had an answer from the broker (start-up counts). */
-  public long brokerSilenceMillis() {
+  private long brokerSilenceMillis() {
     return System.currentTimeMillis() - lastBrokerContactMs;
   }
 
@@ -1088,11 +1088,6 @@ public final class ModelRunner implements ModelView, AutoCloseable {
   /** True while training is paused by the control API (not by backpressure: see {@link #paused()}). */
   public boolean trainingPaused() {
     return trainer.controlPaused;
-  }
-
-  /** Resets applied through the control API. */
-  public long resets() {
-    return trainer.resets;
   }
 
   /** Versions withheld because a weight was not finite (the learner's guard should keep this 0). */
@@ -1149,10 +1144,6 @@ public final class ModelRunner implements ModelView, AutoCloseable {
     return trainer.learningRate;
   }
 
-  public double gradNorm() {
-    return trainer.gradNorm;
-  }
-
   public Metrics metrics() {
     return trainer.metrics;
   }
@@ -1187,15 +1178,6 @@ public final class ModelRunner implements ModelView, AutoCloseable {
     return maxDepth;
   }
 
-  /** Records behind the end per assigned partition ("topic-partition"), refreshed every second. */
-  public long lag(String topicPartition) {
-    return lagByPartition.getOrDefault(topicPartition, 0L);
-  }
-
-  public long lag() {
-    return lag;
-  }
-
   /** Input partitions this instance owns now. */
   public int partitionsOwned() {
     return assignedCount;
@@ -1206,19 +1188,9 @@ public final class ModelRunner implements ModelView, AutoCloseable {
     return trainer.publisher;
   }
 
-  /** Scale-out: whether this model exchanges parameters with other replicas. */
-  public boolean replicated() {
-    return sync != null;
-  }
-
   /** Replicas (this one included) in the last average; 1 alone. */
   public int replicasInAverage() {
     return sync == null ? 1 : sync.lastReplicasInAverage;
-  }
-
-  /** Other replicas heard from within sync.stale.ms. */
-  public int liveOtherReplicas() {
-    return sync == null ? 0 : sync.liveReplicas();
   }
 
   /** ‖θ − θ_avg‖ at the last exchange that folded something in; NaN none. */
@@ -1242,7 +1214,7 @@ public final class ModelRunner implements ModelView, AutoCloseable {
   }
 
   /** This replica's examples/s plus the live others' as they last reported. */
-  public double groupExamplesPerSecond() {
+  private double groupExamplesPerSecond() {
     return trainer.examplesPerSecond + (sync == null ? 0 : sync.othersRate());
   }
 
@@ -1260,13 +1232,4 @@ public final class ModelRunner implements ModelView, AutoCloseable {
     return deadLetters.pending();
   }
 
-  /** Dead letters given up after an error no retry mends (their records are lost; logged as errors). */
-  public long deadLettersGivenUp() {
-    return deadLetters.givenUp();
-  }
-
-  /** Weights versions the broker refused. */
-  public long publishFailures() {
-    return publishFailures.get();
-  }
 }
