@@ -1,8 +1,5 @@
 package org.streamlearn.http;
 
-import org.streamlearn.model.ModelView;
-import org.streamlearn.model.Published;
-import org.streamlearn.model.Status;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -28,6 +25,9 @@ import org.slf4j.LoggerFactory;
 import org.streamlearn.learn.Divergence;
 import org.streamlearn.learn.Drift;
 import org.streamlearn.model.ModelEvents;
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
 
 /**
  * The HTTP API: models, their weights, live updates and divergences as server-sent events,

@@ -1,10 +1,6 @@
 package org.streamlearn.stream;
 
-import org.streamlearn.model.ModelObserver;
-import org.streamlearn.model.RecordIntake;
-import org.streamlearn.model.Published;
-import org.streamlearn.model.Status;
-import org.streamlearn.model.Command;
+import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,15 +41,19 @@ import org.streamlearn.codec.DecodeResult;
 import org.streamlearn.codec.RecordDecoder;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.config.ModelConfig;
-import io.vertx.core.Vertx;
+import org.streamlearn.learn.Metrics;
+import org.streamlearn.learn.OnlineLearner;
+import org.streamlearn.model.Command;
 import org.streamlearn.model.Figures;
 import org.streamlearn.model.GroupFigures;
 import org.streamlearn.model.IngestFigures;
 import org.streamlearn.model.ModelEvents;
+import org.streamlearn.model.ModelObserver;
 import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.RecordIntake;
+import org.streamlearn.model.Status;
 import org.streamlearn.model.TrainingFigures;
-import org.streamlearn.learn.Metrics;
-import org.streamlearn.learn.OnlineLearner;
 
 /**
  * One configured model running against Kafka: a consumer thread (poll, decode into the

@@ -1,39 +1,38 @@
 package org.streamlearn.stream;
 
-import org.streamlearn.model.ModelObserver;
-import org.streamlearn.model.Status;
-import org.streamlearn.model.Action;
-import org.streamlearn.model.Command;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.streamlearn.checkpoint.Checkpoints;
-import org.streamlearn.learn.LearnerState;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.streamlearn.checkpoint.Checkpoints;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.codec.TensorRef;
-import org.streamlearn.model.ModelView;
-import org.streamlearn.model.Published;
 import org.streamlearn.learn.Divergence;
+import org.streamlearn.learn.LearnerState;
 import org.streamlearn.learn.Metrics;
 import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.learn.Snapshot;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.streamlearn.model.Action;
+import org.streamlearn.model.Command;
+import org.streamlearn.model.ModelObserver;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
 
 /**
  * The trainer thread of one model: takes decoded rows from the {@link RowRing} in order, feeds the
