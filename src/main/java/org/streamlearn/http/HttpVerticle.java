@@ -124,7 +124,8 @@ public final class HttpVerticle extends VerticleBase {
           actualPort = s.actualPort();
           LOG.info("HTTP API on {}:{} serving models {}; control API {}", options.host(), actualPort, models.keySet(),
               control.enabled() ? "on (bearer token)" : "off (no http.control.token)");
-        });
+        })
+        .onFailure(t -> consumers.forEach(MessageConsumer::unregister)); // a port in use: nothing stays registered
   }
 
   @Override
