@@ -149,7 +149,6 @@ public final class ModelRunner implements ModelView, AutoCloseable {
    */
   public ModelRunner(ModelConfig mc, KafkaClients kafka, long shutdownTimeoutMs, Vertx vertx) {
     this.mc = mc;
-    this.bus = vertx == null ? null : new RunnerBus(vertx, mc.name(), this::control);
     this.kafka = kafka;
     this.shutdownTimeoutMs = shutdownTimeoutMs;
     this.decoder = mc.decoder();
@@ -175,14 +174,8 @@ public final class ModelRunner implements ModelView, AutoCloseable {
     this.trainer = new Trainer(mc.name(), learner, ring, mc.batchLingerMs(), mc.publishEverySteps(),
         mc.publishEveryMs(), partitionNames, covered, generations, this::deliver);
     trainer.deadLetterFloor = deadLetters::floor;
-    trainer.onDivergence = d -> {
-      for (var l : divergenceListeners) l.accept(d);
-      if (bus != null) bus.divergence(d);
-    };
-    trainer.onDrift = d -> {
-      for (var l : driftListeners) l.accept(d);
-      if (bus != null) bus.drift(d);
-    };
+    trainer.onDivergence = this::divergence;
+    trainer.onDrift = this::drift;
     trainer.status = this::status;
     var cc = mc.checkpoint();
     this.checkpoints = cc == null ? null : new Checkpoints(cc.dir(), mc.name(), cc.keep());
@@ -204,6 +197,8 @@ public final class ModelRunner implements ModelView, AutoCloseable {
       trainer.syncEveryNanos = sc.syncEveryMs() * 1_000_000L;
       trainer.publisher = false; // until this member owns the lead partition
     }
+    // Last: a constructor that threw above leaves no consumer on the control address behind.
+    this.bus = vertx == null ? null : new RunnerBus(vertx, mc.name(), this::control);
   }
 
   /**
@@ -889,6 +884,18 @@ public final class ModelRunner implements ModelView, AutoCloseable {
       Thread.currentThread().interrupt();
     }
     if (ct.isAlive()) log.warn("model {} did not stop within shutdown.timeout.ms = {}", mc.name(), shutdownTimeoutMs);
+  }
+
+  /** Trainer thread: a firing of the divergence guard, to the listeners and the bus. */
+  private void divergence(org.streamlearn.learn.Divergence d) {
+    for (var l : divergenceListeners) l.accept(d);
+    if (bus != null) bus.divergence(d);
+  }
+
+  /** Trainer thread: a drift of the prequential loss, to the listeners and the bus. */
+  private void drift(org.streamlearn.learn.Drift d) {
+    for (var l : driftListeners) l.accept(d);
+    if (bus != null) bus.drift(d);
   }
 
   /** Trainer-thread sink of a version: to the listeners, then to the weights topic (when elected). */
