@@ -16,11 +16,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.streamlearn.config.AppConfig;
 import org.streamlearn.config.ConfigLoader;
+import org.streamlearn.model.ModelObserver;
 import org.streamlearn.stream.DemoProducer;
 import org.streamlearn.stream.EmbeddedKafka;
 import org.streamlearn.stream.KafkaClients;
 import org.streamlearn.stream.ModelVerticle;
-import org.streamlearn.model.ModelObserver;
 
 /**
  * Kafka-fed training against an embedded broker in this process (loopback): end-to-end examples/s

@@ -1,9 +1,5 @@
 package org.streamlearn.http;
 
-import org.streamlearn.model.Status;
-import org.streamlearn.model.Action;
-import org.streamlearn.model.Command;
-import org.streamlearn.model.ModelEvents;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -17,6 +13,9 @@ import java.util.Locale;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.streamlearn.model.Action;
+import org.streamlearn.model.Command;
+import org.streamlearn.model.ModelEvents;
 
 /**
  * {@code POST /models/{m}/control}: bearer-token check, then a JSON command applied on the model's

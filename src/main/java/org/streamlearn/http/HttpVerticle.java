@@ -1,8 +1,5 @@
 package org.streamlearn.http;
 
-import org.streamlearn.model.ModelView;
-import org.streamlearn.model.Published;
-import org.streamlearn.model.Status;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -28,6 +25,9 @@ import org.slf4j.LoggerFactory;
 import org.streamlearn.learn.Divergence;
 import org.streamlearn.learn.Drift;
 import org.streamlearn.model.ModelEvents;
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
 
 /**
  * The HTTP API: models, their weights, live updates and divergences as server-sent events,
@@ -124,7 +124,8 @@ public final class HttpVerticle extends VerticleBase {
           actualPort = s.actualPort();
           LOG.info("HTTP API on {}:{} serving models {}; control API {}", options.host(), actualPort, models.keySet(),
               control.enabled() ? "on (bearer token)" : "off (no http.control.token)");
-        });
+        })
+        .onFailure(t -> consumers.forEach(MessageConsumer::unregister)); // a port in use: nothing stays registered
   }
 
   @Override

@@ -1,8 +1,5 @@
 package org.streamlearn.http;
 
-import org.streamlearn.model.ModelView;
-import org.streamlearn.model.Published;
-import org.streamlearn.model.Status;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -10,6 +7,9 @@ import java.util.Collection;
 import java.util.Map;
 import org.streamlearn.learn.Metrics;
 import org.streamlearn.learn.Snapshot;
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
 
 /** The JSON views of models, snapshots, metrics and status. Non-finite numbers become null. */
 final class ModelJson {

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.slf4j.Logger;
-import org.streamlearn.model.RecordIntake;
 import org.slf4j.LoggerFactory;
+import org.streamlearn.model.RecordIntake;
 
 /**
  * {@code POST /models/{m}/records}: a batch of one's own records into the model's topic, so Kafka

@@ -1,10 +1,10 @@
 package org.streamlearn.http;
 
-import org.streamlearn.model.ModelView;
-import org.streamlearn.model.Published;
 import io.vertx.core.buffer.Buffer;
 import java.util.Map;
 import org.streamlearn.learn.Predictor;
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.ModelSpec;
 

@@ -1,6 +1,5 @@
 package org.streamlearn.http;
 
-import org.streamlearn.model.Published;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -8,6 +7,7 @@ import io.vertx.core.http.HttpServerResponse;
 import java.time.Duration;
 import java.util.function.Consumer;
 import org.streamlearn.learn.Divergence;
+import org.streamlearn.model.Published;
 
 /**
  * One client of GET /models/{m}/updates: a server-sent event per published version, starting with

@@ -18,8 +18,8 @@ import java.util.function.ToDoubleFunction;
 import org.streamlearn.codec.DecodeResult;
 import org.streamlearn.learn.Metrics;
 import org.streamlearn.model.Figures;
-import org.streamlearn.model.ModelView;
 import org.streamlearn.model.ModelObserver;
+import org.streamlearn.model.ModelView;
 
 /**
  * The meters of Streamlearn, named {@code streamlearn.<area>.<name>} and tagged {@code model}.

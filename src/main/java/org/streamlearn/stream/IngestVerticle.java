@@ -167,6 +167,7 @@ final class IngestVerticle extends AbstractVerticle {
           for (ConsumerRecord<byte[], byte[]> r : records) if (!enqueue(r, polled)) break;
           recordsIn += records.count();
           maxDepth = Math.max(maxDepth, ring.size());
+          publishFigures(); // before the trainer can count these rows trained
           trainer.wake();
         }
         deadLetters.retry();

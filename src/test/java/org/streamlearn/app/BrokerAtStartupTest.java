@@ -35,7 +35,7 @@ import org.streamlearn.stream.RunningModel;
  */
 class BrokerAtStartupTest {
 
-  static String yaml(int brokerPort, long startupTimeoutMs) {
+  static String yaml(int brokerPort, long startupTimeoutMs, Path dir) {
     return """
         kafka:
           bootstrap.servers: 127.0.0.1:%d
@@ -56,7 +56,8 @@ class BrokerAtStartupTest {
             batch.size: 8
             batch.linger.ms: 10
             publish.every.steps: 5
-        """.formatted(brokerPort, startupTimeoutMs);
+            checkpoint.dir: "%s"
+        """.formatted(brokerPort, startupTimeoutMs, dir.resolve("ckpt").toString().replace("\\", "/"));
   }
 
   @Test
@@ -65,7 +66,7 @@ class BrokerAtStartupTest {
     int[] ports = EmbeddedKafka.freePorts(2);
     int brokerPort = ports[0], controllerPort = ports[1];
     Path file = dir.resolve("late.yaml");
-    Files.writeString(file, yaml(brokerPort, 0));
+    Files.writeString(file, yaml(brokerPort, 0, dir));
     AppConfig cfg = Main.loadConfig(file, Map.of());
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     long t0 = System.nanoTime();
@@ -104,7 +105,7 @@ class BrokerAtStartupTest {
   @Timeout(120)
   void aPositiveStartupTimeoutStopsWithExitStatusOneNamingTheKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("late.yaml");
-    Files.writeString(file, yaml(EmbeddedKafka.freePort(), 6000));
+    Files.writeString(file, yaml(EmbeddedKafka.freePort(), 6000, dir));
     var out = new ByteArrayOutputStream();
     var err = new ByteArrayOutputStream();
     long t0 = System.nanoTime();

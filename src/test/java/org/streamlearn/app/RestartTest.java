@@ -100,7 +100,7 @@ class RestartTest {
         KillNineTest.await(c, 60, () -> get(base + "/models/" + MODEL).path("status").path("step").asLong() > restored);
         java.time.LocalTime trained = java.time.LocalTime.now();
         double secs = (System.nanoTime() - t0) / 1e9;
-        c.out().stream().filter(l -> l.contains("ModelRunner") || l.contains("HTTP on")).forEach(System.out::println);
+        c.out().stream().filter(l -> l.contains("ModelVerticle") || l.contains("HTTP on")).forEach(System.out::println);
         // From the consumer's start (its log line, same clock): JVM start-up on a loaded machine is not Kafka's doing.
         String joined = c.awaitLine(1, "(group.instance.id)");
         double fromJoin = java.time.Duration.between(java.time.LocalTime.parse(joined.substring(0, 12)), trained).toMillis() / 1e3;

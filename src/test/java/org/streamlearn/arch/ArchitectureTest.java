@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The layering of ARCHITECTURE.md, checked rather than hoped for: the learning core (kernels, nn,
- * optim, learn) knows nothing of Vert.x, Kafka or Micrometer, and no arrow points up the table.
+ * optim, learn) knows nothing of Vert.x, Kafka or Micrometer, and no arrow points up the table. The
+ * pipeline ({@code stream}), the HTTP API and the meters meet only in the model contract
+ * ({@code model}), which depends on none of them.
  */
 class ArchitectureTest {
   static JavaClasses classes;
@@ -69,6 +71,28 @@ class ArchitectureTest {
     noClasses().that().resideInAPackage("org.streamlearn.http..")
         .should().dependOnClassesThat().resideInAnyPackage("org.apache.kafka..", "org.streamlearn.stream..",
             "org.streamlearn.app..")
+        .check(classes);
+  }
+
+  @Test
+  void streamDoesNotKnowHttp() {
+    noClasses().that().resideInAPackage("org.streamlearn.stream..")
+        .should().dependOnClassesThat().resideInAPackage("org.streamlearn.http..")
+        .check(classes);
+  }
+
+  @Test
+  void metricsKnowModelsOnlyThroughTheContract() {
+    noClasses().that().resideInAPackage("org.streamlearn.metrics..")
+        .should().dependOnClassesThat().resideInAnyPackage("org.streamlearn.stream..", "org.streamlearn.http..")
+        .check(classes);
+  }
+
+  @Test
+  void theModelContractStandsAlone() {
+    noClasses().that().resideInAPackage("org.streamlearn.model..")
+        .should().dependOnClassesThat().resideInAnyPackage("org.streamlearn.stream..", "org.streamlearn.http..",
+            "org.streamlearn.metrics..", "org.streamlearn.app..")
         .check(classes);
   }
 

@@ -1,6 +1,5 @@
 package org.streamlearn.http;
 
-import org.streamlearn.model.ModelView;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -28,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.streamlearn.model.ModelView;
 
 /**
  * {@code POST /models/{m}/control} over loopback against real Vert.x and real learners: bearer

@@ -1,7 +1,5 @@
 package org.streamlearn.http;
 
-import org.streamlearn.model.Published;
-import org.streamlearn.model.Status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -32,6 +30,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.learn.Predictor;
 import org.streamlearn.learn.Snapshot;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.ModelSpec;
 

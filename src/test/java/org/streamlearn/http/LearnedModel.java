@@ -1,10 +1,5 @@
 package org.streamlearn.http;
 
-import org.streamlearn.model.ModelView;
-import org.streamlearn.model.Published;
-import org.streamlearn.model.Status;
-import org.streamlearn.model.Command;
-import org.streamlearn.model.ModelEvents;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.List;
@@ -21,6 +16,11 @@ import org.streamlearn.codec.TensorRef;
 import org.streamlearn.learn.LearnerConfig;
 import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.learn.Snapshot;
+import org.streamlearn.model.Command;
+import org.streamlearn.model.ModelEvents;
+import org.streamlearn.model.ModelView;
+import org.streamlearn.model.Published;
+import org.streamlearn.model.Status;
 import org.streamlearn.optim.OptimizerSpec;
 
 /**

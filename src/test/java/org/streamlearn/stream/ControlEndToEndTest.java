@@ -34,7 +34,6 @@ import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.config.ModelConfig;
 import org.streamlearn.http.HttpOptions;
 import org.streamlearn.http.HttpVerticle;
-import org.streamlearn.model.ModelView;
 import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.metrics.StreamlearnMeters;
 

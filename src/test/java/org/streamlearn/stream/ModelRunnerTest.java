@@ -1,6 +1,5 @@
 package org.streamlearn.stream;
 
-import org.streamlearn.model.Status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.streamlearn.stream.StreamTestKit.ascii;
@@ -29,8 +28,8 @@ import org.streamlearn.codec.DecodeResult.Reason;
 import org.streamlearn.codec.SafeTensors;
 import org.streamlearn.data.Datasets;
 import org.streamlearn.data.HeldOut;
-import org.streamlearn.model.ModelView;
 import org.streamlearn.metrics.StreamlearnMeters;
+import org.streamlearn.model.Status;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.ModelSpec;
 
