@@ -38,7 +38,7 @@ import org.streamlearn.nn.ModelSpec;
  * test has its own model name, topics and group. Seeds are fixed.
  */
 @Timeout(120)
-class ModelRunnerTest extends BrokerPerClass {
+class ModelVerticleTest extends BrokerPerClass {
   static final long SPLIT_SEED = 20261122L;
 
   static String digitsYaml(String name, String extra) {
