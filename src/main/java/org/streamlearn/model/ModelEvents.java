@@ -20,8 +20,8 @@ import org.streamlearn.learn.Drift;
  *
  * <ul>
  *   <li>{@link #control}: a {@link Command}; the reply is the {@link Status} once the trainer applied
- *       it, or a failure with {@link #INVALID} (the value was refused), {@link #NOT_RUNNING} or
- *       {@link #UNSUPPORTED}.
+ *       it, or a failure with {@link #INVALID} (the value was refused), {@link #NOT_RUNNING},
+ *       {@link #UNSUPPORTED} or {@link #FAILED} (applying it threw).
  *   <li>{@link #weights}: every {@link Published} version, published (to every consumer).
  *   <li>{@link #divergence}: a {@link Divergence} per firing of the divergence guard.
  *   <li>{@link #drift}: a {@link Drift} per drift detected on the prequential loss.
@@ -29,7 +29,7 @@ import org.streamlearn.learn.Drift;
  */
 public final class ModelEvents {
   /** Failure codes of a control reply, as HTTP status codes. */
-  public static final int INVALID = 400, UNSUPPORTED = 501, NOT_RUNNING = 503;
+  public static final int INVALID = 400, FAILED = 500, UNSUPPORTED = 501, NOT_RUNNING = 503;
 
   private static final Map<Vertx, Boolean> REGISTERED = Collections.synchronizedMap(new WeakHashMap<>());
 
@@ -74,7 +74,8 @@ public final class ModelEvents {
    * Sends a command to the model's trainer; the future completes with the status once it applied
    * it. A refused value fails with IllegalArgumentException, a model that is not running (or not
    * answering within timeoutMs) with IllegalStateException, one that cannot be controlled with
-   * UnsupportedOperationException.
+   * UnsupportedOperationException, and a command the trainer failed to apply with
+   * {@link ControlFailedException}.
    */
   public static Future<Status> control(Vertx vertx, String model, Command command, long timeoutMs) {
     registerCodecs(vertx);
@@ -92,9 +93,17 @@ public final class ModelEvents {
       default -> switch (r.failureCode()) {
         case INVALID -> new IllegalArgumentException(r.getMessage());
         case UNSUPPORTED -> new UnsupportedOperationException(r.getMessage());
+        case FAILED -> new ControlFailedException(r.getMessage());
         default -> new IllegalStateException(r.getMessage());
       };
     };
+  }
+
+  /** A command the trainer took but failed to apply (a bug, not a refused value): HTTP 500. */
+  public static final class ControlFailedException extends RuntimeException {
+    public ControlFailedException(String message) {
+      super(message);
+    }
   }
 
   /** Passes an immutable object by reference inside one Vert.x instance; never on the wire. */

@@ -242,7 +242,7 @@ final class TrainerVerticle extends AbstractVerticle {
     } catch (IllegalArgumentException e) { // the learner refused the value: the caller's 400
       msg.fail(ModelEvents.INVALID, e.getMessage());
     } catch (RuntimeException e) {
-      msg.fail(500, e.toString());
+      msg.fail(ModelEvents.FAILED, e.toString());
     }
   }
 
