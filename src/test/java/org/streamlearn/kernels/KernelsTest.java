@@ -224,6 +224,16 @@ class KernelsTest {
       ScalarKernels.biasGrad(rows, cols, x, OFF, ld, db0, OFF);
       SimdKernels.biasGrad(rows, cols, x, OFF, ld, db1, OFF);
       assertClose("biasGrad " + rows + "x" + cols, db0, db1, 2e-6 * rows, 0);
+
+      // Standardization is one subtraction and one division per value: the same bits on every path
+      // (a consumer in numpy repeats it), so compared exactly, guard cells included.
+      float[] mean = guarded(cols), std = guarded(cols);
+      for (int c = 0; c < cols; c++) std[OFF + c] = 0.25f + Math.abs(std[OFF + c]);
+      float[] z0 = guarded(rows * ld), z1 = z0.clone(), zIn = z0.clone();
+      ScalarKernels.standardizeRows(rows, cols, z0, OFF, ld, mean, OFF, std, OFF);
+      SimdKernels.standardizeRows(rows, cols, z1, OFF, ld, mean, OFF, std, OFF);
+      assertThat(z1).as("standardizeRows %dx%d", rows, cols).containsExactly(z0);
+      assertThat(z1).as("standardizeRows wrote x").isNotEqualTo(zIn);
     }
   }
 
