@@ -110,6 +110,16 @@ public final class Kernels {
     else ScalarKernels.addBias(rows, cols, bias, bOff, y, yOff, ldy);
   }
 
+  /**
+   * x[r·ldx + c] = (x[r·ldx + c] − mean[c]) / std[c] for every row r, in place: one float subtraction
+   * and one float division per value, so the same bits on every path (input standardization).
+   */
+  public static void standardizeRows(int rows, int cols, float[] x, int xOff, int ldx, float[] mean, int mOff,
+      float[] std, int sOff) {
+    if (Simd.ENABLED) SimdKernels.standardizeRows(rows, cols, x, xOff, ldx, mean, mOff, std, sOff);
+    else ScalarKernels.standardizeRows(rows, cols, x, xOff, ldx, mean, mOff, std, sOff);
+  }
+
   /** db[c] += Σ_r dy[r·lddy + c] (the bias gradient: a column reduction, accumulates). */
   public static void biasGrad(int rows, int cols, float[] dy, int dyOff, int lddy, float[] db, int dbOff) {
     if (Simd.ENABLED) SimdKernels.biasGrad(rows, cols, dy, dyOff, lddy, db, dbOff);

@@ -88,6 +88,15 @@ final class ScalarKernels {
     for (int r = 0; r < rows; r++) out[outOff + r] = sum(cols, x, xOff + r * ldx);
   }
 
+  static void standardizeRows(int rows, int cols, float[] x, int xOff, int ldx, float[] mean, int mOff, float[] std,
+      int sOff) {
+    for (int r = 0; r < rows; r++)
+      for (int c = 0; c < cols; c++) {
+        int i = xOff + r * ldx + c;
+        x[i] = (x[i] - mean[mOff + c]) / std[sOff + c];
+      }
+  }
+
   static void addBias(int rows, int cols, float[] bias, int bOff, float[] y, int yOff, int ldy) {
     for (int r = 0; r < rows; r++)
       for (int c = 0; c < cols; c++) y[yOff + r * ldy + c] += bias[bOff + c];

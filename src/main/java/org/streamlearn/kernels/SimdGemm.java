@@ -15,7 +15,8 @@ import jdk.incubator.vector.FloatVector;
  * virtual registers") and then runs about 100× slower.
  *
  * <p>NT (a dense layer's forward, B = weights [out × in]) transposes each 3-vector panel of B in
- * registers ({@link SimdTranspose}) and runs the packed NN micro-kernel; below 4 rows of A
+ * registers ({@link SimdTranspose}) and runs the packed NN micro-kernel; the columns past the last
+ * full panel get a zero-padded panel 1–3 vectors wide of their own; below 4 rows of A
  * (matrix-vector products) it is a dot-product form, 4 rows of A × 3 rows of B, vectors along k,
  * reduced once at the end in a fixed lane order.
  *
@@ -33,16 +34,20 @@ final class SimdGemm {
 
   static void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    applyBeta(M, N, beta, C, cOff, ldc);
-    if (K == 0 || alpha == 0f) return;
-    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, C, cOff, ldc);
+    if (K == 0 || alpha == 0f || beta != 0f) {
+      applyBeta(M, N, beta, C, cOff, ldc);
+      if (K == 0 || alpha == 0f) return;
+    }
+    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, beta != 0f, C, cOff, ldc);
   }
 
   static void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    applyBeta(M, N, beta, C, cOff, ldc);
-    if (K == 0 || alpha == 0f) return;
-    blocked(M, N, K, alpha, A, aOff, 1, lda, B, bOff, ldb, C, cOff, ldc);
+    if (K == 0 || alpha == 0f || beta != 0f) {
+      applyBeta(M, N, beta, C, cOff, ldc);
+      if (K == 0 || alpha == 0f) return;
+    }
+    blocked(M, N, K, alpha, A, aOff, 1, lda, B, bOff, ldb, beta != 0f, C, cOff, ldc);
   }
 
   private static void applyBeta(int M, int N, float beta, float[] C, int cOff, int ldc) {
@@ -54,9 +59,13 @@ final class SimdGemm {
     }
   }
 
-  /** C += alpha·A·B with A(i,k) = A[aOff + i·ars + k·aks]. */
+  /**
+   * C += alpha·A·B with A(i,k) = A[aOff + i·ars + k·aks]; with {@code readC} false, C = alpha·A·B
+   * without reading C: the first K-block adds to zero instead of C (the bits of zeroing C first,
+   * without that pass over C: a weight gradient written by backwardSet).
+   */
   private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
-      float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+      float[] B, int bOff, int ldb, boolean readC, float[] C, int cOff, int ldc) {
     final int NB = 3 * L;
     boolean pack = M >= PACK_MIN_ROWS;
     Scratch ws = pack ? SCRATCH.get().ensure(M) : null;
@@ -64,6 +73,7 @@ final class SimdGemm {
     for (int k0 = 0; k0 < K; k0 += KC) {
       int kc = Math.min(KC, K - k0);
       int ak = aOff + k0 * aks, bk = bOff + k0 * ldb;
+      boolean ld = readC || k0 > 0;
       if (pack) packA(M4, kc, A, ak, ars, aks, ws.a);
       int j = 0;
       for (; j + NB <= N; j += NB) {
@@ -73,20 +83,20 @@ final class SimdGemm {
           // sets. Packed A and B make the inner loop two unit-stride streams.
           float[] bp = ws.b;
           for (int k = 0; k < kc; k++) System.arraycopy(B, bk + k * ldb + j, bp, k * NB, NB);
-          for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, C, cOff + i * ldc + j, ldc);
+          for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, ld, C, cOff + i * ldc + j, ldc);
         } else {
           for (int i = 0; i < M4; i += 4)
-            kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, ldc);
+            kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j, ldc);
         }
         for (int i = M4; i < M; i++)
-          kernel1x3(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j);
+          kernel1x3(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j);
       }
       for (; j + L <= N; j += L) {
         int i = 0;
         for (; i + 4 <= M; i += 4)
-          kernel4x1(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j, ldc);
+          kernel4x1(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j, ldc);
         for (; i < M; i++)
-          kernel1x1(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, C, cOff + i * ldc + j);
+          kernel1x1(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j);
       }
       // Fewer than L columns left: scalar. Masked vector loads are not intrinsified on every CPU
       // and fall back to a path about 100× slower, so the GEMMs never use masks.
@@ -94,7 +104,8 @@ final class SimdGemm {
         for (int i = 0; i < M; i++) {
           float s = 0f;
           for (int k = 0; k < kc; k++) s += A[ak + i * ars + k * aks] * B[bk + k * ldb + j];
-          C[cOff + i * ldc + j] += alpha * s;
+          int c = cOff + i * ldc + j;
+          C[c] = (ld ? C[c] : 0f) + alpha * s;
         }
     }
   }
@@ -119,6 +130,8 @@ final class SimdGemm {
     final float[] b = new float[KC * 3 * L];
     /** The first folds of NT's twelve dot-product accumulators, summed from here in a fixed order. */
     final float[] lanes = new float[6 * L];
+    /** Four rows of C of a zero-padded leftover panel (NT). */
+    final float[] c = new float[4 * 3 * L];
 
     Scratch ensure(int M) {
       if (a.length < M * KC) a = new float[M * KC];
@@ -128,9 +141,9 @@ final class SimdGemm {
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-  private static void kernel4x3Packed(int kc, float alpha, float[] ap, int a, float[] bp, float[] C, int c,
-      int ldc) {
-    FloatVector va = FloatVector.broadcast(F, alpha);
+  private static void kernel4x3Packed(int kc, float alpha, float[] ap, int a, float[] bp, boolean readC, float[] C,
+      int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
     FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
     FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
     FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
@@ -148,23 +161,23 @@ final class SimdGemm {
       x = FloatVector.broadcast(F, ap[a + 3]);
       c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
     }
-    c00.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
-    c01.fma(va, FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
-    c02.fma(va, FloatVector.fromArray(F, C, c + 2 * L)).intoArray(C, c + 2 * L);
-    c10.fma(va, FloatVector.fromArray(F, C, c + ldc)).intoArray(C, c + ldc);
-    c11.fma(va, FloatVector.fromArray(F, C, c + ldc + L)).intoArray(C, c + ldc + L);
-    c12.fma(va, FloatVector.fromArray(F, C, c + ldc + 2 * L)).intoArray(C, c + ldc + 2 * L);
-    c20.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc)).intoArray(C, c + 2 * ldc);
-    c21.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + L)).intoArray(C, c + 2 * ldc + L);
-    c22.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + 2 * L)).intoArray(C, c + 2 * ldc + 2 * L);
-    c30.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc)).intoArray(C, c + 3 * ldc);
-    c31.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + L)).intoArray(C, c + 3 * ldc + L);
-    c32.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + 2 * L)).intoArray(C, c + 3 * ldc + 2 * L);
+    c00.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+    c01.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
+    c02.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * L) : z)).intoArray(C, c + 2 * L);
+    c10.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
+    c11.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + L) : z)).intoArray(C, c + ldc + L);
+    c12.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + 2 * L) : z)).intoArray(C, c + ldc + 2 * L);
+    c20.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc) : z)).intoArray(C, c + 2 * ldc);
+    c21.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc + L) : z)).intoArray(C, c + 2 * ldc + L);
+    c22.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc + 2 * L) : z)).intoArray(C, c + 2 * ldc + 2 * L);
+    c30.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc) : z)).intoArray(C, c + 3 * ldc);
+    c31.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc + L) : z)).intoArray(C, c + 3 * ldc + L);
+    c32.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc + 2 * L) : z)).intoArray(C, c + 3 * ldc + 2 * L);
   }
 
   private static void kernel4x3(int kc, float alpha, float[] A, int a, int ars, int aks,
-      float[] B, int b, int ldb, float[] C, int c, int ldc) {
-    FloatVector va = FloatVector.broadcast(F, alpha);
+      float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
     FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
     FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
     FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
@@ -184,23 +197,23 @@ final class SimdGemm {
       x = FloatVector.broadcast(F, A[a3 + ka]);
       c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
     }
-    c00.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
-    c01.fma(va, FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
-    c02.fma(va, FloatVector.fromArray(F, C, c + 2 * L)).intoArray(C, c + 2 * L);
-    c10.fma(va, FloatVector.fromArray(F, C, c + ldc)).intoArray(C, c + ldc);
-    c11.fma(va, FloatVector.fromArray(F, C, c + ldc + L)).intoArray(C, c + ldc + L);
-    c12.fma(va, FloatVector.fromArray(F, C, c + ldc + 2 * L)).intoArray(C, c + ldc + 2 * L);
-    c20.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc)).intoArray(C, c + 2 * ldc);
-    c21.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + L)).intoArray(C, c + 2 * ldc + L);
-    c22.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + 2 * L)).intoArray(C, c + 2 * ldc + 2 * L);
-    c30.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc)).intoArray(C, c + 3 * ldc);
-    c31.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + L)).intoArray(C, c + 3 * ldc + L);
-    c32.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + 2 * L)).intoArray(C, c + 3 * ldc + 2 * L);
+    c00.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+    c01.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
+    c02.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * L) : z)).intoArray(C, c + 2 * L);
+    c10.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
+    c11.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + L) : z)).intoArray(C, c + ldc + L);
+    c12.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + 2 * L) : z)).intoArray(C, c + ldc + 2 * L);
+    c20.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc) : z)).intoArray(C, c + 2 * ldc);
+    c21.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc + L) : z)).intoArray(C, c + 2 * ldc + L);
+    c22.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc + 2 * L) : z)).intoArray(C, c + 2 * ldc + 2 * L);
+    c30.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc) : z)).intoArray(C, c + 3 * ldc);
+    c31.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc + L) : z)).intoArray(C, c + 3 * ldc + L);
+    c32.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc + 2 * L) : z)).intoArray(C, c + 3 * ldc + 2 * L);
   }
 
   private static void kernel1x3(int kc, float alpha, float[] A, int a, int aks,
-      float[] B, int b, int ldb, float[] C, int c) {
-    FloatVector va = FloatVector.broadcast(F, alpha);
+      float[] B, int b, int ldb, boolean readC, float[] C, int c) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
     FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
     for (int k = 0; k < kc; k++, b += ldb) {
       FloatVector x = FloatVector.broadcast(F, A[a + k * aks]);
@@ -208,14 +221,14 @@ final class SimdGemm {
       c1 = x.fma(FloatVector.fromArray(F, B, b + L), c1);
       c2 = x.fma(FloatVector.fromArray(F, B, b + 2 * L), c2);
     }
-    c0.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
-    c1.fma(va, FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
-    c2.fma(va, FloatVector.fromArray(F, C, c + 2 * L)).intoArray(C, c + 2 * L);
+    c0.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+    c1.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
+    c2.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * L) : z)).intoArray(C, c + 2 * L);
   }
 
   private static void kernel4x1(int kc, float alpha, float[] A, int a, int ars, int aks,
-      float[] B, int b, int ldb, float[] C, int c, int ldc) {
-    FloatVector va = FloatVector.broadcast(F, alpha);
+      float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
     FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
     FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
     int a1 = a + ars, a2 = a + 2 * ars, a3 = a + 3 * ars;
@@ -227,19 +240,19 @@ final class SimdGemm {
       c2 = FloatVector.broadcast(F, A[a2 + ka]).fma(bv, c2);
       c3 = FloatVector.broadcast(F, A[a3 + ka]).fma(bv, c3);
     }
-    c0.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
-    c1.fma(va, FloatVector.fromArray(F, C, c + ldc)).intoArray(C, c + ldc);
-    c2.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc)).intoArray(C, c + 2 * ldc);
-    c3.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc)).intoArray(C, c + 3 * ldc);
+    c0.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+    c1.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
+    c2.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc) : z)).intoArray(C, c + 2 * ldc);
+    c3.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc) : z)).intoArray(C, c + 3 * ldc);
   }
 
   private static void kernel1x1(int kc, float alpha, float[] A, int a, int aks,
-      float[] B, int b, int ldb, float[] C, int c) {
-    FloatVector va = FloatVector.broadcast(F, alpha);
+      float[] B, int b, int ldb, boolean readC, float[] C, int c) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
     FloatVector c0 = FloatVector.zero(F);
     for (int k = 0; k < kc; k++, b += ldb)
       c0 = FloatVector.broadcast(F, A[a + k * aks]).fma(FloatVector.fromArray(F, B, b), c0);
-    c0.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
+    c0.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -290,15 +303,104 @@ final class SimdGemm {
       packA(M4, kc, A, aOff + k0, lda, 1, ws.a);
       for (int j = 0; j < nFull; j += NB) {
         packBT(kc, B, bOff + j * ldb + k0, ldb, bp);
-        for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, C, cOff + i * ldc + j, ldc);
+        for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, true, C, cOff + i * ldc + j, ldc);
         if (M4 < M)
           ntBlock(M - M4, NB, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + j * ldb + k0, ldb, 1f, C,
               cOff + M4 * ldc + j, ldc, ws.lanes);
       }
-      if (nFull < N)
-        ntBlock(M, N - nFull, kc, alpha, A, aOff + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C, cOff + nFull, ldc,
-            ws.lanes);
+      if (nFull < N) {
+        // The columns left over after the full panels get a panel of their own, 1 to 3 vectors wide
+        // (zero-padded): in the dot-product form these 16 columns of 256 took about a quarter of the time.
+        int w = N - nFull, P = panelWidth(w);
+        packBTPadded(kc, w, P, B, bOff + nFull * ldb + k0, ldb, bp);
+        for (int i = 0; i < M4; i += 4)
+          leftover4(kc, alpha, ws.a, i * kc, 1, 4, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
+        if (M4 < M)
+          ntBlock(M - M4, w, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C,
+              cOff + M4 * ldc + nFull, ldc, ws.lanes);
+      }
     }
+  }
+
+  /** Columns of the panel that holds w (&lt; 3L) columns: whole vectors. */
+  private static int panelWidth(int w) {
+    return (w + L - 1) / L * L;
+  }
+
+  /**
+   * bp[k·P + jj] = B[b + jj·ldb + k] for jj &lt; w, 0 for w ≤ jj &lt; P (P a multiple of L, w ≤ P),
+   * k &lt; kc.
+   */
+  private static void packBTPadded(int kc, int w, int P, float[] B, int b, int ldb, float[] bp) {
+    int full = w - w % L, k = 0; // rows of B in whole groups of L go through the register transpose
+    if (SimdTranspose.VECTOR && full > 0) {
+      k = kc - kc % L;
+      SimdTranspose.panel(k, B, b, ldb, bp, P, full);
+    }
+    for (int jj = 0; jj < full; jj++) {
+      int row = b + jj * ldb;
+      for (int kk = k, o = k * P + jj; kk < kc; kk++, o += P) bp[o] = B[row + kk];
+    }
+    for (int jj = full; jj < P; jj++) {
+      int row = b + jj * ldb;
+      if (jj < w) for (int kk = 0, o = jj; kk < kc; kk++, o += P) bp[o] = B[row + kk];
+      else for (int kk = 0, o = jj; kk < kc; kk++, o += P) bp[o] = 0f;
+    }
+  }
+
+  /**
+   * C[4 rows × w] += alpha·A(4 rows)·panel, the panel P = 1–3 vectors wide. A(i,k) = A[a + i·ars +
+   * k·aks]. When w &lt; P the rows of C go through the tile t (copied in and back), so the arithmetic
+   * is that of a full panel, fma(acc, alpha, C), and no column past w is touched.
+   */
+  private static void leftover4(int kc, float alpha, float[] A, int a, int ars, int aks, float[] bp, int P, int w,
+      float[] C, int c, int ldc, float[] t) {
+    float[] out = C;
+    int o = c, ld = ldc;
+    if (w < P) {
+      for (int r = 0; r < 4; r++) {
+        System.arraycopy(C, c + r * ldc, t, r * P, w);
+        java.util.Arrays.fill(t, r * P + w, (r + 1) * P, 0f);
+      }
+      out = t;
+      o = 0;
+      ld = P;
+    }
+    if (P == L) kernel4x1(kc, alpha, A, a, ars, aks, bp, 0, P, true, out, o, ld);
+    else if (P == 2 * L) kernel4x2(kc, alpha, A, a, ars, aks, bp, 0, P, out, o, ld);
+    else kernel4x3(kc, alpha, A, a, ars, aks, bp, 0, P, true, out, o, ld);
+    if (w < P) for (int r = 0; r < 4; r++) System.arraycopy(t, r * P, C, c + r * ldc, w);
+  }
+
+  private static void kernel4x2(int kc, float alpha, float[] A, int a, int ars, int aks,
+      float[] B, int b, int ldb, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha);
+    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+    FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+    FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+    int a1 = a + ars, a2 = a + 2 * ars, a3 = a + 3 * ars;
+    for (int k = 0; k < kc; k++, b += ldb) {
+      int ka = k * aks;
+      FloatVector b0 = FloatVector.fromArray(F, B, b);
+      FloatVector b1 = FloatVector.fromArray(F, B, b + L);
+      FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(F, A[a1 + ka]);
+      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(F, A[a2 + ka]);
+      c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(F, A[a3 + ka]);
+      c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+    }
+    c00.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
+    c01.fma(va, FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
+    c10.fma(va, FloatVector.fromArray(F, C, c + ldc)).intoArray(C, c + ldc);
+    c11.fma(va, FloatVector.fromArray(F, C, c + ldc + L)).intoArray(C, c + ldc + L);
+    c20.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc)).intoArray(C, c + 2 * ldc);
+    c21.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + L)).intoArray(C, c + 2 * ldc + L);
+    c30.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc)).intoArray(C, c + 3 * ldc);
+    c31.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + L)).intoArray(C, c + 3 * ldc + L);
   }
 
   /** bp[k·3L + jj] = B[b + jj·ldb + k] for jj &lt; 3L, k &lt; kc: a 3L-row panel of B, transposed. */

@@ -119,6 +119,18 @@ final class SimdKernels {
     for (int r = 0; r < rows; r++) axpy(cols, 1f, bias, bOff, y, yOff + r * ldy);
   }
 
+  static void standardizeRows(int rows, int cols, float[] x, int xOff, int ldx, float[] mean, int mOff, float[] std,
+      int sOff) {
+    int end = cols >= 2 * L ? F.loopBound(cols) : 0;
+    for (int r = 0; r < rows; r++) {
+      int o = xOff + r * ldx, i = 0;
+      for (; i < end; i += L)
+        FloatVector.fromArray(F, x, o + i).sub(FloatVector.fromArray(F, mean, mOff + i))
+            .div(FloatVector.fromArray(F, std, sOff + i)).intoArray(x, o + i);
+      for (; i < cols; i++) x[o + i] = (x[o + i] - mean[mOff + i]) / std[sOff + i];
+    }
+  }
+
   static void biasGrad(int rows, int cols, float[] dy, int dyOff, int lddy, float[] db, int dbOff) {
     // Column blocks outermost: each db vector stays in a register across all rows.
     int c = 0;

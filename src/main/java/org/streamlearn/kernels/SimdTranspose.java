@@ -42,14 +42,19 @@ final class SimdTranspose {
    * are multiples of L; needs {@link #VECTOR}.
    */
   static void panel(int kv, float[] B, int b, int ldb, float[] bp, int NB) {
-    if (L == 16) transpose16(kv, B, b, ldb, bp, NB);
-    else if (L == 8) transpose8(kv, B, b, ldb, bp, NB);
-    else transpose4(kv, B, b, ldb, bp, NB);
+    panel(kv, B, b, ldb, bp, NB, NB);
   }
 
-  private static void transpose16(int kv, float[] B, int b0, int ldb, float[] bp, int NB) {
+  /** As {@link #panel(int, float[], int, int, float[], int)} for the first {@code rows} (a multiple of L) of NB. */
+  static void panel(int kv, float[] B, int b, int ldb, float[] bp, int NB, int rows) {
+    if (L == 16) transpose16(kv, B, b, ldb, bp, NB, rows);
+    else if (L == 8) transpose8(kv, B, b, ldb, bp, NB, rows);
+    else transpose4(kv, B, b, ldb, bp, NB, rows);
+  }
+
+  private static void transpose16(int kv, float[] B, int b0, int ldb, float[] bp, int NB, int rows) {
     for (int k = 0; k < kv; k += 16)
-      for (int g = 0; g < NB; g += 16) {
+      for (int g = 0; g < rows; g += 16) {
         int b = b0 + g * ldb + k, p = k * NB + g;
         FloatVector v0 = FloatVector.fromArray(F, B, b);
         FloatVector v1 = FloatVector.fromArray(F, B, b + 1 * ldb);
@@ -119,9 +124,9 @@ final class SimdTranspose {
       }
   }
 
-  private static void transpose8(int kv, float[] B, int b0, int ldb, float[] bp, int NB) {
+  private static void transpose8(int kv, float[] B, int b0, int ldb, float[] bp, int NB, int rows) {
     for (int k = 0; k < kv; k += 8)
-      for (int g = 0; g < NB; g += 8) {
+      for (int g = 0; g < rows; g += 8) {
         int b = b0 + g * ldb + k, p = k * NB + g;
         FloatVector v0 = FloatVector.fromArray(F, B, b);
         FloatVector v1 = FloatVector.fromArray(F, B, b + 1 * ldb);
@@ -155,9 +160,9 @@ final class SimdTranspose {
       }
   }
 
-  private static void transpose4(int kv, float[] B, int b0, int ldb, float[] bp, int NB) {
+  private static void transpose4(int kv, float[] B, int b0, int ldb, float[] bp, int NB, int rows) {
     for (int k = 0; k < kv; k += 4)
-      for (int g = 0; g < NB; g += 4) {
+      for (int g = 0; g < rows; g += 4) {
         int b = b0 + g * ldb + k, p = k * NB + g;
         FloatVector v0 = FloatVector.fromArray(F, B, b);
         FloatVector v1 = FloatVector.fromArray(F, B, b + 1 * ldb);

@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Not named {@code Simd*} on purpose: the pom's {@code dontinline,…Simd*::*} makes each SIMD
  * kernel a compilation root, and these small helpers must inline into those roots (a vector that
- * crosses a call C2 does not inline is boxed on the heap).
+ * crosses a call C2 does not inline is boxed on the heap). Most exceed C2's 35-bytecode limit for
+ * call sites it deems cold, so the pom's {@code inline,…VectorMath::*} forces them in.
  */
 final class VectorMath {
   private VectorMath() {}

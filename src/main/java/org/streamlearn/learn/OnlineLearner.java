@@ -293,9 +293,7 @@ public final class OnlineLearner {
       if (opt.t() % cfg.backupEvery() == 0) backup();
       return;
     }
-    Arrays.fill(grads, 0f);
-    model.backward(b, params, grads, X, xOff, dOut, ws);
-    float norm = globalNorm(grads);
+    float norm = model.backwardSet(b, params, grads, X, xOff, dOut, ws); // writes grads, no zeroing pass
     lastGradNorm = norm;
     if (!Float.isFinite(norm)) {
       diverged("gradient", b);
@@ -375,13 +373,6 @@ public final class OnlineLearner {
         metrics.add(l, abs / O, sq / O);
       }
     }
-  }
-
-  /** Euclidean norm of g, summed in double over float blocks (no overflow for finite g). */
-  private static float globalNorm(float[] g) {
-    double s = 0;
-    for (int i = 0; i < g.length; i += 4096) s += Kernels.sumSquares(Math.min(4096, g.length - i), g, i);
-    return (float) Math.sqrt(s);
   }
 
   /**

@@ -1,6 +1,7 @@
 package org.streamlearn.learn;
 
 import java.util.Arrays;
+import org.streamlearn.kernels.Kernels;
 
 /**
  * Per-feature running mean and variance of a stream, and the standardization {@code (x − mean) /
@@ -84,11 +85,7 @@ public final class Standardizer {
 
   /** (x − mean) / std over b rows of mean.length values, in float: what a snapshot's consumer does. */
   public static void apply(float[] mean, float[] std, int b, float[] x, int off, int stride) {
-    int n = mean.length;
-    for (int r = 0; r < b; r++) {
-      int o = off + r * stride;
-      for (int i = 0; i < n; i++) x[o + i] = (x[o + i] - mean[i]) / std[i];
-    }
+    Kernels.standardizeRows(b, mean.length, x, off, stride, mean, 0, std, 0);
   }
 
   /** The inverse: y = y·std + mean over b rows, in float (model outputs back to label units). */

@@ -68,6 +68,16 @@ final class Dense implements Layer {
     if (dx != null) t.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
   }
 
+  /** dW = dyᵀ·x and db = Σ_rows dy written, not added: GEMM with beta 0 (C not read), bias zeroed first. */
+  @Override
+  public void backwardSet(ParallelGemm t, int B, float[] p, float[] g, int gOff, float[] x, int xOff, float[] y,
+      float[] dy, float[] dx, float[] s) {
+    t.gemmTN(out, in, B, 1f, dy, 0, out, x, xOff, in, 0f, g, wOff, in); // dW [O×I] =
+    java.util.Arrays.fill(g, bOff, bOff + out, 0f);
+    Kernels.biasGrad(B, out, dy, 0, out, g, bOff);                       // db [O] =
+    if (dx != null) t.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
+  }
+
   // ---- direct SGD ----
 
   @Override

@@ -51,6 +51,17 @@ interface Layer {
     backward(B, p, g, x, xOff, y, dy, dx, s);
   }
 
+  /**
+   * As backward, but OVERWRITES this layer's parameter gradients g[gOff .. gOff + paramCount())
+   * instead of adding to them (gOff: this layer's offset in the model's flat arrays), so a training
+   * step needs no separate zeroing pass over the gradient. The same bits as zeroing, then backward.
+   */
+  default void backwardSet(ParallelGemm t, int B, float[] p, float[] g, int gOff, float[] x, int xOff, float[] y,
+      float[] dy, float[] dx, float[] s) {
+    java.util.Arrays.fill(g, gOff, gOff + paramCount(), 0f);
+    backward(t, B, p, g, x, xOff, y, dy, dx, s);
+  }
+
   default void backwardInput(ParallelGemm t, int B, float[] p, float[] x, int xOff, float[] y, float[] dy,
       float[] dx, float[] s) {
     backwardInput(B, p, x, xOff, y, dy, dx, s);

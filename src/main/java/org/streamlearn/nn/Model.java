@@ -3,6 +3,7 @@ package org.streamlearn.nn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.streamlearn.kernels.Kernels;
 
 /**
  * A feed-forward stack of layers built from a {@link ModelSpec}, over flat parameter and gradient
@@ -15,6 +16,7 @@ import java.util.SplittableRandom;
 public final class Model {
   private final ModelSpec spec;
   private final Layer[] layers;
+  private final int[] offsets; // offsets[i]: layer i's first parameter
   private final int paramCount;
   private final List<ParamTensor> tensors, torchTensors;
 
@@ -23,6 +25,7 @@ public final class Model {
     int[][] shape = ModelSpec.shapes(spec.steps(), spec.features(), spec.layers());
     List<ModelSpec.LayerSpec> ls = spec.layers();
     layers = new Layer[ls.size()];
+    offsets = new int[ls.size()];
     int off = 0;
     for (int i = 0; i < layers.length; i++) {
       int t = shape[i][0], f = shape[i][1], rows = Math.max(t, 1), n = rows * f;
@@ -36,6 +39,7 @@ public final class Model {
         case ModelSpec.LayerSpec.LayerNorm ln -> new LayerNorm(rows, f, off, ln.eps());
         case ModelSpec.LayerSpec.Lstm l -> new LSTM(t, f, l.hidden(), l.seq(), off);
       };
+      offsets[i] = off;
       off += layers[i].paramCount();
     }
     paramCount = off;
@@ -190,6 +194,44 @@ public final class Model {
       layers[i].backward(ws.gemm, B, params, grads, in, inOff, ws.out[i], dy, dx, ws.scratch[i]);
       dy = dx;
     }
+  }
+
+  /** Floats per partial sum of {@link #backwardSet}'s gradient norm. */
+  public static final int NORM_BLOCK = 4096;
+
+  /**
+   * A training step's backward pass, after {@link #forward} with the same B, params, x and ws:
+   * OVERWRITES grads[0..paramCount()) with d loss / d params (no zeroing pass needed first; the
+   * same bits as zeroing, then {@link #backward}) and returns the gradient's Euclidean norm. The
+   * norm is √ of the sum, in double and in index order, of the float sums of squares of each
+   * {@value #NORM_BLOCK}-float block of grads; each block is summed as soon as the layers that write
+   * it are done, while it is still in cache (the same bits as summing the blocks afterwards).
+   */
+  public float backwardSet(int B, float[] params, float[] grads, float[] x, int xOff, float[] dOut, Workspace ws) {
+    check(B, params, ws);
+    checkParams(grads, "grads");
+    if (dOut.length < B * outputSize())
+      throw new IllegalArgumentException("dOut holds " + dOut.length + " floats, need " + B * outputSize());
+    double[] blocks = ws.normBlocks;
+    int summed = blocks.length; // blocks [summed, length) hold their sums
+    float[] dy = dOut;
+    for (int i = layers.length - 1; i >= 0; i--) {
+      float[] in = i > 0 ? ws.out[i - 1] : x;
+      int inOff = i > 0 ? 0 : xOff;
+      float[] dx = i > 0 ? ws.dOut[i - 1] : null;
+      layers[i].backwardSet(ws.gemm, B, params, grads, offsets[i], in, inOff, ws.out[i], dy, dx, ws.scratch[i]);
+      dy = dx;
+      // Layers i.. are done: every block starting at or after offsets[i] is final.
+      int first = (offsets[i] + NORM_BLOCK - 1) / NORM_BLOCK;
+      for (int b = first; b < summed; b++) {
+        int from = b * NORM_BLOCK;
+        blocks[b] = Kernels.sumSquares(Math.min(NORM_BLOCK, paramCount - from), grads, from);
+      }
+      summed = Math.min(summed, first);
+    }
+    double sq = 0;
+    for (double b : blocks) sq += b;
+    return (float) Math.sqrt(sq);
   }
 
   /** True when every layer supports {@link #directSgdStep} (dense and parameterless layers). */

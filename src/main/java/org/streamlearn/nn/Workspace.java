@@ -22,6 +22,7 @@ public final class Workspace implements AutoCloseable {
   final float[][] dOut;    // dOut[i]: gradient w.r.t. out[i] (the last one is the caller's dOut)
   final float[][] scratch; // per-layer scratch
   final float[] dInput;    // [maxBatch × inputSize], written only by backward(..., inputGrad = true)
+  final double[] normBlocks; // Σ g² of each NORM_BLOCK floats of the gradient, for Model.backwardSet
   final ParallelGemm gemm; // the GEMMs of forward and backward, split across the team
   private final Cleaner.Cleanable stopTeam;
 
@@ -38,6 +39,7 @@ public final class Workspace implements AutoCloseable {
       scratch[i] = new float[layers[i].scratchSize(maxBatch)];
     }
     dInput = new float[maxBatch * layers[0].in()];
+    normBlocks = new double[(model.paramCount() + Model.NORM_BLOCK - 1) / Model.NORM_BLOCK];
     if (threads == 1) {
       gemm = SERIAL;
       stopTeam = null;

@@ -22,7 +22,7 @@ record ChildJvm(String name, Process p, List<String> out, Thread reader) impleme
     List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
         "--add-modules", "jdk.incubator.vector", "--sun-misc-unsafe-memory-access=allow",
         "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+UseSerialGC",
-        "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*",
+        "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*", "-XX:CompileCommand=inline,org.streamlearn.kernels.VectorMath::*",
         "-cp", System.getProperty("java.class.path"), main.getName()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

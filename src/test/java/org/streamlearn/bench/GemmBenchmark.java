@@ -18,7 +18,7 @@ import org.streamlearn.kernels.Reference;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:CompileCommand=quiet",
-    "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*"})
+    "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*", "-XX:CompileCommand=inline,org.streamlearn.kernels.VectorMath::*"})
 public class GemmBenchmark {
   @Param({"NN", "NT", "TN"})
   public String layout;

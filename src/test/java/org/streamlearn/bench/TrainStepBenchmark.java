@@ -19,7 +19,7 @@ import org.streamlearn.learn.OnlineLearner;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 3, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:CompileCommand=quiet",
-    "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*"})
+    "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*", "-XX:CompileCommand=inline,org.streamlearn.kernels.VectorMath::*"})
 public class TrainStepBenchmark {
   @Param({"sgd", "adam"})
   public String optimizer;

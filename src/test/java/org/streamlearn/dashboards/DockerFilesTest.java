@@ -107,7 +107,8 @@ class DockerFilesTest {
     Matcher m = Pattern.compile("<sl\\.jvmFlags>([^<]*)</sl\\.jvmFlags>").matcher(Files.readString(Path.of("pom.xml")));
     assertThat(m.find()).as("pom.xml defines sl.jvmFlags").isTrue();
     String flags = m.group(1).trim();
-    assertThat(flags).contains("--add-modules jdk.incubator.vector", "dontinline,org.streamlearn.kernels.Simd*::*");
+    assertThat(flags).contains("--add-modules jdk.incubator.vector", "dontinline,org.streamlearn.kernels.Simd*::*",
+        "inline,org.streamlearn.kernels.VectorMath::*");
     assertThat(Files.readString(Path.of("src/main/launcher/streamlearn"))).contains("flags='@sl.jvmFlags@'");
     Path built = Path.of("target", "streamlearn");
     assertThat(Files.readString(built)).contains("flags='" + flags + "'").doesNotContain("@sl.jvmFlags@");

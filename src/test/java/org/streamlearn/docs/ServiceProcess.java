@@ -35,7 +35,7 @@ record ServiceProcess(Process p, List<String> out, int httpPort, int kafkaPort) 
     List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
         "--add-modules", "jdk.incubator.vector", "--sun-misc-unsafe-memory-access=allow",
         "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+UseSerialGC",
-        "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*",
+        "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*", "-XX:CompileCommand=inline,org.streamlearn.kernels.VectorMath::*",
         "-cp", System.getProperty("java.class.path"), Main.class.getName()));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
     pb.environment().keySet().removeIf(k -> k.startsWith("STREAMLEARN_"));

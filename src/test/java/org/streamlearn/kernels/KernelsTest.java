@@ -224,6 +224,16 @@ class KernelsTest {
       ScalarKernels.biasGrad(rows, cols, x, OFF, ld, db0, OFF);
       SimdKernels.biasGrad(rows, cols, x, OFF, ld, db1, OFF);
       assertClose("biasGrad " + rows + "x" + cols, db0, db1, 2e-6 * rows, 0);
+
+      // Standardization is one subtraction and one division per value: the same bits on every path
+      // (a consumer in numpy repeats it), so compared exactly, guard cells included.
+      float[] mean = guarded(cols), std = guarded(cols);
+      for (int c = 0; c < cols; c++) std[OFF + c] = 0.25f + Math.abs(std[OFF + c]);
+      float[] z0 = guarded(rows * ld), z1 = z0.clone(), zIn = z0.clone();
+      ScalarKernels.standardizeRows(rows, cols, z0, OFF, ld, mean, OFF, std, OFF);
+      SimdKernels.standardizeRows(rows, cols, z1, OFF, ld, mean, OFF, std, OFF);
+      assertThat(z1).as("standardizeRows %dx%d", rows, cols).containsExactly(z0);
+      assertThat(z1).as("standardizeRows wrote x").isNotEqualTo(zIn);
     }
   }
 
@@ -288,6 +298,27 @@ class KernelsTest {
           C0, C1, 2e-6 * K + 1e-6, 1e-6);
     }
     assertThat(cases).isGreaterThan(100);
+  }
+
+  /**
+   * NT at the widths where its panels end: whole panels plus a leftover panel of 1–3 vectors (exact
+   * or zero-padded), and widths below one panel (the 10-wide output layer), with rows that are and
+   * are not a multiple of 4 and K across the K-block (256).
+   */
+  @Test
+  void gemmNTPanelEdges() {
+    int L = SimdKernels.L;
+    int[] widths = {10, L, 2 * L + 3, 3 * L, 3 * L + L, 3 * L + L + 1, 3 * L + 2 * L, 5 * 3 * L + L, 5 * 3 * L + 2 * L + 5};
+    int cases = 0;
+    for (int M : new int[] {4, 5, 16, 19}) for (int N : widths) for (int K : new int[] {3, 2 * L + 1, 300}) {
+      float alpha = cases % 2 == 0 ? 1f : -0.5f, beta = cases % 3 == 0 ? 0f : 1f;
+      cases++;
+      int lda = K + 1, ldb = K + 2, ldc = N + 3;
+      float[] A = guarded(M * lda), B = guarded(N * ldb), C0 = guarded(M * ldc), C1 = C0.clone();
+      ScalarKernels.gemmNT(M, N, K, alpha, A, OFF, lda, B, OFF, ldb, beta, C0, OFF, ldc);
+      SimdGemm.gemmNT(M, N, K, alpha, A, OFF, lda, B, OFF, ldb, beta, C1, OFF, ldc);
+      assertClose(String.format("gemmNT M=%d N=%d K=%d", M, N, K), C0, C1, 2e-6 * K + 1e-6, 1e-6);
+    }
   }
 
   @Test

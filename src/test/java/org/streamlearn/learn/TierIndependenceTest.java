@@ -45,7 +45,7 @@ class TierIndependenceTest {
     List<String> cmd = new ArrayList<>(List.of(
         System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
         "--add-modules", "jdk.incubator.vector", tierFlag, "-XX:CompileCommand=quiet",
-        "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*", "-Xmx256m"));
+        "-XX:CompileCommand=dontinline,org.streamlearn.kernels.Simd*::*", "-XX:CompileCommand=inline,org.streamlearn.kernels.VectorMath::*", "-Xmx256m"));
     String bits = System.getProperty("streamlearn.simd.bits");
     if (bits != null) cmd.add("-Dstreamlearn.simd.bits=" + bits); // the same kernel path as this JVM
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TrainingFingerprint.class.getName()));

@@ -143,6 +143,42 @@ class ModelTest {
     }
   }
 
+  /**
+   * backwardSet writes the gradient (garbage and NaN in grads beforehand do not leak) with the same
+   * bits as zeroing, then backward, and returns the norm of blocks summed in index order, bit for
+   * bit; models whose norm blocks straddle layers, with LSTM, layer norm and dense layers, and the
+   * GEMMs split across two threads.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"input(30) dense(200) relu dense(50) tanh dense(7)",
+      "input(6x5) lstm(40, seq) layernorm lstm(30) dense(90) relu dense(3)", "input(3) dense(2)"})
+  void backwardSetOverwritesWithTheBitsOfZeroThenBackward(String spec) {
+    Model m = Model.of(ModelSpec.parse(spec));
+    int n = m.paramCount(), B = 5;
+    var r = new java.util.SplittableRandom(4);
+    float[] p = new float[n];
+    m.init(p, 4);
+    float[] x = GradCheck.uniform(B * m.inputSize(), -1, 1, r), dOut = GradCheck.uniform(B * m.outputSize(), -1, 1, r);
+    for (int threads : new int[] {1, 2}) {
+      try (Workspace ws = m.newWorkspace(B, threads)) {
+        m.forward(B, p, x, 0, ws);
+        float[] expected = new float[n];
+        m.backward(B, p, expected, x, 0, dOut, ws);
+        double sq = 0;
+        for (int i = 0; i < n; i += Model.NORM_BLOCK)
+          sq += org.streamlearn.kernels.Kernels.sumSquares(Math.min(Model.NORM_BLOCK, n - i), expected, i);
+        float[] g = GradCheck.uniform(n, -9, 9, r);
+        g[0] = Float.NaN;
+        g[n - 1] = Float.NaN;
+        float norm = m.backwardSet(B, p, g, x, 0, dOut, ws);
+        for (int i = 0; i < n; i++)
+          assertThat(Float.floatToRawIntBits(g[i])).as("%s, %d thread(s): grads[%d]", spec, threads, i)
+              .isEqualTo(Float.floatToRawIntBits(expected[i]));
+        assertThat(norm).as("norm").isEqualTo((float) Math.sqrt(sq)).isPositive();
+      }
+    }
+  }
+
   @Test
   void rejectsMisuse() {
     Model m = Model.of(ModelSpec.parse("input(3) dense(2)"));
