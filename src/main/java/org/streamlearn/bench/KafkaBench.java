@@ -64,11 +64,13 @@ public final class KafkaBench implements AutoCloseable {
   }
 
   /**
-   * Produces warm + n synthetic records in the format, then trains on them from Kafka; returns
-   * examples/s over the last n (the first warm records let C2 compile decoder and kernels).
+   * Produces warm + n synthetic records in the format once, then trains on them from Kafka
+   * {@code reps} times, each time as a new model (its own consumer group, from the first offset);
+   * returns each time's examples/s over the last n (the first warm records let C2 compile decoder
+   * and kernels, and the broker's page cache fill).
    */
-  public double endToEnd(String format, int warm, int n) throws Exception {
-    String model = "e2e_" + format + "_" + (seq++), topic = model + ".train";
+  public double[] endToEnd(String format, int warm, int n, int reps) throws Exception {
+    String base = "e2e_" + format + "_" + (seq++), topic = base + ".train";
     SplittableRandom r = new SplittableRandom(17);
     List<byte[]> distinct = new ArrayList<>();
     for (int i = 0; i < 512; i++) {
@@ -82,6 +84,12 @@ public final class KafkaBench implements AutoCloseable {
       for (int i = 0; i < warm + n; i++) p.send(new ProducerRecord<>(topic, distinct.get(i % distinct.size())));
       p.flush();
     }
+    double[] rates = new double[reps];
+    for (int k = 0; k < reps; k++) rates[k] = trainFrom(base + "_" + k, topic, format, warm, n);
+    return rates;
+  }
+
+  private double trainFrom(String model, String topic, String format, int warm, int n) throws Exception {
     ModelVerticle run = runner("  " + model + ":\n    topics: [" + topic + "]\n    format: " + format
         + "\n    features: 784\n    label: {type: class, classes: 10}\n"
         + "    layers: input(784) dense(256) relu dense(256) relu dense(10)\n"

@@ -162,8 +162,8 @@ public final class ModelVerticle extends AbstractVerticle implements ModelView {
       if (VersionLine.allFinite(snap.params())) {
         StringBuilder o = new StringBuilder("{");
         start.offsets().forEach((tp, off) -> o.append(o.length() > 1 ? "," : "").append('"').append(tp).append("\":").append(off));
-        primed = PublishVerticle.encode(mc.name(), PublishVerticle.tensors(learner), snap, o.append('}').toString(),
-            start.incarnation());
+        primed = new Published(snap, PublishVerticle.safetensors(mc.name(), PublishVerticle.tensors(learner), snap,
+            o.append('}').toString(), start.incarnation()), start.incarnation());
       }
     }
     Promise<Void> drained = Promise.promise();

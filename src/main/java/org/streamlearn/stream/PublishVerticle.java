@@ -26,11 +26,11 @@ import org.streamlearn.model.ModelObserver;
 import org.streamlearn.model.Published;
 
 /**
- * Publishes a model's weights versions, on a worker thread of its own: builds the safetensors bytes
- * of each snapshot the trainer hands over, publishes the version on the event bus
- * ({@link ModelEvents#weights}: the HTTP API, the page's updates and embedding applications take it
- * from there, by reference), then sends it to {@code <model>.weights} (when this instance is the
- * group's publisher). Owns the model's producer, which posted records use too.
+ * Publishes a model's weights versions: each snapshot the trainer hands over goes on the event bus
+ * at once, from the trainer's thread ({@link ModelEvents#weights}: the HTTP API, the page's updates
+ * and embedding applications take it from there, by reference); then, on a worker thread of its
+ * own, its safetensors bytes are built and sent to {@code <model>.weights} (when this instance is
+ * the group's publisher). Owns the model's producer, which posted records use too.
  */
 final class PublishVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(PublishVerticle.class);
@@ -106,31 +106,34 @@ final class PublishVerticle extends AbstractVerticle {
   }
 
   /**
-   * Trainer thread: queues one version (the snapshot is immutable, the trainer goes on at once).
+   * Trainer thread: publishes one version on the event bus at once (its bytes are encoded on first
+   * use), then this verticle's thread encodes it and sends it to the weights topic; the trainer goes
+   * on at once (the snapshot is immutable).
    *
    * @param snapshotNanos when the snapshot was taken (the publish timer starts there)
    * @param oldestTimestamp oldest record timestamp trained into it, Long.MAX_VALUE none (freshness)
    */
   void publish(Snapshot snap, String offsetsJson, String incarnation, long snapshotNanos, long oldestTimestamp,
       boolean toTopic) {
-    context.runOnContext(v -> {
-      Published p = encode(snap, offsetsJson, incarnation);
-      latest = p;
-      vertx.eventBus().publish(ModelEvents.weights(model), p);
-      if (oldestTimestamp != Long.MAX_VALUE)
-        observer.freshness(Math.max(0, System.currentTimeMillis() - oldestTimestamp));
-      var out = producer;
-      if (!toTopic || out == null) return;
-      var rec = new ProducerRecord<>(weightsTopic, null, snap.createdMillis(), key, p.safetensors());
-      try {
-        out.send(rec, (md, e) -> {
-          if (e == null) observer.published(System.nanoTime() - snapshotNanos);
-          else failed(p, e);
-        });
-      } catch (RuntimeException e) { // e.g. max.block.ms ran out while the broker is away
-        failed(p, e);
-      }
-    });
+    Published p = new Published(snap, incarnation, () -> safetensors(model, tensors, snap, offsetsJson, incarnation));
+    latest = p;
+    vertx.eventBus().publish(ModelEvents.weights(model), p);
+    if (oldestTimestamp != Long.MAX_VALUE) observer.freshness(Math.max(0, System.currentTimeMillis() - oldestTimestamp));
+    if (toTopic) context.runOnContext(v -> send(p, snapshotNanos));
+  }
+
+  private void send(Published p, long snapshotNanos) {
+    var out = producer;
+    if (out == null) return;
+    var rec = new ProducerRecord<>(weightsTopic, null, p.snapshot().createdMillis(), key, p.safetensors());
+    try {
+      out.send(rec, (md, e) -> {
+        if (e == null) observer.published(System.nanoTime() - snapshotNanos);
+        else failed(p, e);
+      });
+    } catch (RuntimeException e) { // e.g. max.block.ms ran out while the broker is away
+      failed(p, e);
+    }
   }
 
   private void failed(Published p, Exception e) {
@@ -139,12 +142,8 @@ final class PublishVerticle extends AbstractVerticle {
           weightsTopic, e.toString());
   }
 
-  private Published encode(Snapshot snap, String offsets, String incarnation) {
-    return encode(model, tensors, snap, offsets, incarnation);
-  }
-
   /** The safetensors file of a snapshot, with its metadata (offsets as JSON). */
-  static Published encode(String model, List<TensorRef> tensors, Snapshot snap, String offsets, String incarnation) {
+  static byte[] safetensors(String model, List<TensorRef> tensors, Snapshot snap, String offsets, String incarnation) {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put(SafeTensors.META_MODEL, model);
     meta.put(SafeTensors.META_VERSION, Long.toString(snap.version()));
@@ -153,7 +152,7 @@ final class PublishVerticle extends AbstractVerticle {
     meta.put(SafeTensors.META_OFFSETS, offsets);
     meta.put(SafeTensors.META_SPEC, snap.spec());
     meta.put(SafeTensors.META_METRICS, metricsJson(snap));
-    return new Published(snap, WeightsFiles.encode(snap, tensors, meta), incarnation);
+    return WeightsFiles.encode(snap, tensors, meta);
   }
 
   static String metricsJson(Snapshot s) {

@@ -8,6 +8,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntToLongFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -43,6 +44,8 @@ final class TrainerVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(TrainerVerticle.class);
   /** Rows taken per turn before the ring's head is released, so ingest can refill meanwhile. */
   static final int CHUNK = 256;
+  /** A partial batch's linger ending within this is waited for on the trainer's thread, not by a timer. */
+  private static final long LINGER_PARK_NANOS = 2_000_000L;
 
   private final ModelConfig mc;
   private final String model;
@@ -164,9 +167,17 @@ final class TrainerVerticle extends AbstractVerticle {
       if (!losses.isEmpty()) reportLosses(false);
       boolean empty = ring.size() == 0;
       if (feeder.rowsInBatch > 0) {
-        long now = System.nanoTime();
-        if (draining && empty || now - feeder.batchStartNanos >= lingerNanos) feeder.flush();
-        else armLinger(now);
+        long now = System.nanoTime(), wait = feeder.batchStartNanos + lingerNanos - now;
+        if (draining && empty || wait <= 0) {
+          feeder.flush();
+        } else if (empty && wait < LINGER_PARK_NANOS) {
+          // Vert.x timers fire on the event loop to the millisecond: the last part is waited here,
+          // on the trainer's own thread, so a partial batch trains when its linger ends, not up to 2 ms later.
+          LockSupport.parkNanos(wait);
+          feeder.flush();
+        } else {
+          armLinger(wait);
+        }
       }
       publishFigures();
       if (draining && empty && feeder.rowsInBatch == 0) finish();
@@ -176,9 +187,13 @@ final class TrainerVerticle extends AbstractVerticle {
     }
   }
 
-  private void armLinger(long now) {
+  /**
+   * A turn once the linger has less than LINGER_PARK_NANOS left (that turn waits the rest itself):
+   * the timer fires on the event loop up to a millisecond late, so it is set a millisecond early.
+   */
+  private void armLinger(long waitNanos) {
     if (lingerTimer >= 0) return;
-    long ms = Math.max(1, (feeder.batchStartNanos + lingerNanos - now + 999_999) / 1_000_000);
+    long ms = Math.max(1, (waitNanos - LINGER_PARK_NANOS / 2) / 1_000_000);
     lingerTimer = vertx.setTimer(ms, id -> {
       lingerTimer = -1;
       turn();
