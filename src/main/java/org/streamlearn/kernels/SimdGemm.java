@@ -26,10 +26,10 @@ final class SimdGemm {
   private SimdGemm() {}
 
   /** K-block: a 3-vector panel of B over KC rows stays in L1. */
-  private static final int KC = 256;
+  private static final int KC = Integer.getInteger("xg.kc", 256);
 
   /** Below this many rows of C the panel is reused too rarely to pay for the copy. */
-  private static final int PACK_MIN_ROWS = 8;
+  private static final int PACK_MIN_ROWS = Integer.getInteger("xg.packmin", 8);
 
 
   static void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
@@ -70,8 +70,9 @@ final class SimdGemm {
     boolean pack = M >= PACK_MIN_ROWS;
     Scratch ws = pack ? SCRATCH.get().ensure(M) : null;
     int M4 = M & ~3;
-    for (int k0 = 0; k0 < K; k0 += KC) {
-      int kc = Math.min(KC, K - k0);
+    int kb = kBlock(K);
+    for (int k0 = 0; k0 < K; k0 += kb) {
+      int kc = Math.min(kb, K - k0);
       int ak = aOff + k0 * aks, bk = bOff + k0 * ldb;
       boolean ld = readC || k0 > 0;
       if (pack) packA(M4, kc, A, ak, ars, aks, ws.a);
@@ -108,6 +109,16 @@ final class SimdGemm {
           C[c] = (ld ? C[c] : 0f) + alpha * s;
         }
     }
+  }
+
+  /**
+   * The K-block: at most KC, K split into equal blocks (rounded up to whole vectors) rather than full
+   * blocks and a short last one, whose C loads and stores would weigh on few FMAs.
+   */
+  private static int kBlock(int K) {
+    if (!EVEN_K || K <= KC) return KC;
+    int nb = (K + KC - 1) / KC, kb = (K + nb - 1) / nb;
+    return (kb + L - 1) / L * L;
   }
 
   /** Packs rows [0, M4) of A(i, k) for k in [0, kc) as micro-panels [M4/4][kc][4]. */
@@ -272,6 +283,10 @@ final class SimdGemm {
       applyBeta(M, N, beta, C, cOff, ldc);
       return;
     }
+    if (SimdNtDot.AVAILABLE && M >= SimdNtDot.ROWS && (N < 3 * L || M < NT_DOT_MAX_ROWS)) {
+      ntDot(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+      return;
+    }
     if (M >= NT_PACK_MIN_ROWS && N >= 3 * L) {
       ntPacked(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
       return;
@@ -291,6 +306,26 @@ final class SimdGemm {
    */
   private static final int NT_PACK_MIN_ROWS = 4;
 
+  /**
+   * Below this many rows of A, NT takes the dot-product form ({@link SimdNtDot}) at every width of B:
+   * a transposed panel of B would serve too few blocks of A to repay the transpose. It depends on M
+   * only (and the panel test on N ≥ one panel, which every part of a split keeps), so a column is
+   * computed the same way whichever part of a split holds it.
+   */
+  static final int NT_DOT_MAX_ROWS = Integer.getInteger("xg.dotmax", 32);
+  static final boolean NT_PACK_A = Boolean.parseBoolean(System.getProperty("xg.ntpacka", "true"));
+  static final boolean EVEN_K = Boolean.getBoolean("xg.evenk");
+
+  /** Dot-product tiles of {@link SimdNtDot}; the rows past the last tile and an odd last column in the dot form of {@link #ntBlock}. */
+  private static void ntDot(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    float[] t = SCRATCH.get().lanes;
+    SimdNtDot.tiles(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, t);
+    int Mr = M - M % SimdNtDot.ROWS, N2 = N & ~1;
+    if (N2 < N) ntBlock(Mr, 1, K, alpha, A, aOff, lda, B, bOff + N2 * ldb, ldb, beta, C, cOff + N2, ldc, t);
+    if (Mr < M) ntBlock(M - Mr, N, K, alpha, A, aOff + Mr * lda, lda, B, bOff, ldb, beta, C, cOff + Mr * ldc, ldc, t);
+  }
+
   private static void ntPacked(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
     applyBeta(M, N, beta, C, cOff, ldc);
@@ -298,12 +333,17 @@ final class SimdGemm {
     Scratch ws = SCRATCH.get().ensure(M);
     int M4 = M & ~3, nFull = N - N % NB;
     float[] bp = ws.b;
-    for (int k0 = 0; k0 < K; k0 += KC) {
-      int kc = Math.min(KC, K - k0);
-      packA(M4, kc, A, aOff + k0, lda, 1, ws.a);
+    int kb = kBlock(K);
+    for (int k0 = 0; k0 < K; k0 += kb) {
+      int kc = Math.min(kb, K - k0);
+      if (NT_PACK_A) packA(M4, kc, A, aOff + k0, lda, 1, ws.a);
       for (int j = 0; j < nFull; j += NB) {
         packBT(kc, B, bOff + j * ldb + k0, ldb, bp);
-        for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, true, C, cOff + i * ldc + j, ldc);
+        if (NT_PACK_A)
+          for (int i = 0; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, true, C, cOff + i * ldc + j, ldc);
+        else
+          for (int i = 0; i < M4; i += 4)
+            kernel4x3(kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, 0, NB, true, C, cOff + i * ldc + j, ldc);
         if (M4 < M)
           ntBlock(M - M4, NB, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + j * ldb + k0, ldb, 1f, C,
               cOff + M4 * ldc + j, ldc, ws.lanes);
@@ -314,7 +354,8 @@ final class SimdGemm {
         int w = N - nFull, P = panelWidth(w);
         packBTPadded(kc, w, P, B, bOff + nFull * ldb + k0, ldb, bp);
         for (int i = 0; i < M4; i += 4)
-          leftover4(kc, alpha, ws.a, i * kc, 1, 4, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
+          if (NT_PACK_A) leftover4(kc, alpha, ws.a, i * kc, 1, 4, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
+          else leftover4(kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
         if (M4 < M)
           ntBlock(M - M4, w, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C,
               cOff + M4 * ldc + nFull, ldc, ws.lanes);
