@@ -321,6 +321,33 @@ class KernelsTest {
     }
   }
 
+  /**
+   * NT in the dot-product form (SimdNtDot): rows around its tile height (L/2) and below the
+   * packed-panel threshold, widths below a panel (the 10-wide output layer, 1, 2, odd) and above it,
+   * K around whole vectors (the scalar k tail of each tile), padded leading dimensions, offsets, and
+   * beta 0 (C full of NaN must not leak), 1 and another value.
+   */
+  @Test
+  void gemmNTDotForm() {
+    int L = SimdKernels.L;
+    float[][] ab = {{1f, 0f}, {1f, 1f}, {-0.5f, 0.25f}, {2f, 0f}};
+    int cases = 0;
+    for (int M : new int[] {1, L / 2, L / 2 + 1, L - 1, 16, 17, 31, 40})
+      for (int N : new int[] {1, 2, 3, 10, 11, 3 * L + 1, 256})
+        for (int K : new int[] {1, L - 1, L, L + 1, 3 * L + 5, 784}) {
+          float alpha = ab[cases % ab.length][0], beta = ab[cases % ab.length][1];
+          cases++;
+          int lda = K + 3, ldb = K + 1, ldc = N + 2;
+          float[] A = guarded(M * lda), B = guarded(N * ldb), C0 = guarded(M * ldc), C1 = C0.clone();
+          if (beta == 0f)
+            for (int i = 0; i < M; i++) java.util.Arrays.fill(C1, OFF + i * ldc, OFF + i * ldc + N, Float.NaN);
+          ScalarKernels.gemmNT(M, N, K, alpha, A, OFF, lda, B, OFF, ldb, beta, C0, OFF, ldc);
+          SimdGemm.gemmNT(M, N, K, alpha, A, OFF, lda, B, OFF, ldb, beta, C1, OFF, ldc);
+          assertClose(String.format("gemmNT M=%d N=%d K=%d alpha=%s beta=%s", M, N, K, alpha, beta), C0, C1,
+              2e-6 * K + 1e-6, 1e-6);
+        }
+  }
+
   @Test
   void gemmWithBetaZeroIgnoresGarbageInC() {
     int M = 5, N = 33, K = 17;
