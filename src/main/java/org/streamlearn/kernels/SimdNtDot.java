@@ -28,18 +28,11 @@ final class SimdNtDot {
   /** Rows of A per tile. */
   static final int ROWS = L / 2;
 
-  private static final VectorShuffle<Float> X1 = swap(1), X2 = swap(2), X4 = swap(4), X8 = swap(8);
-  private static final VectorMask<Float> M1 = bit(1), M2 = bit(2), M4 = bit(4), M8 = bit(8);
-
-  private static VectorShuffle<Float> swap(int s) {
-    return VectorShuffle.fromOp(F, l -> (l ^ s) % L);
-  }
-
-  private static VectorMask<Float> bit(int s) {
-    boolean[] m = new boolean[L];
-    for (int l = 0; l < L; l++) m[l] = (l & s) != 0;
-    return VectorMask.fromArray(F, m, 0);
-  }
+  // The lane butterfly's permutes and blends: SimdTranspose's (the same Eklundh steps).
+  private static final VectorShuffle<Float> X1 = SimdTranspose.X1, X2 = SimdTranspose.X2, X4 = SimdTranspose.X4,
+      X8 = SimdTranspose.X8;
+  private static final VectorMask<Float> M1 = SimdTranspose.M1, M2 = SimdTranspose.M2, M4 = SimdTranspose.M4,
+      M8 = SimdTranspose.M8;
 
   /**
    * C = alpha·A·Bᵀ + beta·C for rows [0, M − M % ROWS) and columns [0, N − N % 2); the caller

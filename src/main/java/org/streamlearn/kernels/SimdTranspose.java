@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorShuffle;
 final class SimdTranspose {
   private SimdTranspose() {}
 
-  private static final VectorShuffle<Float> X1 = swap(1), X2 = swap(2), X4 = swap(4), X8 = swap(8);
-  private static final VectorMask<Float> M1 = bit(1), M2 = bit(2), M4 = bit(4), M8 = bit(8);
+  static final VectorShuffle<Float> X1 = swap(1), X2 = swap(2), X4 = swap(4), X8 = swap(8);
+  static final VectorMask<Float> M1 = bit(1), M2 = bit(2), M4 = bit(4), M8 = bit(8);
 
   private static VectorShuffle<Float> swap(int s) {
     return VectorShuffle.fromOp(F, l -> (l ^ s) % L);
