@@ -66,6 +66,8 @@ final class MlpReport {
         + " eager, float32), measured right after:");
     log.stream().filter(l -> l.contains("OpenBLAS") || l.contains("# torch ")).distinct()
         .forEach(l -> System.out.println("  " + l));
+    String warning = peerWarning(log);
+    if (warning != null) System.out.println("  WARNING: " + warning);
     System.out.println("  batch | SGD: Streamlearn / PyTorch, 1 thread | Adam: Streamlearn / PyTorch, 1 thread"
         + (cores > 1 ? " | SGD, " + cores + " cores: Streamlearn / PyTorch best | Adam, " + cores + " cores" : ""));
     for (int b : BATCHES) {
@@ -82,6 +84,17 @@ final class MlpReport {
         }
       System.out.println(sb);
     }
+  }
+
+  /**
+   * Why the peer's figures are not a fair comparison, or null: without OpenBLAS in the process torch
+   * runs its matrix products on the reference BLAS (Debian's libblas3 alternative), 10–30× slower.
+   */
+  static String peerWarning(List<String> log) {
+    if (log.stream().noneMatch(l -> l.contains("OpenBLAS not found"))) return null;
+    return "PyTorch is not running on OpenBLAS (reference BLAS): its figures are far below what it reaches and the"
+        + " ratios below are not a fair comparison. Install OpenBLAS (Debian: apt-get install libopenblas0-pthread)"
+        + " and run again.";
   }
 
   private static String cell(Double ours, Double torch) {
