@@ -88,7 +88,7 @@ final class MlpReport {
 
   /**
    * Why the peer's figures are not a fair comparison, or null: without OpenBLAS in the process torch
-   * runs its matrix products on the reference BLAS (Debian's libblas3 alternative), 10–30× slower.
+   * runs its matrix products on the reference BLAS (Debian's libblas3 alternative), 5–30× slower.
    */
   static String peerWarning(List<String> log) {
     if (log.stream().noneMatch(l -> l.contains("OpenBLAS not found"))) return null;
