@@ -47,6 +47,25 @@ public final class MlpBench {
     }
   }
 
+  /** A run under train.threads = auto: its rate, and what the learner chose in its last probe. */
+  public record AutoRun(double examplesPerSecond, int chosenThreads, double teamTimeRatio) {}
+
+  /**
+   * As {@link #examplesPerSecond(String, int, int, int)} under train.threads = auto: up to
+   * {@code threads} threads, the team used only while measured faster (probes included in the time).
+   */
+  public static AutoRun auto(String optimizer, int batch, int threads, int ms) {
+    float lr = optimizer.equals("sgd") ? 0.01f : 1e-3f;
+    OnlineLearner l = new OnlineLearner(
+        LearnerConfig.of(SPEC, "cross_entropy", OptimizerSpec.defaults(optimizer, lr), batch), threads, true);
+    try {
+      double rate = measure(l, ms);
+      return new AutoRun(rate, l.chosenThreads(), l.teamTimeRatio());
+    } finally {
+      l.closeThreads();
+    }
+  }
+
   private static double measure(OnlineLearner l, int ms) {
     int n = 1024;
     SplittableRandom r = new SplittableRandom(9);

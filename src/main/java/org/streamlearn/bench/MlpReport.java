@@ -8,10 +8,11 @@ import java.util.Map;
 
 /**
  * The MLP part of {@code bench}: examples/s of MLP 784-256-256-10 training per batch size, SGD and
- * Adam, on one thread and on every core (train.threads), each next to the flop bound of one core
- * (FMA peak / FLOPs per example) and, when python3 imports torch, next to PyTorch measured right
- * after in the same run, with the ratios issue 13's targets name: one thread against PyTorch on one
- * thread; all cores against PyTorch's best use of them (the better of 1 and all OpenBLAS threads).
+ * Adam, on one thread, on every core (train.threads = cores) and under train.threads = auto (the
+ * default: the team used while measured faster), each next to the flop bound of one core (FMA peak /
+ * FLOPs per example) and, when python3 imports torch, next to PyTorch measured right after in the
+ * same run, with the ratios issue 13's targets name: one thread against PyTorch on one thread; auto
+ * against PyTorch's best use of the cores (the better of 1 and all OpenBLAS threads).
  */
 final class MlpReport {
   private MlpReport() {}
@@ -24,11 +25,15 @@ final class MlpReport {
     System.out.printf(Locale.ROOT, "MLP 784-256-256-10 training, in-memory data (%.2f MFLOP/example; one core's flop"
         + " bound at the FMA peak: %.0f examples/s):%n", MlpBench.FLOPS_PER_EXAMPLE / 1e6, bound);
     Map<String, Double> ours = new HashMap<>();
+    Map<String, MlpBench.AutoRun> auto = new HashMap<>();
     for (int b : BATCHES) {
       for (String opt : new String[] {"sgd", "adam"}) {
         ours.put(opt + " " + b + " 1", MlpBench.examplesPerSecond(opt, b, 1, ms * 2));
         int t = Math.min(cores, b);
-        if (t > 1) ours.put(opt + " " + b + " " + t, MlpBench.examplesPerSecond(opt, b, t, ms * 2));
+        if (t > 1) {
+          ours.put(opt + " " + b + " " + t, MlpBench.examplesPerSecond(opt, b, t, ms * 2));
+          auto.put(opt + " " + b, MlpBench.auto(opt, b, t, ms * 2));
+        }
       }
       System.out.printf(Locale.ROOT, "  batch %4d  1 thread: SGD %8.0f ex/s (%5.1f%% of bound), Adam %8.0f (%5.1f%%),"
           + " Adam/SGD %.2f", b, ours.get("sgd " + b + " 1"), 100 * ours.get("sgd " + b + " 1") / bound,
@@ -39,6 +44,13 @@ final class MlpReport {
         System.out.printf(Locale.ROOT, "   %d threads: SGD %8.0f (%.2f× 1 thread), Adam %8.0f (%.2f×)", t,
             ours.get("sgd " + b + " " + t), ours.get("sgd " + b + " " + t) / ours.get("sgd " + b + " 1"),
             ours.get("adam " + b + " " + t), ours.get("adam " + b + " " + t) / ours.get("adam " + b + " 1"));
+      if (t > 1) {
+        MlpBench.AutoRun sgd = auto.get("sgd " + b), adam = auto.get("adam " + b);
+        System.out.printf(Locale.ROOT, "%n              auto (the default): SGD %8.0f (team/alone %.2f: %d thread%s), Adam %8.0f"
+            + " (team/alone %.2f: %d thread%s)", sgd.examplesPerSecond(), sgd.teamTimeRatio(), sgd.chosenThreads(),
+            sgd.chosenThreads() > 1 ? "s" : "", adam.examplesPerSecond(), adam.teamTimeRatio(), adam.chosenThreads(),
+            adam.chosenThreads() > 1 ? "s" : "");
+      }
       System.out.println();
     }
     if (!torch) return;
@@ -69,7 +81,7 @@ final class MlpReport {
     String warning = peerWarning(log);
     if (warning != null) System.out.println("  WARNING: " + warning);
     System.out.println("  batch | SGD: Streamlearn / PyTorch, 1 thread | Adam: Streamlearn / PyTorch, 1 thread"
-        + (cores > 1 ? " | SGD, " + cores + " cores: Streamlearn / PyTorch best | Adam, " + cores + " cores" : ""));
+        + (cores > 1 ? " | SGD, " + cores + " cores: Streamlearn auto / PyTorch best | Adam, " + cores + " cores" : ""));
     for (int b : BATCHES) {
       StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %5d", b));
       for (String opt : new String[] {"sgd", "adam"})
@@ -80,7 +92,7 @@ final class MlpReport {
           Double p1 = one.get(opt + " " + b), pn = all.get(opt + " " + b);
           Double best = p1;
           if (pn != null && (best == null || pn > best)) best = pn;
-          sb.append(cell(ours.get(opt + " " + b + " " + t), best));
+          sb.append(cell(auto.get(opt + " " + b).examplesPerSecond(), best));
         }
       System.out.println(sb);
     }

@@ -109,6 +109,8 @@ public final class ConfigKeys {
   static final Pattern BEARER_TOKEN = Pattern.compile("|[A-Za-z0-9._~+/-]{16,}=*");
   /** A replica id: the key of its records on {@code <model>.sync}, a meter tag and part of file names. */
   public static final Pattern REPLICA = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+  /** auto, or 1..1024 written plainly. */
+  static final Pattern TRAIN_THREADS_SPEC = Pattern.compile("auto|[1-9][0-9]{0,2}|10[01][0-9]|102[0-4]");
   private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
   private static final Pattern HOST_PORTS =
       Pattern.compile("|([^,:\\s]+:\\d{1,5})(\\s*,\\s*[^,:\\s]+:\\d{1,5})*");
@@ -226,10 +228,13 @@ public final class ConfigKeys {
       .define(BATCH_SIZE, INT, 32, between(1, 4096), HIGH, "Examples per training step.")
       .define(BATCH_LINGER_MS, LONG, 50L, between(0, 60_000), MEDIUM,
           "A partial batch is trained once its oldest record has waited this long, in ms.")
-      .define(TRAIN_THREADS, INT, 1, between(1, 1024), MEDIUM,
-          "Threads a training step splits its matrix products across (the trainer and parked helpers of its"
-              + " own), at most batch.size. Results are bit-identical for every count, so a checkpoint resumes"
-              + " exactly under another. Raise it only where `bench --only mlp` shows more threads faster.")
+      .define(TRAIN_THREADS, STRING, "auto", matches(TRAIN_THREADS_SPEC, "must be auto or a whole number in [1, 1024]"),
+          MEDIUM,
+          "Threads a training step splits its matrix products and optimizer sweep across (the trainer and"
+              + " parked helpers of its own), at most batch.size. auto: the machine's cores, used only while"
+              + " measured faster than the trainer alone (probed between steps, again every few seconds of"
+              + " training); a number: exactly that many. Results are bit-identical for every count, so a"
+              + " checkpoint resumes exactly under another and auto's choices never change the weights.")
       .define(SCHEDULE, STRING, "constant",
           matches(SCHEDULE_SPEC, "must be name or name(key=number, ...), e.g. cosine(warmup=100,total=10000)"), MEDIUM,
           "Learning-rate schedule, e.g. constant, cosine(warmup=100,total=10000).")

@@ -195,7 +195,10 @@ final class ModelBuilder {
       l.error(k(PLASTICITY), e.getMessage());
       ok = false;
     }
-    int threads = Math.min(v(TRAIN_THREADS), batchSize); // more threads than rows would idle
+    String threadSpec = v(TRAIN_THREADS);
+    boolean autoThreads = threadSpec.equals("auto");
+    int threads = autoThreads ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(threadSpec);
+    threads = Math.min(threads, batchSize); // more threads than rows would idle
     if (!ok) return null;
     return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
         batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(DIVERGENCE_BACKUP_EVERY_STEPS),
@@ -205,7 +208,7 @@ final class ModelBuilder {
             v(CHECKPOINT_EVERY_MS), v(CHECKPOINT_KEEP), v(CHECKPOINT_FRESH)),
         new ScaleConfig(replica, v(SYNC_EVERY_STEPS), v(SYNC_EVERY_MS), v(SYNC_STALE_MS),
             ((String) v(AUDIT_PATH)).isBlank() ? null : java.nio.file.Path.of((String) v(AUDIT_PATH)), instance),
-        adaptation, threads);
+        adaptation, threads, autoThreads && threads > 1);
   }
 
   /**

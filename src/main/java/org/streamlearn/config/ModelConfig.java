@@ -21,13 +21,16 @@ import org.streamlearn.optim.OptimizerSpec;
  * @param scale replica id, parameter exchange with the other replicas, training audit
  * @param adaptation input/label standardization (input.normalize, label.normalize, normalize.half.life)
  * @param trainThreads threads a training step splits its GEMMs across (the trainer included)
+ * @param tuneThreads true (train.threads = auto) when the trainer measures whether the team of
+ *     trainThreads beats the trainer alone, and uses the faster; false: always trainThreads
  */
 public record ModelConfig(String name, List<String> topics, String group, InputConfig input, LabelConfig label,
     String layers, LossConfig loss, OptimizerConfig optimizer, ScheduleConfig schedule, ClipConfig clip,
     int batchSize, long batchLingerMs, long seed, double divergenceLrFactor, int divergenceBackupEverySteps,
     int metricsWindow,
     long publishEverySteps, long publishEveryMs, int queueMaxRecords, String demo,
-    CheckpointConfig checkpoint, ScaleConfig scale, Adaptation adaptation, int trainThreads) {
+    CheckpointConfig checkpoint, ScaleConfig scale, Adaptation adaptation, int trainThreads,
+    boolean tuneThreads) {
   public ModelConfig {
     topics = List.copyOf(topics);
   }

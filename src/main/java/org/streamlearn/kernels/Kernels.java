@@ -198,38 +198,40 @@ public final class Kernels {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Fused optimizer updates: one sweep over p[0..n), g and the state arrays, each read and written
-  // once. l2 adds l2·p to the gradient (coupled L2); decay is AdamW's decoupled weight decay,
-  // applied as p −= lr·decay·p. g is not modified.
+  // Fused optimizer updates: one sweep over [from, to) of p, g and the state arrays, each element read
+  // and written once. Element-wise, so sweeps over ranges that cut on whole vectors give the bits of
+  // one sweep (the vector body and the scalar tail round differently). l2 adds l2·p to the gradient
+  // (coupled L2); decay is AdamW's decoupled weight decay, applied as p −= lr·decay·p. g is not
+  // modified.
   // ---------------------------------------------------------------------------------------------
 
   /** p −= lr·(g + l2·p). */
-  public static void sgd(int n, float[] p, float[] g, float lr, float l2) {
-    if (Simd.ENABLED) SimdKernels.sgd(n, p, g, lr, l2);
-    else ScalarKernels.sgd(n, p, g, lr, l2);
+  public static void sgd(int from, int to, float[] p, float[] g, float lr, float l2) {
+    if (Simd.ENABLED) SimdKernels.sgd(from, to, p, g, lr, l2);
+    else ScalarKernels.sgd(from, to, p, g, lr, l2);
   }
 
   /**
    * Classical momentum (PyTorch form): v = mu·v + g'; p −= lr·v; Nesterov: p −= lr·(g' + mu·v),
    * with g' = g + l2·p.
    */
-  public static void momentum(int n, float[] p, float[] g, float[] v, float lr, float mu, float l2,
+  public static void momentum(int from, int to, float[] p, float[] g, float[] v, float lr, float mu, float l2,
       boolean nesterov) {
-    if (Simd.ENABLED) SimdKernels.momentum(n, p, g, v, lr, mu, l2, nesterov);
-    else ScalarKernels.momentum(n, p, g, v, lr, mu, l2, nesterov);
+    if (Simd.ENABLED) SimdKernels.momentum(from, to, p, g, v, lr, mu, l2, nesterov);
+    else ScalarKernels.momentum(from, to, p, g, v, lr, mu, l2, nesterov);
   }
 
   /** AdaGrad: s += g'²; p −= lr·g'/(√s + eps). */
-  public static void adagrad(int n, float[] p, float[] g, float[] s, float lr, float eps, float l2) {
-    if (Simd.ENABLED) SimdKernels.adagrad(n, p, g, s, lr, eps, l2);
-    else ScalarKernels.adagrad(n, p, g, s, lr, eps, l2);
+  public static void adagrad(int from, int to, float[] p, float[] g, float[] s, float lr, float eps, float l2) {
+    if (Simd.ENABLED) SimdKernels.adagrad(from, to, p, g, s, lr, eps, l2);
+    else ScalarKernels.adagrad(from, to, p, g, s, lr, eps, l2);
   }
 
   /** RMSProp: s = rho·s + (1−rho)·g'²; p −= lr·g'/(√s + eps). */
-  public static void rmsprop(int n, float[] p, float[] g, float[] s, float lr, float rho, float eps,
+  public static void rmsprop(int from, int to, float[] p, float[] g, float[] s, float lr, float rho, float eps,
       float l2) {
-    if (Simd.ENABLED) SimdKernels.rmsprop(n, p, g, s, lr, rho, eps, l2);
-    else ScalarKernels.rmsprop(n, p, g, s, lr, rho, eps, l2);
+    if (Simd.ENABLED) SimdKernels.rmsprop(from, to, p, g, s, lr, rho, eps, l2);
+    else ScalarKernels.rmsprop(from, to, p, g, s, lr, rho, eps, l2);
   }
 
   /**
@@ -237,9 +239,9 @@ public final class Kernels {
    * decay·p), where c1 = 1−b1^t and c2 = 1−b2^t are the bias corrections computed once per step by
    * the caller.
    */
-  public static void adam(int n, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
+  public static void adam(int from, int to, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
       float beta2, float eps, float c1, float c2, float l2, float decay) {
-    if (Simd.ENABLED) SimdKernels.adam(n, p, g, m, v, lr, beta1, beta2, eps, c1, c2, l2, decay);
-    else ScalarKernels.adam(n, p, g, m, v, lr, beta1, beta2, eps, c1, c2, l2, decay);
+    if (Simd.ENABLED) SimdKernels.adam(from, to, p, g, m, v, lr, beta1, beta2, eps, c1, c2, l2, decay);
+    else ScalarKernels.adam(from, to, p, g, m, v, lr, beta1, beta2, eps, c1, c2, l2, decay);
   }
 }

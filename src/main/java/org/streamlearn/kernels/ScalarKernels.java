@@ -183,13 +183,13 @@ final class ScalarKernels {
 
   // ---- fused optimizer updates: one pass over p, g and the state ----
 
-  static void sgd(int n, float[] p, float[] g, float lr, float l2) {
-    for (int i = 0; i < n; i++) p[i] -= lr * (g[i] + l2 * p[i]);
+  static void sgd(int from, int to, float[] p, float[] g, float lr, float l2) {
+    for (int i = from; i < to; i++) p[i] -= lr * (g[i] + l2 * p[i]);
   }
 
-  static void momentum(int n, float[] p, float[] g, float[] v, float lr, float mu, float l2,
+  static void momentum(int from, int to, float[] p, float[] g, float[] v, float lr, float mu, float l2,
       boolean nesterov) {
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i < to; i++) {
       float gi = g[i] + l2 * p[i];
       float vi = mu * v[i] + gi;
       v[i] = vi;
@@ -197,8 +197,8 @@ final class ScalarKernels {
     }
   }
 
-  static void adagrad(int n, float[] p, float[] g, float[] s, float lr, float eps, float l2) {
-    for (int i = 0; i < n; i++) {
+  static void adagrad(int from, int to, float[] p, float[] g, float[] s, float lr, float eps, float l2) {
+    for (int i = from; i < to; i++) {
       float gi = g[i] + l2 * p[i];
       float si = s[i] + gi * gi;
       s[i] = si;
@@ -206,8 +206,8 @@ final class ScalarKernels {
     }
   }
 
-  static void rmsprop(int n, float[] p, float[] g, float[] s, float lr, float rho, float eps, float l2) {
-    for (int i = 0; i < n; i++) {
+  static void rmsprop(int from, int to, float[] p, float[] g, float[] s, float lr, float rho, float eps, float l2) {
+    for (int i = from; i < to; i++) {
       float gi = g[i] + l2 * p[i];
       float si = rho * s[i] + (1f - rho) * gi * gi;
       s[i] = si;
@@ -215,9 +215,9 @@ final class ScalarKernels {
     }
   }
 
-  static void adam(int n, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
+  static void adam(int from, int to, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
       float beta2, float eps, float c1, float c2, float l2, float decay) {
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i < to; i++) {
       float gi = g[i] + l2 * p[i];
       float mi = beta1 * m[i] + (1f - beta1) * gi;
       float vi = beta2 * v[i] + (1f - beta2) * gi * gi;

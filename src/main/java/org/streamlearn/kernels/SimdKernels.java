@@ -303,20 +303,20 @@ final class SimdKernels {
 
   // ---- fused optimizer updates ----
 
-  static void sgd(int n, float[] p, float[] g, float lr, float l2) {
-    int i = 0;
+  static void sgd(int from, int to, float[] p, float[] g, float lr, float l2) {
+    int i = from;
     float keep = 1f - lr * l2; // p − lr·(g + l2·p) = keep·p − lr·g
-    for (int end = F.loopBound(n); i < end; i += L) {
+    for (int end = from + F.loopBound(to - from); i < end; i += L) {
       FloatVector vp = FloatVector.fromArray(F, p, i);
       FloatVector.fromArray(F, g, i).fma(FloatVector.broadcast(F, -lr), vp.mul(keep)).intoArray(p, i);
     }
-    for (; i < n; i++) p[i] = keep * p[i] - lr * g[i];
+    for (; i < to; i++) p[i] = keep * p[i] - lr * g[i];
   }
 
-  static void momentum(int n, float[] p, float[] g, float[] v, float lr, float mu, float l2,
+  static void momentum(int from, int to, float[] p, float[] g, float[] v, float lr, float mu, float l2,
       boolean nesterov) {
-    int i = 0;
-    for (int end = F.loopBound(n); i < end; i += L) {
+    int i = from;
+    for (int end = from + F.loopBound(to - from); i < end; i += L) {
       FloatVector vp = FloatVector.fromArray(F, p, i);
       FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
       FloatVector vi = FloatVector.fromArray(F, v, i).fma(FloatVector.broadcast(F, mu), gi);
@@ -324,7 +324,7 @@ final class SimdKernels {
       FloatVector upd = nesterov ? vi.fma(FloatVector.broadcast(F, mu), gi) : vi;
       upd.fma(FloatVector.broadcast(F, -lr), vp).intoArray(p, i);
     }
-    for (; i < n; i++) {
+    for (; i < to; i++) {
       float gi = g[i] + l2 * p[i];
       float vi = mu * v[i] + gi;
       v[i] = vi;
@@ -332,16 +332,16 @@ final class SimdKernels {
     }
   }
 
-  static void adagrad(int n, float[] p, float[] g, float[] s, float lr, float eps, float l2) {
-    int i = 0;
-    for (int end = F.loopBound(n); i < end; i += L) {
+  static void adagrad(int from, int to, float[] p, float[] g, float[] s, float lr, float eps, float l2) {
+    int i = from;
+    for (int end = from + F.loopBound(to - from); i < end; i += L) {
       FloatVector vp = FloatVector.fromArray(F, p, i);
       FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
       FloatVector si = gi.fma(gi, FloatVector.fromArray(F, s, i));
       si.intoArray(s, i);
       vp.sub(gi.mul(lr).div(si.sqrt().add(eps))).intoArray(p, i);
     }
-    for (; i < n; i++) {
+    for (; i < to; i++) {
       float gi = g[i] + l2 * p[i];
       float si = s[i] + gi * gi;
       s[i] = si;
@@ -349,17 +349,17 @@ final class SimdKernels {
     }
   }
 
-  static void rmsprop(int n, float[] p, float[] g, float[] s, float lr, float rho, float eps, float l2) {
-    int i = 0;
+  static void rmsprop(int from, int to, float[] p, float[] g, float[] s, float lr, float rho, float eps, float l2) {
+    int i = from;
     float oneMinusRho = 1f - rho;
-    for (int end = F.loopBound(n); i < end; i += L) {
+    for (int end = from + F.loopBound(to - from); i < end; i += L) {
       FloatVector vp = FloatVector.fromArray(F, p, i);
       FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
       FloatVector si = FloatVector.fromArray(F, s, i).mul(rho).add(gi.mul(gi).mul(oneMinusRho));
       si.intoArray(s, i);
       vp.sub(gi.mul(lr).div(si.sqrt().add(eps))).intoArray(p, i);
     }
-    for (; i < n; i++) {
+    for (; i < to; i++) {
       float gi = g[i] + l2 * p[i];
       float si = rho * s[i] + (1f - rho) * gi * gi;
       s[i] = si;
@@ -367,11 +367,11 @@ final class SimdKernels {
     }
   }
 
-  static void adam(int n, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
+  static void adam(int from, int to, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
       float beta2, float eps, float c1, float c2, float l2, float decay) {
-    int i = 0;
+    int i = from;
     float ob1 = 1f - beta1, ob2 = 1f - beta2, ic1 = 1f / c1, ic2 = 1f / c2;
-    for (int end = F.loopBound(n); i < end; i += L) {
+    for (int end = from + F.loopBound(to - from); i < end; i += L) {
       FloatVector vp = FloatVector.fromArray(F, p, i);
       FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
       FloatVector mi = FloatVector.fromArray(F, m, i).mul(beta1).add(gi.mul(ob1));
@@ -381,7 +381,7 @@ final class SimdKernels {
       FloatVector upd = mi.mul(ic1).div(vi.mul(ic2).sqrt().add(eps)).add(vp.mul(decay));
       vp.sub(upd.mul(lr)).intoArray(p, i);
     }
-    for (; i < n; i++) {
+    for (; i < to; i++) {
       float gi = g[i] + l2 * p[i];
       float mi = beta1 * m[i] + (1f - beta1) * gi;
       float vi = beta2 * v[i] + (1f - beta2) * gi * gi;

@@ -51,6 +51,7 @@ public final class OnlineLearner {
 
   private final float[] params, grads;
   private final Workspace ws;
+  private final ThreadTuner tuner; // null: the team size is fixed
   private final float[] xBatch; // [B × I]
   private final float[] yBatch; // [B × T]
   private final float[] dOut; // [B × O]
@@ -105,6 +106,15 @@ public final class OnlineLearner {
    * a checkpoint resumes exactly under another count.
    */
   public OnlineLearner(LearnerConfig cfg, int threads) {
+    this(cfg, threads, false);
+  }
+
+  /**
+   * As {@link #OnlineLearner(LearnerConfig, int)}; with {@code tuneThreads} the learner times its
+   * steps and runs them on the team only while that is measured faster than on the caller alone
+   * ({@link ThreadTuner}; {@code train.threads = auto}). Results are the same bits either way.
+   */
+  public OnlineLearner(LearnerConfig cfg, int threads, boolean tuneThreads) {
     this.cfg = cfg;
     this.model = Model.of(cfg.spec());
     this.loss = Loss.of(cfg.loss());
@@ -122,6 +132,8 @@ public final class OnlineLearner {
     grads = new float[n];
     model.init(params, cfg.seed());
     ws = model.newWorkspace(B, threads);
+    tuner = tuneThreads && threads > 1 ? new ThreadTuner() : null;
+    if (tuner != null) ws.useTeam(tuner.useTeam());
     xBatch = new float[B * I];
     yBatch = new float[B * T];
     dOut = new float[B * O];
@@ -146,8 +158,26 @@ public final class OnlineLearner {
         && !Boolean.getBoolean("streamlearn.directSgd.off");
   }
 
-  /** Threads a step runs on (the caller included). */
+  /** Threads a step may run on (the caller included). */
   public int threads() { return ws.threads(); }
+
+  /** Threads the next step runs on: {@link #threads()}, or 1 while auto measures the team slower. */
+  public int activeThreads() { return ws.activeThreads(); }
+
+  /**
+   * Threads the last auto probe chose ({@link #threads()} or 1; between probes, what steps run on);
+   * {@link #threads()} with fixed threads or before the first probe.
+   */
+  public int chosenThreads() { return tuner == null || tuner.chosenTeam() ? ws.threads() : 1; }
+
+  /** True when the learner chooses between its team and the caller alone by measurement. */
+  public boolean tunesThreads() { return tuner != null; }
+
+  /**
+   * Under auto threads: the team's time per example over the caller alone's in the last probe (below
+   * {@link ThreadTuner#MARGIN}: the team is used); NaN before the first probe or with fixed threads.
+   */
+  public double teamTimeRatio() { return tuner == null ? Double.NaN : tuner.lastRatio(); }
 
   /** Stops the step's worker threads (steps then run on the caller alone, with the same results). */
   public void closeThreads() { ws.close(); }
@@ -259,6 +289,16 @@ public final class OnlineLearner {
   }
 
   private void trainRows(int b, float[] X, int xOff, float[] Y, int yOff) {
+    if (tuner == null) {
+      trainStep(b, X, xOff, Y, yOff);
+      return;
+    }
+    long t0 = System.nanoTime();
+    trainStep(b, X, xOff, Y, yOff);
+    ws.useTeam(tuner.observe(System.nanoTime() - t0, b));
+  }
+
+  private void trainStep(int b, float[] X, int xOff, float[] Y, int yOff) {
     // The batch's own rows enter the statistics before it is scored: the first batch is centred too.
     if (inputScaler != null) {
       inputScaler.update(b, X, xOff, I);
@@ -304,7 +344,7 @@ public final class OnlineLearner {
     } else if (clip.kind() == ClipSpec.Kind.VALUE) {
       GradClip.clipByValue(grads, grads.length, clip.limit());
     }
-    opt.step(params, grads, learningRate());
+    opt.step(params, grads, learningRate(), ws.team()); // the sweep splits across the GEMMs' team
     if (plasticity != null) plasticity.afterStep(params, opt.stateBuffers());
     if (boostSteps > 0) boostSteps--;
     examples += b;

@@ -108,6 +108,8 @@ public final class StreamlearnMeters {
       }
     }
     gauge(reg, "train.learning.rate", t, m, f -> f.training().learningRate(), "Learning rate of the next step");
+    gauge(reg, "train.threads", t, m, f -> f.training().trainThreads(),
+        "Threads the steps run on now (train.threads; under auto, 1 while the team measured slower)");
     gauge(reg, "train.gradient.norm", t, m, f -> f.training().gradNorm(),
         "Global gradient L2 norm of the last step, before clipping");
     gauge(reg, "weights.version", t, m, f -> f.training().version(), "Newest published weights version (optimizer step)");

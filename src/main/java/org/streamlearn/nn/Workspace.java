@@ -23,7 +23,8 @@ public final class Workspace implements AutoCloseable {
   final float[][] scratch; // per-layer scratch
   final float[] dInput;    // [maxBatch × inputSize], written only by backward(..., inputGrad = true)
   final double[] normBlocks; // Σ g² of each NORM_BLOCK floats of the gradient, for Model.backwardSet
-  final ParallelGemm gemm; // the GEMMs of forward and backward, split across the team
+  ParallelGemm gemm; // the GEMMs of forward and backward: teamGemm, or SERIAL while the team is off
+  private final ParallelGemm teamGemm;
   private final Cleaner.Cleanable stopTeam;
 
   Workspace(Model model, int maxBatch, Layer[] layers, int threads) {
@@ -41,18 +42,37 @@ public final class Workspace implements AutoCloseable {
     dInput = new float[maxBatch * layers[0].in()];
     normBlocks = new double[(model.paramCount() + Model.NORM_BLOCK - 1) / Model.NORM_BLOCK];
     if (threads == 1) {
-      gemm = SERIAL;
+      teamGemm = SERIAL;
       stopTeam = null;
     } else {
       Team team = new Team(threads, "streamlearn-gemm");
-      gemm = new ParallelGemm(team);
+      teamGemm = new ParallelGemm(team);
       stopTeam = CLEANER.register(this, team::close); // the action holds the team, never the workspace
     }
+    gemm = teamGemm;
   }
 
-  /** Threads the GEMMs run on, the caller included. */
+  /** Threads of the team, the caller included (what the workspace was made with). */
   public int threads() {
+    return teamGemm.team().size();
+  }
+
+  /** Threads the next GEMMs run on: {@link #threads()}, or 1 while the team is off. */
+  public int activeThreads() {
     return gemm.team().size();
+  }
+
+  /**
+   * Turns the team on (the default) or off (every product on the caller alone) from the next call
+   * on. Never changes a result: the split is bit-identical to the caller alone.
+   */
+  public void useTeam(boolean on) {
+    gemm = on ? teamGemm : SERIAL;
+  }
+
+  /** The team the GEMMs split across now (size 1: the caller alone); an optimizer step shares it. */
+  public Team team() {
+    return gemm.team();
   }
 
   /** Stops the team's worker threads; the workspace then runs its GEMMs on the caller alone. */

@@ -26,7 +26,7 @@ final class AdaGrad extends Optimizer {
   }
 
   @Override
-  void update(float[] p, float[] g, float lr) {
-    Kernels.adagrad(n, p, g, s, lr, spec.eps(), spec.l2());
+  void update(float[] p, float[] g, float lr, int from, int to) {
+    Kernels.adagrad(from, to, p, g, s, lr, spec.eps(), spec.l2());
   }
 }

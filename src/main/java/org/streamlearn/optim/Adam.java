@@ -29,12 +29,18 @@ sealed class Adam extends Optimizer permits AdamW {
     this.v = stateBuffers()[1];
   }
 
+  private float c1, c2; // this step's bias corrections
+
   @Override
-  void update(float[] p, float[] g, float lr) {
+  void beginStep() {
     // StrictMath: Math.pow may be an intrinsic in one JIT tier and not another, and differ by an ulp.
-    float c1 = (float) (1 - StrictMath.pow(spec.beta1(), t));
-    float c2 = (float) (1 - StrictMath.pow(spec.beta2(), t));
-    Kernels.adam(n, p, g, m, v, lr, spec.beta1(), spec.beta2(), spec.eps(), c1, c2, spec.l2(), decay());
+    c1 = (float) (1 - StrictMath.pow(spec.beta1(), t));
+    c2 = (float) (1 - StrictMath.pow(spec.beta2(), t));
+  }
+
+  @Override
+  void update(float[] p, float[] g, float lr, int from, int to) {
+    Kernels.adam(from, to, p, g, m, v, lr, spec.beta1(), spec.beta2(), spec.eps(), c1, c2, spec.l2(), decay());
   }
 
   /** Decoupled weight decay w: none in Adam; AdamW's is its only difference. */

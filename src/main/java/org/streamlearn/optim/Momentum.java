@@ -30,7 +30,7 @@ final class Momentum extends Optimizer {
   }
 
   @Override
-  void update(float[] p, float[] g, float lr) {
-    Kernels.momentum(n, p, g, v, lr, spec.momentum(), spec.l2(), nesterov);
+  void update(float[] p, float[] g, float lr, int from, int to) {
+    Kernels.momentum(from, to, p, g, v, lr, spec.momentum(), spec.l2(), nesterov);
   }
 }

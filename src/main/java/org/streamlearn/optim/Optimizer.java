@@ -1,5 +1,7 @@
 package org.streamlearn.optim;
 
+import org.streamlearn.kernels.Team;
+
 /**
  * An update rule plus its explicit state (optax's view): the step count {@link #t()} and the state
  * arrays of {@link #stateBuffers()}, each sized {@code paramCount} at construction.
@@ -8,10 +10,29 @@ package org.streamlearn.optim;
  * and writes every element of p, g and the state once. Anything that depends only on t (Adam's bias
  * corrections) is computed once per step, outside that sweep. A step never allocates.
  *
- * <p>Not thread-safe: one optimizer belongs to one trainer thread.
+ * <p>A step may be split across a {@link Team}: each thread sweeps its own range of the parameters.
+ * The cuts fall on multiples of {@link #CUT} elements, so every element takes the same path (vector
+ * body or scalar tail) as in one sweep: the result is bit-identical whatever the team size.
+ *
+ * <p>Not thread-safe: one optimizer belongs to one trainer thread (and its team).
  */
 public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, Adam {
   private static final float[][] NO_STATE = new float[0][];
+
+  /**
+   * Cuts between the ranges of a split step fall on multiples of this many elements: whole vectors
+   * of every width (4, 8, 16 floats) and whole 64-byte cache lines, so two threads never write one
+   * line.
+   */
+  static final int CUT = 64;
+
+  /** Below this many parameters per thread a step runs on the caller alone (a hand-over costs µs). */
+  static final int MIN_PER_THREAD = 16 * 1024;
+
+  // The arguments of the split step in progress (fields, not a lambda: nothing allocated per step).
+  private float[] stepP, stepG;
+  private float stepLr;
+  private final Team.Task sweep = this::sweepPart; // made once, run by every split step
 
   final OptimizerSpec spec;
   final int n;
@@ -50,16 +71,54 @@ public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, 
    * @throws IllegalArgumentException if an array is shorter than paramCount or lr is negative/NaN
    */
   public final void step(float[] p, float[] g, float lr) {
+    step(p, g, lr, null);
+  }
+
+  /**
+   * As {@link #step(float[], float[], float)}, the sweep split across {@code team} (null: the caller
+   * alone). Bit-identical to the one-thread step for every team size.
+   */
+  public final void step(float[] p, float[] g, float lr, Team team) {
     if (p.length < n) throw new IllegalArgumentException("p.length = " + p.length + ": < paramCount " + n);
     if (g.length < n) throw new IllegalArgumentException("g.length = " + g.length + ": < paramCount " + n);
     if (!(lr >= 0) || lr == Float.POSITIVE_INFINITY)
       throw new IllegalArgumentException("lr = " + lr + ": must be finite and >= 0");
     t++;
-    update(p, g, lr);
+    beginStep();
+    if (team == null || team.size() == 1 || n < MIN_PER_THREAD * team.size()) {
+      update(p, g, lr, 0, n);
+      return;
+    }
+    stepP = p;
+    stepG = g;
+    stepLr = lr;
+    try {
+      team.run(sweep);
+    } finally {
+      stepP = stepG = null; // keep no caller arrays alive between steps
+    }
   }
 
-  /** The fused kernel call; t is already the number of this step (1 for the first). */
-  abstract void update(float[] p, float[] g, float lr);
+  /** Part {@code part} of a split step: its range of whole {@link #CUT} blocks, the remainder in the last. */
+  private void sweepPart(int part, int parts) {
+    int from = cut(n, part, parts), to = cut(n, part + 1, parts);
+    if (from < to) update(stepP, stepG, stepLr, from, to);
+  }
+
+  /** Start of range {@code part} of {@code parts} over n elements (n for part = parts). */
+  static int cut(int n, int part, int parts) {
+    if (part >= parts) return n;
+    return (int) ((long) (n / CUT) * part / parts) * CUT;
+  }
+
+  /** Per-step values that depend on t only (Adam's bias corrections), before the sweep. */
+  void beginStep() {}
+
+  /**
+   * The fused kernel call over elements [from, to); t is already the number of this step (1 for the
+   * first).
+   */
+  abstract void update(float[] p, float[] g, float lr, int from, int to);
 
   /** Number of steps taken (0 before the first). */
   public final long t() {

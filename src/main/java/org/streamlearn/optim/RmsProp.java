@@ -26,7 +26,7 @@ final class RmsProp extends Optimizer {
   }
 
   @Override
-  void update(float[] p, float[] g, float lr) {
-    Kernels.rmsprop(n, p, g, s, lr, spec.rho(), spec.eps(), spec.l2());
+  void update(float[] p, float[] g, float lr, int from, int to) {
+    Kernels.rmsprop(from, to, p, g, s, lr, spec.rho(), spec.eps(), spec.l2());
   }
 }

@@ -15,7 +15,7 @@ final class Sgd extends Optimizer {
   }
 
   @Override
-  void update(float[] p, float[] g, float lr) {
-    Kernels.sgd(n, p, g, lr, spec.l2());
+  void update(float[] p, float[] g, float lr, int from, int to) {
+    Kernels.sgd(from, to, p, g, lr, spec.l2());
   }
 }

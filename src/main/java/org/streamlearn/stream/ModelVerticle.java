@@ -79,7 +79,7 @@ public final class ModelVerticle extends AbstractVerticle implements ModelView {
     this.kafka = kafka;
     this.shutdownTimeoutMs = shutdownTimeoutMs;
     this.decoder = mc.decoder();
-    this.learner = new OnlineLearner(mc.learnerConfig(), mc.trainThreads());
+    this.learner = new OnlineLearner(mc.learnerConfig(), mc.trainThreads(), mc.tuneThreads());
     if (decoder.features() != learner.inputSize() || decoder.labelWidth() != learner.targetSize())
       throw new IllegalArgumentException("model " + mc.name() + ": decoder writes " + decoder.features() + "+"
           + decoder.labelWidth() + " floats, learner takes " + learner.inputSize() + "+" + learner.targetSize());

@@ -110,7 +110,7 @@ final class TrainerVerticle extends AbstractVerticle {
     long v = learner.step() > 0 ? learner.step() : -1;
     this.figures = new TrainingFigures(learner.step(), learner.examples(), 0, learner.divergences(),
         learner.rolledBackExamples(), v, learner.learningRate(), Double.NaN, learner.metrics(), 0, controlPaused, 0, 0,
-        learner.drifts(), 0, 0, sync == null, 0);
+        learner.drifts(), 0, 0, sync == null, 0, learner.activeThreads());
   }
 
   @Override public void start() {
@@ -375,6 +375,6 @@ final class TrainerVerticle extends AbstractVerticle {
     figures = new TrainingFigures(learner.step(), learner.examples(), feeder.rowsTrained, learner.divergences(),
         learner.rolledBackExamples(), line.version, learner.learningRate(), learner.lastGradNorm(), learner.metrics(),
         examplesPerSecond, controlPaused, resets, line.publishSkipped, learner.drifts(), line.exchanges,
-        feeder.rowsDropped, line.publisher, line.lastPublishMillis);
+        feeder.rowsDropped, line.publisher, line.lastPublishMillis, learner.activeThreads());
   }
 }

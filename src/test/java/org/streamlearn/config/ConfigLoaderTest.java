@@ -112,6 +112,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void trainThreadsIsAutoByDefaultCappedByTheBatchAndNamedWhenBad() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    ModelConfig auto = parse(IRIS).models().get("iris");
+    assertThat(auto.trainThreads()).isEqualTo(Math.min(cores, 32)); // batch.size 32
+    assertThat(auto.tuneThreads()).isEqualTo(auto.trainThreads() > 1);
+    ModelConfig one = parse(IRIS + "    batch.size: 1\n").models().get("iris");
+    assertThat(one.trainThreads()).isEqualTo(1);
+    assertThat(one.tuneThreads()).isFalse(); // nothing to choose between
+    ModelConfig fixed = parse(IRIS + "    train.threads: 3\n    batch.size: 2\n").models().get("iris");
+    assertThat(fixed.trainThreads()).isEqualTo(2);
+    assertThat(fixed.tuneThreads()).isFalse();
+    assertThat(parse(IRIS + "    train.threads: 1024\n").models().get("iris").trainThreads()).isEqualTo(32);
+    for (String bad : new String[] {"0", "1025", "two", "-1", "1.5", "auto2"})
+      assertThat(error(IRIS + "    train.threads: " + bad + "\n")).isEqualTo("config error: models.iris.train.threads = "
+          + bad + " (test.yaml): must be auto or a whole number in [1, 1024]");
+  }
+
+  @Test
   void divergenceBackupIntervalReachesTheLearner() {
     assertThat(parse(IRIS).models().get("iris").learnerConfig().backupEvery()).isEqualTo(100);
     assertThat(parse(IRIS + "    divergence.backup.every.steps: 7\n").models().get("iris").learnerConfig().backupEvery())

@@ -362,18 +362,18 @@ class KernelsTest {
     for (int n : SIZES) {
       float[] p = random(n), g = random(n), s = random(n), m = random(n), v = random(n);
       for (int i = 0; i < n; i++) { s[i] = Math.abs(s[i]); v[i] = Math.abs(v[i]); }
-      check("sgd", n, p, g, null, null, (a) -> ScalarKernels.sgd(n, a[0], a[1], 0.1f, 0.01f),
-          (a) -> SimdKernels.sgd(n, a[0], a[1], 0.1f, 0.01f));
+      check("sgd", n, p, g, null, null, (a) -> ScalarKernels.sgd(0, n, a[0], a[1], 0.1f, 0.01f),
+          (a) -> SimdKernels.sgd(0, n, a[0], a[1], 0.1f, 0.01f));
       for (boolean nest : new boolean[] {false, true})
         check("momentum nesterov=" + nest, n, p, g, s, null,
-            (a) -> ScalarKernels.momentum(n, a[0], a[1], a[2], 0.1f, 0.9f, 0.01f, nest),
-            (a) -> SimdKernels.momentum(n, a[0], a[1], a[2], 0.1f, 0.9f, 0.01f, nest));
-      check("adagrad", n, p, g, s, null, (a) -> ScalarKernels.adagrad(n, a[0], a[1], a[2], 0.1f, 1e-10f, 0.01f),
-          (a) -> SimdKernels.adagrad(n, a[0], a[1], a[2], 0.1f, 1e-10f, 0.01f));
-      check("rmsprop", n, p, g, s, null, (a) -> ScalarKernels.rmsprop(n, a[0], a[1], a[2], 0.01f, 0.99f, 1e-8f, 0.01f),
-          (a) -> SimdKernels.rmsprop(n, a[0], a[1], a[2], 0.01f, 0.99f, 1e-8f, 0.01f));
-      check("adamw", n, p, g, m, v, (a) -> ScalarKernels.adam(n, a[0], a[1], a[2], a[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0.001f, 0.01f),
-          (a) -> SimdKernels.adam(n, a[0], a[1], a[2], a[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0.001f, 0.01f));
+            (a) -> ScalarKernels.momentum(0, n, a[0], a[1], a[2], 0.1f, 0.9f, 0.01f, nest),
+            (a) -> SimdKernels.momentum(0, n, a[0], a[1], a[2], 0.1f, 0.9f, 0.01f, nest));
+      check("adagrad", n, p, g, s, null, (a) -> ScalarKernels.adagrad(0, n, a[0], a[1], a[2], 0.1f, 1e-10f, 0.01f),
+          (a) -> SimdKernels.adagrad(0, n, a[0], a[1], a[2], 0.1f, 1e-10f, 0.01f));
+      check("rmsprop", n, p, g, s, null, (a) -> ScalarKernels.rmsprop(0, n, a[0], a[1], a[2], 0.01f, 0.99f, 1e-8f, 0.01f),
+          (a) -> SimdKernels.rmsprop(0, n, a[0], a[1], a[2], 0.01f, 0.99f, 1e-8f, 0.01f));
+      check("adamw", n, p, g, m, v, (a) -> ScalarKernels.adam(0, n, a[0], a[1], a[2], a[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0.001f, 0.01f),
+          (a) -> SimdKernels.adam(0, n, a[0], a[1], a[2], a[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0.001f, 0.01f));
     }
   }
 

@@ -42,7 +42,7 @@ class DirectSgdTest {
       m.backward(B, p1, g, x, 3, dOut, w1);
       double sq = 0;
       for (float v : g) sq += (double) v * v;
-      Kernels.sgd(n, p1, g, lr, 0f);
+      Kernels.sgd(0, n, p1, g, lr, 0f);
       // direct
       loss.lossAndGrad(B, O, m.forward(B, p2, x, 3, w2), 0, y, 0, dOut, per);
       float norm = m.directSgdStep(B, p2, x, 3, dOut, w2, lr);

@@ -88,11 +88,45 @@ class ThreadedStepTest {
     }
   }
 
-  @Test
-  void threadedStepAllocatesNothing() {
+  /**
+   * train.threads = auto: the learner switches between its team and the caller alone as it measures
+   * (here through at least one whole probe, six switches), and its weights are the bits of the
+   * one-thread run all along.
+   */
+  @ParameterizedTest
+  @CsvSource({"sgd,16", "adam,64"})
+  void autoThreadsSwitchesWithoutChangingABit(String optimizer, int batch) {
+    int rows = batch * 16;
+    float[][] d = data(rows, 11);
+    OnlineLearner one = new OnlineLearner(cfg(optimizer, batch), 1);
+    OnlineLearner auto = new OnlineLearner(cfg(optimizer, batch), 2, true);
+    try {
+      assertThat(auto.tunesThreads()).isTrue();
+      assertThat(one.tunesThreads()).isFalse();
+      assertThat(auto.activeThreads()).isEqualTo(2); // a probe starts on the team
+      boolean sawOne = false, sawTwo = false;
+      for (int pass = 0; pass < 2000 && (Double.isNaN(auto.teamTimeRatio()) || !sawOne || !sawTwo); pass++) {
+        for (int i = 0; i < rows; i += batch) {
+          sawOne |= auto.activeThreads() == 1;
+          sawTwo |= auto.activeThreads() == 2;
+          one.addBlock(batch, d[0], i * 197, d[1], i);
+          auto.addBlock(batch, d[0], i * 197, d[1], i);
+        }
+      }
+      assertThat(auto.teamTimeRatio()).as("a probe completed").isPositive();
+      assertThat(sawOne && sawTwo).as("steps ran on one thread and on two").isTrue();
+      assertSameBits("auto vs 1 thread after " + one.step() + " steps", one, auto);
+    } finally {
+      auto.closeThreads();
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"false", "true"})
+  void threadedStepAllocatesNothing(boolean auto) {
     int batch = 64;
     float[][] d = data(256, 5);
-    OnlineLearner l = new OnlineLearner(cfg("adam", batch), 2);
+    OnlineLearner l = new OnlineLearner(cfg("adam", batch), 2, auto);
     try {
       var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
       for (int i = 0; i < 300; i++) l.addBlock(256, d[0], 0, d[1], 0);

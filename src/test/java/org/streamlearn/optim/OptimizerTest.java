@@ -80,6 +80,53 @@ class OptimizerTest {
     assertThat(opt.t()).isEqualTo(grads.length);
   }
 
+  /**
+   * A step split across a team (2 and 3 threads) writes the bits of the one-thread step into p and
+   * every state array, over three steps, for every optimizer: 3·MIN_PER_THREAD + 45 elements, so the
+   * ranges cut inside the array and the last one ends in a scalar tail.
+   */
+  @ParameterizedTest
+  @MethodSource("names")
+  void aStepSplitAcrossATeamGivesTheBitsOfOneThread(String name) {
+    int n = 3 * Optimizer.MIN_PER_THREAD + 45;
+    var r = new java.util.SplittableRandom(7);
+    float[] p0 = new float[n];
+    float[][] g = new float[3][n];
+    for (int i = 0; i < n; i++) {
+      p0[i] = (float) (r.nextDouble() * 4 - 2);
+      for (float[] gs : g) gs[i] = (float) (r.nextGaussian() * Math.exp(r.nextDouble() * 6 - 3));
+    }
+    OptimizerSpec h = spec(name).withL2(0.01f);
+    Optimizer one = Optimizer.create(h, n);
+    float[] p1 = p0.clone();
+    for (float[] gs : g) one.step(p1, gs, LR);
+    for (int size : new int[] {2, 3}) {
+      try (var team = new org.streamlearn.kernels.Team(size, "optimizer-test")) {
+        Optimizer split = Optimizer.create(h, n);
+        float[] p2 = p0.clone();
+        for (float[] gs : g) split.step(p2, gs, LR, team);
+        assertThat(split.t()).isEqualTo(3);
+        assertThat(p2).as("%s, %d threads: p", name, size).containsExactly(p1);
+        for (int s = 0; s < one.stateBuffers().length; s++)
+          assertThat(split.stateBuffers()[s]).as("%s, %d threads: state %d", name, size, s)
+              .containsExactly(one.stateBuffers()[s]);
+      }
+    }
+  }
+
+  @Test
+  void rangesCutOnWholeBlocksAndCoverEveryElement() {
+    int n = 5 * Optimizer.CUT + 7;
+    for (int parts = 1; parts <= 4; parts++) {
+      assertThat(Optimizer.cut(n, 0, parts)).isZero();
+      assertThat(Optimizer.cut(n, parts, parts)).isEqualTo(n);
+      for (int p = 1; p < parts; p++) {
+        assertThat(Optimizer.cut(n, p, parts) % Optimizer.CUT).isZero();
+        assertThat(Optimizer.cut(n, p, parts)).isGreaterThanOrEqualTo(Optimizer.cut(n, p - 1, parts));
+      }
+    }
+  }
+
   @Test
   void sgdByHand() {
     Optimizer sgd = Optimizer.create(spec("sgd"), 3);

@@ -38,7 +38,7 @@ final class StreamTestKit {
           mc.divergenceLrFactor(), mc.divergenceBackupEverySteps(), mc.metricsWindow(), mc.publishEverySteps(), mc.publishEveryMs(),
           mc.queueMaxRecords(), mc.demo(),
           new org.streamlearn.config.CheckpointConfig(dir, cc.everySteps(), cc.everyMs(), cc.keep(), cc.fresh()),
-          mc.scale(), mc.adaptation(), mc.trainThreads());
+          mc.scale(), mc.adaptation(), mc.trainThreads(), mc.tuneThreads());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
