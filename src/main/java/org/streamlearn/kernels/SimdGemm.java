@@ -31,8 +31,12 @@ final class SimdGemm {
   /** K-block: a 3-vector panel of B over KC rows stays in L1. */
   private static final int KC = 256;
 
-  /** Below this many rows of C the panel is reused too rarely to pay for the copy. */
-  private static final int PACK_MIN_ROWS = 8;
+  /**
+   * Below this many rows of C a copied panel of B is reused too rarely to pay for the copy: with 8
+   * (the earlier bound) the batch-16 and 10-row products spent up to a third of their time copying
+   * (measured at 16 lanes: NN 16×256×256 116 → 180 GFLOP/s, TN 10×256×16 80 → 129 with 32).
+   */
+  private static final int PACK_MIN_ROWS = 32;
 
 
   static void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
@@ -71,14 +75,18 @@ final class SimdGemm {
       float[] B, int bOff, int ldb, boolean readC, float[] C, int cOff, int ldc) {
     final int NB = 3 * L;
     boolean pack = M >= PACK_MIN_ROWS;
-    Scratch ws = pack ? SCRATCH.get().ensure(M) : null;
+    // A is packed only where its rows are separate streams (NN: A(i,k) = A[i·lda + k]). In TN the
+    // 4 or 8 elements a k step broadcasts lie side by side in one row of A already (a stream of
+    // its own): packing them cost about a tenth of the time at K = 16 and bought nothing.
+    boolean packRows = pack && aks == 1 && ars != 1;
+    Scratch ws = pack ? SCRATCH.get().ensure(packRows ? M : 0) : null;
     int M4 = M & ~3;
     int kb = kBlock(K);
     for (int k0 = 0; k0 < K; k0 += kb) {
       int kc = Math.min(kb, K - k0);
       int ak = aOff + k0 * aks, bk = bOff + k0 * ldb;
       boolean ld = readC || k0 > 0;
-      if (pack) packA(M4, kc, A, ak, ars, aks, ws.a);
+      if (packRows) packA(M4, kc, A, ak, ars, aks, ws.a);
       int j = 0;
       for (; j + NB <= N; j += NB) {
         if (pack) {
@@ -88,10 +96,19 @@ final class SimdGemm {
           float[] bp = ws.b;
           for (int k = 0; k < kc; k++) System.arraycopy(B, bk + k * ldb + j, bp, k * NB, NB);
           int i = 0;
-          if (MR8)
-            for (; i + 8 <= M4; i += 8)
-              kernel8x3(kc, alpha, ws.a, i * kc, (i + 4) * kc, 1, 4, bp, 0, NB, ld, C, cOff + i * ldc + j, ldc);
-          for (; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, ld, C, cOff + i * ldc + j, ldc);
+          if (packRows) {
+            if (MR8)
+              for (; i + 8 <= M4; i += 8)
+                kernel8x3(kc, alpha, ws.a, i * kc, (i + 4) * kc, 1, 4, bp, 0, NB, ld, C, cOff + i * ldc + j, ldc);
+            for (; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, ld, C, cOff + i * ldc + j, ldc);
+          } else {
+            if (MR8)
+              for (; i + 8 <= M4; i += 8)
+                kernel8x3(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, bp, 0, NB, ld, C,
+                    cOff + i * ldc + j, ldc);
+            for (; i < M4; i += 4)
+              kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, bp, 0, NB, ld, C, cOff + i * ldc + j, ldc);
+          }
         } else {
           int i = 0;
           if (MR8)
@@ -101,8 +118,12 @@ final class SimdGemm {
           for (; i < M4; i += 4)
             kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j, ldc);
         }
-        for (int i = M4; i < M; i++)
-          kernel1x3(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j);
+        int i = M4;
+        if (i + 2 <= M) { // two rows share each load of B (the output layer's 10 rows: 8 + 2)
+          kernel2x3(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j, ldc);
+          i += 2;
+        }
+        if (i < M) kernel1x3(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j);
       }
       for (; j + L <= N; j += L) {
         int i = 0;
@@ -297,6 +318,30 @@ final class SimdGemm {
     c70.fma(va, (readC ? FloatVector.fromArray(F, C, c + 7 * ldc) : z)).intoArray(C, c + 7 * ldc);
     c71.fma(va, (readC ? FloatVector.fromArray(F, C, c + 7 * ldc + L) : z)).intoArray(C, c + 7 * ldc + L);
     c72.fma(va, (readC ? FloatVector.fromArray(F, C, c + 7 * ldc + 2 * L) : z)).intoArray(C, c + 7 * ldc + 2 * L);
+  }
+
+  private static void kernel2x3(int kc, float alpha, float[] A, int a, int ars, int aks,
+      float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
+    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
+    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
+    int a1 = a + ars;
+    for (int k = 0; k < kc; k++, b += ldb) {
+      int ka = k * aks;
+      FloatVector b0 = FloatVector.fromArray(F, B, b);
+      FloatVector b1 = FloatVector.fromArray(F, B, b + L);
+      FloatVector b2 = FloatVector.fromArray(F, B, b + 2 * L);
+      FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+      x = FloatVector.broadcast(F, A[a1 + ka]);
+      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+    }
+    c00.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+    c01.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
+    c02.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * L) : z)).intoArray(C, c + 2 * L);
+    c10.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
+    c11.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + L) : z)).intoArray(C, c + ldc + L);
+    c12.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + 2 * L) : z)).intoArray(C, c + ldc + 2 * L);
   }
 
   private static void kernel1x3(int kc, float alpha, float[] A, int a, int aks,

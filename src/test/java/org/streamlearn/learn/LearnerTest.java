@@ -189,7 +189,9 @@ class LearnerTest {
     var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     for (int i = 0; i < 2000; i++) l.addBlock(64, x, 0, y, 0);
     long bytes = -1;
-    for (int round = 0; round < 200 && bytes != 0; round++) {
+    // Rounds until one allocates nothing, for up to 10 s: each round takes about a millisecond, and
+    // on a loaded machine C2 may still be compiling a kernel after a few hundred of them.
+    for (long end = System.nanoTime() + 10_000_000_000L; System.nanoTime() < end && bytes != 0; ) {
       long before = mx.getCurrentThreadAllocatedBytes();
       for (int i = 0; i < 10; i++) l.addBlock(64, x, 0, y, 0);
       bytes = mx.getCurrentThreadAllocatedBytes() - before;
