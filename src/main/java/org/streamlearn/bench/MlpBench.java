@@ -32,6 +32,13 @@ public final class MlpBench {
         threads);
   }
 
+  /** The benchmark's learner under train.threads = auto, with a team of up to {@code threads}. */
+  public static OnlineLearner autoLearner(String optimizer, int batch, int threads) {
+    float lr = optimizer.equals("sgd") ? 0.01f : 1e-3f;
+    return new OnlineLearner(LearnerConfig.of(SPEC, "cross_entropy", OptimizerSpec.defaults(optimizer, lr), batch),
+        threads, true);
+  }
+
   /** Examples per second, best of 5 repetitions of about {@code ms} ms each after warm-up. */
   public static double examplesPerSecond(String optimizer, int batch, int ms) {
     return examplesPerSecond(optimizer, batch, 1, ms);
@@ -55,9 +62,7 @@ public final class MlpBench {
    * {@code threads} threads, the team used only while measured faster (probes included in the time).
    */
   public static AutoRun auto(String optimizer, int batch, int threads, int ms) {
-    float lr = optimizer.equals("sgd") ? 0.01f : 1e-3f;
-    OnlineLearner l = new OnlineLearner(
-        LearnerConfig.of(SPEC, "cross_entropy", OptimizerSpec.defaults(optimizer, lr), batch), threads, true);
+    OnlineLearner l = autoLearner(optimizer, batch, threads);
     try {
       double rate = measure(l, ms);
       return new AutoRun(rate, l.chosenThreads(), l.teamTimeRatio());
