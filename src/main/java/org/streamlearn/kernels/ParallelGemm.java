@@ -13,7 +13,7 @@ package org.streamlearn.kernels;
  */
 public final class ParallelGemm implements Team.Task {
   /** Below this many multiply-adds per thread a product runs on the caller alone. */
-  static final long MIN_FMAS_PER_THREAD = 256 * 1024;
+  public static final long MIN_FMAS_PER_THREAD = 256 * 1024;
 
   private final Team team;
   private final int panel; // columns per panel of the SIMD kernels; 1 on the scalar path

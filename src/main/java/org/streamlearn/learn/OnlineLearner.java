@@ -2,6 +2,7 @@ package org.streamlearn.learn;
 
 import java.util.Arrays;
 import org.streamlearn.kernels.Kernels;
+import org.streamlearn.kernels.ParallelGemm;
 import org.streamlearn.nn.Loss;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.Workspace;
@@ -131,6 +132,8 @@ public final class OnlineLearner {
     params = new float[n];
     grads = new float[n];
     model.init(params, cfg.seed());
+    // Under auto, a model too small for anything to split gets no team (and no helper threads).
+    if (tuneThreads && !splits(model, B, threads)) threads = 1;
     ws = model.newWorkspace(B, threads);
     tuner = tuneThreads && threads > 1 ? new ThreadTuner() : null;
     if (tuner != null) ws.useTeam(tuner.useTeam());
@@ -156,6 +159,16 @@ public final class OnlineLearner {
     directSgd = cfg.optimizer().name().equals("sgd") && cfg.optimizer().l2() == 0f
         && clip.kind() == ClipSpec.Kind.NONE && B <= DIRECT_SGD_MAX_BATCH && model.supportsDirectSgd()
         && !Boolean.getBoolean("streamlearn.directSgd.off");
+  }
+
+  /**
+   * Whether a step at batch B gives a team of {@code threads} anything to split: the largest layer's
+   * products (about B × its parameters multiply-adds) or the optimizer sweep past the sizes below
+   * which they stay on the caller. If neither, the step runs the same on one thread.
+   */
+  static boolean splits(Model model, int B, int threads) {
+    return threads > 1 && ((long) model.paramCount() >= (long) Optimizer.MIN_PER_THREAD * threads
+        || (long) model.largestLayerParams() * B >= ParallelGemm.MIN_FMAS_PER_THREAD * threads);
   }
 
   /** Threads a step may run on (the caller included). */

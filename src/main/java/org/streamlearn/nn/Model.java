@@ -71,6 +71,13 @@ public final class Model {
     return paramCount;
   }
 
+  /** Parameters of the largest layer: a step's largest product has about batch × this many multiply-adds. */
+  public int largestLayerParams() {
+    int max = 0;
+    for (Layer l : layers) max = Math.max(max, l.paramCount());
+    return max;
+  }
+
   /**
    * The named tensors in parameter order, PyTorch names ({@code layers.<i>.weight}, {@code .bias};
    * LSTM {@code weight_ih_l0}, {@code weight_hh_l0}, {@code bias_ih_l0}; i counts every layer after

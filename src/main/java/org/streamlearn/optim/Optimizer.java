@@ -27,7 +27,7 @@ public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, 
   static final int CUT = 64;
 
   /** Below this many parameters per thread a step runs on the caller alone (a hand-over costs µs). */
-  static final int MIN_PER_THREAD = 16 * 1024;
+  public static final int MIN_PER_THREAD = 16 * 1024;
 
   // The arguments of the split step in progress (fields, not a lambda: nothing allocated per step).
   private float[] stepP, stepG;

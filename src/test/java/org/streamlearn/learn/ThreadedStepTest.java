@@ -121,6 +121,23 @@ class ThreadedStepTest {
     }
   }
 
+  /** Auto gives a model too small for any product or sweep to split no team; a fixed count is kept. */
+  @Test
+  void autoThreadsGiveASmallModelNoTeam() {
+    var tiny = LearnerConfig.of("input(4) dense(8) relu dense(3)", "cross_entropy",
+        OptimizerSpec.defaults("adam", 1e-3f), 16);
+    OnlineLearner auto = new OnlineLearner(tiny, 2, true);
+    assertThat(auto.threads()).isEqualTo(1);
+    assertThat(auto.tunesThreads()).isFalse();
+    OnlineLearner fixed = new OnlineLearner(tiny, 2, false);
+    assertThat(fixed.threads()).isEqualTo(2);
+    fixed.closeThreads();
+    OnlineLearner wide = new OnlineLearner(cfg("adam", 16), 2, true);
+    assertThat(wide.threads()).isEqualTo(2);
+    assertThat(wide.tunesThreads()).isTrue();
+    wide.closeThreads();
+  }
+
   @ParameterizedTest
   @CsvSource({"false", "true"})
   void threadedStepAllocatesNothing(boolean auto) {
