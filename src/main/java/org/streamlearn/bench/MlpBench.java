@@ -27,16 +27,18 @@ public final class MlpBench {
 
   /** The benchmark's learner, its steps split across {@code threads} threads. */
   public static OnlineLearner learner(String optimizer, int batch, int threads) {
-    float lr = optimizer.equals("sgd") ? 0.01f : 1e-3f;
-    return new OnlineLearner(LearnerConfig.of(SPEC, "cross_entropy", OptimizerSpec.defaults(optimizer, lr), batch),
-        threads);
+    return learner(optimizer, batch, threads, false);
   }
 
   /** The benchmark's learner under train.threads = auto, with a team of up to {@code threads}. */
   public static OnlineLearner autoLearner(String optimizer, int batch, int threads) {
+    return learner(optimizer, batch, threads, true);
+  }
+
+  private static OnlineLearner learner(String optimizer, int batch, int threads, boolean auto) {
     float lr = optimizer.equals("sgd") ? 0.01f : 1e-3f;
     return new OnlineLearner(LearnerConfig.of(SPEC, "cross_entropy", OptimizerSpec.defaults(optimizer, lr), batch),
-        threads, true);
+        threads, auto);
   }
 
   /** Examples per second, best of 5 repetitions of about {@code ms} ms each after warm-up. */

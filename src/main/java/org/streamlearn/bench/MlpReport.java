@@ -40,11 +40,10 @@ final class MlpReport {
           ours.get("adam " + b + " 1"), 100 * ours.get("adam " + b + " 1") / bound,
           ours.get("adam " + b + " 1") / ours.get("sgd " + b + " 1"));
       int t = Math.min(cores, b);
-      if (t > 1)
+      if (t > 1) {
         System.out.printf(Locale.ROOT, "   %d threads: SGD %8.0f (%.2f× 1 thread), Adam %8.0f (%.2f×)", t,
             ours.get("sgd " + b + " " + t), ours.get("sgd " + b + " " + t) / ours.get("sgd " + b + " 1"),
             ours.get("adam " + b + " " + t), ours.get("adam " + b + " " + t) / ours.get("adam " + b + " 1"));
-      if (t > 1) {
         MlpBench.AutoRun sgd = auto.get("sgd " + b), adam = auto.get("adam " + b);
         System.out.printf(Locale.ROOT, "%n              auto (the default): SGD %8.0f (team/alone %.2f: %d thread%s), Adam %8.0f"
             + " (team/alone %.2f: %d thread%s)", sgd.examplesPerSecond(), sgd.teamTimeRatio(), sgd.chosenThreads(),

@@ -83,17 +83,9 @@ public final class ParallelGemm implements Team.Task {
     }
   }
 
-  /** Columns [from, to) of part p of parts: whole panels, the remainder in the last non-empty part. */
-  static int cut(int N, int panel, int p, int parts) {
-    int panels = N / panel;
-    if (p >= parts) return N;
-    int from = (int) ((long) panels * p / parts) * panel;
-    return p == 0 ? 0 : from;
-  }
-
   @Override
   public void run(int p, int parts) {
-    int from = cut(N, panel, p, parts), to = p + 1 == parts ? N : cut(N, panel, p + 1, parts);
+    int from = Team.cut(N, panel, p, parts), to = Team.cut(N, panel, p + 1, parts);
     int n = to - from;
     if (n <= 0) return;
     switch (layout) {

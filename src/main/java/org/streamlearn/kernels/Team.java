@@ -59,6 +59,17 @@ public final class Team implements AutoCloseable {
   }
 
   /**
+   * Where part {@code part} of {@code parts} starts when [0, n) is cut into whole units of
+   * {@code unit} elements (a GEMM's column panels, an optimizer's vector blocks); n for part ≥ parts,
+   * so part p covers [cut(p), cut(p + 1)) and the last part also takes the remainder past the last
+   * whole unit.
+   */
+  public static int cut(int n, int unit, int part, int parts) {
+    if (part >= parts) return n;
+    return (int) ((long) (n / unit) * part / parts) * unit;
+  }
+
+  /**
    * Runs task.run(p, size) for every p in [0, size) and returns when all are done. Parts are claimed,
    * not assigned: the caller takes parts too, so a worker the OS has not scheduled yet (a loaded
    * machine) costs no waiting, its part simply runs on the caller. Which thread runs a part never

@@ -101,14 +101,8 @@ public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, 
 
   /** Part {@code part} of a split step: its range of whole {@link #CUT} blocks, the remainder in the last. */
   private void sweepPart(int part, int parts) {
-    int from = cut(n, part, parts), to = cut(n, part + 1, parts);
+    int from = Team.cut(n, CUT, part, parts), to = Team.cut(n, CUT, part + 1, parts);
     if (from < to) update(stepP, stepG, stepLr, from, to);
-  }
-
-  /** Start of range {@code part} of {@code parts} over n elements (n for part = parts). */
-  static int cut(int n, int part, int parts) {
-    if (part >= parts) return n;
-    return (int) ((long) (n / CUT) * part / parts) * CUT;
   }
 
   /** Per-step values that depend on t only (Adam's bias corrections), before the sweep. */

@@ -78,7 +78,7 @@ class ParallelGemmTest {
         for (int parts = 1; parts <= 5; parts++) {
           int prev = 0;
           for (int p = 0; p < parts; p++) {
-            int from = ParallelGemm.cut(N, panel, p, parts), to = p + 1 == parts ? N : ParallelGemm.cut(N, panel, p + 1, parts);
+            int from = Team.cut(N, panel, p, parts), to = p + 1 == parts ? N : Team.cut(N, panel, p + 1, parts);
             assertThat(from).isEqualTo(prev);
             assertThat(to).isGreaterThanOrEqualTo(from);
             assertThat(from % panel).isZero();

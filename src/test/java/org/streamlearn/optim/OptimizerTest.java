@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 
 import java.util.stream.Stream;
+import org.streamlearn.kernels.Team;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -101,7 +102,7 @@ class OptimizerTest {
     float[] p1 = p0.clone();
     for (float[] gs : g) one.step(p1, gs, LR);
     for (int size : new int[] {2, 3}) {
-      try (var team = new org.streamlearn.kernels.Team(size, "optimizer-test")) {
+      try (var team = new Team(size, "optimizer-test")) {
         Optimizer split = Optimizer.create(h, n);
         float[] p2 = p0.clone();
         for (float[] gs : g) split.step(p2, gs, LR, team);
@@ -118,11 +119,11 @@ class OptimizerTest {
   void rangesCutOnWholeBlocksAndCoverEveryElement() {
     int n = 5 * Optimizer.CUT + 7;
     for (int parts = 1; parts <= 4; parts++) {
-      assertThat(Optimizer.cut(n, 0, parts)).isZero();
-      assertThat(Optimizer.cut(n, parts, parts)).isEqualTo(n);
+      assertThat(Team.cut(n, Optimizer.CUT, 0, parts)).isZero();
+      assertThat(Team.cut(n, Optimizer.CUT, parts, parts)).isEqualTo(n);
       for (int p = 1; p < parts; p++) {
-        assertThat(Optimizer.cut(n, p, parts) % Optimizer.CUT).isZero();
-        assertThat(Optimizer.cut(n, p, parts)).isGreaterThanOrEqualTo(Optimizer.cut(n, p - 1, parts));
+        assertThat(Team.cut(n, Optimizer.CUT, p, parts) % Optimizer.CUT).isZero();
+        assertThat(Team.cut(n, Optimizer.CUT, p, parts)).isGreaterThanOrEqualTo(Team.cut(n, Optimizer.CUT, p - 1, parts));
       }
     }
   }
