@@ -54,7 +54,35 @@ final class SimdGemm {
       applyBeta(M, N, beta, C, cOff, ldc);
       if (K == 0 || alpha == 0f) return;
     }
-    blocked(M, N, K, alpha, A, aOff, 1, lda, B, bOff, ldb, beta != 0f, C, cOff, ldc);
+    if (K == 1) rank1(M, N, alpha, A, aOff, B, bOff, beta != 0f, C, cOff, ldc);
+    else blocked(M, N, K, alpha, A, aOff, 1, lda, B, bOff, ldb, beta != 0f, C, cOff, ldc);
+  }
+
+  /**
+   * TN with K = 1, C = alpha·a·bᵀ (+ C with readC): the weight update of a batch of one. Row by row,
+   * one stream over C (the blocked kernels sweep 8 rows at a time, and with K = 1 their loads and
+   * stores of C are all the work), with the blocked path's arithmetic per element,
+   * fma(fma(a_i, b_j, 0), alpha, C), and its scalar column tail: the same bits.
+   */
+  private static void rank1(int M, int N, float alpha, float[] A, int a, float[] B, int b, boolean readC, float[] C,
+      int cOff, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
+    int Nv = N - N % L;
+    for (int i = 0; i < M; i++) {
+      float ai = A[a + i];
+      FloatVector x = FloatVector.broadcast(F, ai);
+      int c = cOff + i * ldc;
+      if (readC)
+        for (int j = 0; j < Nv; j += L)
+          x.fma(FloatVector.fromArray(F, B, b + j), z).fma(va, FloatVector.fromArray(F, C, c + j)).intoArray(C, c + j);
+      else
+        for (int j = 0; j < Nv; j += L) x.fma(FloatVector.fromArray(F, B, b + j), z).fma(va, z).intoArray(C, c + j);
+      for (int j = Nv; j < N; j++) {
+        float s = 0f;
+        s += ai * B[b + j];
+        C[c + j] = (readC ? C[c + j] : 0f) + alpha * s;
+      }
+    }
   }
 
   private static void applyBeta(int M, int N, float beta, float[] C, int cOff, int ldc) {
@@ -88,6 +116,8 @@ final class SimdGemm {
       boolean ld = readC || k0 > 0;
       if (packRows) packA(M4, kc, A, ak, ars, aks, ws.a);
       int j = 0;
+      if (M == 1) // a vector times a matrix (the input gradient at batch 1): six FMA chains, not three
+        for (; j + 2 * NB <= N; j += 2 * NB) kernel1x6(kc, alpha, A, ak, aks, B, bk + j, ldb, ld, C, cOff + j);
       for (; j + NB <= N; j += NB) {
         if (pack) {
           // Copy the K-panel of B to a contiguous buffer once and reuse it for every block of 4 rows:
@@ -359,6 +389,29 @@ final class SimdGemm {
     c2.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * L) : z)).intoArray(C, c + 2 * L);
   }
 
+  /** kernel1x3 over six vectors of columns: twice the independent FMA chains, the same arithmetic. */
+  private static void kernel1x6(int kc, float alpha, float[] A, int a, int aks,
+      float[] B, int b, int ldb, boolean readC, float[] C, int c) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
+    FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
+    FloatVector c3 = FloatVector.zero(F), c4 = FloatVector.zero(F), c5 = FloatVector.zero(F);
+    for (int k = 0; k < kc; k++, b += ldb) {
+      FloatVector x = FloatVector.broadcast(F, A[a + k * aks]);
+      c0 = x.fma(FloatVector.fromArray(F, B, b), c0);
+      c1 = x.fma(FloatVector.fromArray(F, B, b + L), c1);
+      c2 = x.fma(FloatVector.fromArray(F, B, b + 2 * L), c2);
+      c3 = x.fma(FloatVector.fromArray(F, B, b + 3 * L), c3);
+      c4 = x.fma(FloatVector.fromArray(F, B, b + 4 * L), c4);
+      c5 = x.fma(FloatVector.fromArray(F, B, b + 5 * L), c5);
+    }
+    c0.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+    c1.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
+    c2.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * L) : z)).intoArray(C, c + 2 * L);
+    c3.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * L) : z)).intoArray(C, c + 3 * L);
+    c4.fma(va, (readC ? FloatVector.fromArray(F, C, c + 4 * L) : z)).intoArray(C, c + 4 * L);
+    c5.fma(va, (readC ? FloatVector.fromArray(F, C, c + 5 * L) : z)).intoArray(C, c + 5 * L);
+  }
+
   private static void kernel4x1(int kc, float alpha, float[] A, int a, int ars, int aks,
       float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
     FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
@@ -405,6 +458,10 @@ final class SimdGemm {
       applyBeta(M, N, beta, C, cOff, ldc);
       return;
     }
+    if (SimdNtDot.AVAILABLE && M < NT_PACK_MIN_ROWS && N >= L) {
+      ntRows(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+      return;
+    }
     if (SimdNtDot.AVAILABLE && M >= SimdNtDot.ROWS && (N < 3 * L || M < NT_DOT_MAX_ROWS)) {
       ntDot(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
       return;
@@ -437,6 +494,22 @@ final class SimdGemm {
   static final int NT_DOT_MAX_ROWS = 32;
   /** 8-row micro-kernel where there are 32 vector registers. */
   static final boolean MR8 = L == 16;
+
+  /**
+   * Matrix-vector products (batch 1 to 3): each row of A against L rows of B at a time
+   * ({@link SimdNtDot#row}); the last N % L columns in the dot form of {@link #ntBlock}, unblocked.
+   */
+  private static void ntRows(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    float[] t = SCRATCH.get().lanes;
+    int Nv = N - N % L;
+    for (int i = 0; i < M; i++) {
+      SimdNtDot.row(N, K, alpha, A, aOff + i * lda, B, bOff, ldb, beta, C, cOff + i * ldc, t);
+      if (Nv < N)
+        ntBlock(1, N - Nv, K, alpha, A, aOff + i * lda, lda, B, bOff + Nv * ldb, ldb, beta, C, cOff + i * ldc + Nv,
+            ldc, t);
+    }
+  }
 
   /** Dot-product tiles of {@link SimdNtDot}; the rows past the last tile and an odd last column in the dot form of {@link #ntBlock}. */
   private static void ntDot(int M, int N, int K, float alpha, float[] A, int aOff, int lda,

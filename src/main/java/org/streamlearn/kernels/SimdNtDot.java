@@ -49,6 +49,90 @@ final class SimdNtDot {
       }
   }
 
+  /**
+   * A matrix-vector product, one row of A against the rows of B: C[c + j] = alpha·(A[a..a+K) · B row j)
+   * + beta·C[c + j] for j in [0, N − N % L); the caller covers the rest. A tile is L rows of B: L
+   * accumulators, one per row, each k step loading one vector of A and L of B (L independent FMA
+   * chains, where the 3-row form had 3 and waited on FMA latency), no K-blocking (no row of A to
+   * reuse a block of B), then the butterfly: lane j of the result is row j's sum. The scalar k tail
+   * is added to each lane's sum afterwards. Every column's sum has the same order wherever the tile
+   * starts, so a split on whole tiles changes no bit. t: at least L floats of scratch.
+   */
+  static void row(int N, int K, float alpha, float[] A, int a, float[] B, int bOff, int ldb, float beta, float[] C,
+      int c, float[] t) {
+    int kv = F.loopBound(K), Nv = N - N % L;
+    for (int j = 0; j < Nv; j += L) {
+      int b = bOff + j * ldb;
+      if (L == 16) dot1x16(kv, A, a, B, b, ldb, t);
+      else dot1x8(kv, A, a, B, b, ldb, t);
+      for (int m = 0; m < L; m++, b += ldb) {
+        float s = t[m];
+        for (int k = kv; k < K; k++) s += A[a + k] * B[b + k];
+        int o = c + j + m;
+        C[o] = alpha * s + (beta == 0f ? 0f : beta * C[o]);
+      }
+    }
+  }
+
+  private static void dot1x16(int kv, float[] A, int a, float[] B, int b, int ldb, float[] t) {
+    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+    FloatVector s4 = FloatVector.zero(F), s5 = FloatVector.zero(F), s6 = FloatVector.zero(F), s7 = FloatVector.zero(F);
+    FloatVector s8 = FloatVector.zero(F), s9 = FloatVector.zero(F), s10 = FloatVector.zero(F), s11 = FloatVector.zero(F);
+    FloatVector s12 = FloatVector.zero(F), s13 = FloatVector.zero(F), s14 = FloatVector.zero(F), s15 = FloatVector.zero(F);
+    int b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb, b4 = b3 + ldb, b5 = b4 + ldb, b6 = b5 + ldb, b7 = b6 + ldb,
+        b8 = b7 + ldb, b9 = b8 + ldb, b10 = b9 + ldb, b11 = b10 + ldb, b12 = b11 + ldb, b13 = b12 + ldb,
+        b14 = b13 + ldb, b15 = b14 + ldb;
+    for (int k = 0; k < kv; k += L) {
+      FloatVector x = FloatVector.fromArray(F, A, a + k);
+      s0 = FloatVector.fromArray(F, B, b + k).fma(x, s0);
+      s1 = FloatVector.fromArray(F, B, b1 + k).fma(x, s1);
+      s2 = FloatVector.fromArray(F, B, b2 + k).fma(x, s2);
+      s3 = FloatVector.fromArray(F, B, b3 + k).fma(x, s3);
+      s4 = FloatVector.fromArray(F, B, b4 + k).fma(x, s4);
+      s5 = FloatVector.fromArray(F, B, b5 + k).fma(x, s5);
+      s6 = FloatVector.fromArray(F, B, b6 + k).fma(x, s6);
+      s7 = FloatVector.fromArray(F, B, b7 + k).fma(x, s7);
+      s8 = FloatVector.fromArray(F, B, b8 + k).fma(x, s8);
+      s9 = FloatVector.fromArray(F, B, b9 + k).fma(x, s9);
+      s10 = FloatVector.fromArray(F, B, b10 + k).fma(x, s10);
+      s11 = FloatVector.fromArray(F, B, b11 + k).fma(x, s11);
+      s12 = FloatVector.fromArray(F, B, b12 + k).fma(x, s12);
+      s13 = FloatVector.fromArray(F, B, b13 + k).fma(x, s13);
+      s14 = FloatVector.fromArray(F, B, b14 + k).fma(x, s14);
+      s15 = FloatVector.fromArray(F, B, b15 + k).fma(x, s15);
+    }
+    // The butterfly of dot8x2: lane l ends as Σ s_l.
+    FloatVector p0 = s0.blend(s8, M8).add(s8.blend(s0, M8).rearrange(X8)), p1 = s1.blend(s9, M8).add(s9.blend(s1, M8).rearrange(X8)), p2 = s2.blend(s10, M8).add(s10.blend(s2, M8).rearrange(X8));
+    FloatVector p3 = s3.blend(s11, M8).add(s11.blend(s3, M8).rearrange(X8)), p4 = s4.blend(s12, M8).add(s12.blend(s4, M8).rearrange(X8)), p5 = s5.blend(s13, M8).add(s13.blend(s5, M8).rearrange(X8));
+    FloatVector p6 = s6.blend(s14, M8).add(s14.blend(s6, M8).rearrange(X8)), p7 = s7.blend(s15, M8).add(s15.blend(s7, M8).rearrange(X8));
+    FloatVector q0 = p0.blend(p4, M4).add(p4.blend(p0, M4).rearrange(X4)), q1 = p1.blend(p5, M4).add(p5.blend(p1, M4).rearrange(X4)), q2 = p2.blend(p6, M4).add(p6.blend(p2, M4).rearrange(X4));
+    FloatVector q3 = p3.blend(p7, M4).add(p7.blend(p3, M4).rearrange(X4));
+    FloatVector r0 = q0.blend(q2, M2).add(q2.blend(q0, M2).rearrange(X2)), r1 = q1.blend(q3, M2).add(q3.blend(q1, M2).rearrange(X2));
+    r0.blend(r1, M1).add(r1.blend(r0, M1).rearrange(X1)).intoArray(t, 0);
+  }
+
+  private static void dot1x8(int kv, float[] A, int a, float[] B, int b, int ldb, float[] t) {
+    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+    FloatVector s4 = FloatVector.zero(F), s5 = FloatVector.zero(F), s6 = FloatVector.zero(F), s7 = FloatVector.zero(F);
+    int b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb, b4 = b3 + ldb, b5 = b4 + ldb, b6 = b5 + ldb, b7 = b6 + ldb;
+    for (int k = 0; k < kv; k += L) {
+      FloatVector x = FloatVector.fromArray(F, A, a + k);
+      s0 = FloatVector.fromArray(F, B, b + k).fma(x, s0);
+      s1 = FloatVector.fromArray(F, B, b1 + k).fma(x, s1);
+      s2 = FloatVector.fromArray(F, B, b2 + k).fma(x, s2);
+      s3 = FloatVector.fromArray(F, B, b3 + k).fma(x, s3);
+      s4 = FloatVector.fromArray(F, B, b4 + k).fma(x, s4);
+      s5 = FloatVector.fromArray(F, B, b5 + k).fma(x, s5);
+      s6 = FloatVector.fromArray(F, B, b6 + k).fma(x, s6);
+      s7 = FloatVector.fromArray(F, B, b7 + k).fma(x, s7);
+    }
+    // The butterfly of dot4x2: lane l ends as Σ s_l.
+    FloatVector p0 = s0.blend(s4, M4).add(s4.blend(s0, M4).rearrange(X4)), p1 = s1.blend(s5, M4).add(s5.blend(s1, M4).rearrange(X4)), p2 = s2.blend(s6, M4).add(s6.blend(s2, M4).rearrange(X4));
+    FloatVector p3 = s3.blend(s7, M4).add(s7.blend(s3, M4).rearrange(X4));
+    FloatVector q0 = p0.blend(p2, M2).add(p2.blend(p0, M2).rearrange(X2)), q1 = p1.blend(p3, M2).add(p3.blend(p1, M2).rearrange(X2));
+    q0.blend(q1, M1).add(q1.blend(q0, M1).rearrange(X1)).intoArray(t, 0);
+  }
+
   /** Adds the scalar k tail to each of the tile's sums in t and writes C (ROWS × 2). */
   private static void store(int K, int kv, float alpha, float[] A, int a, int lda, float[] B, int b, int ldb,
       float beta, float[] C, int c, int ldc, float[] t) {

@@ -348,13 +348,22 @@ class KernelsTest {
         }
   }
 
+  /** beta 0 never reads C, in every layout, including matrix-vector products and rank-1 updates (K = 1). */
   @Test
   void gemmWithBetaZeroIgnoresGarbageInC() {
-    int M = 5, N = 33, K = 17;
-    float[] A = random(M * K), B = random(K * N), C = new float[M * N];
-    java.util.Arrays.fill(C, Float.NaN);
-    Kernels.gemmNN(M, N, K, 1f, A, 0, K, B, 0, N, 0f, C, 0, N);
-    for (float v : C) assertThat(v).isFinite();
+    for (int[] s : new int[][] {{5, 33, 17}, {1, 33, 17}, {1, 256, 784}, {256, 33, 1}, {3, 17, 1}}) {
+      int M = s[0], N = s[1], K = s[2];
+      float[] A = random(M * K), B = random(K * N), C = new float[M * N];
+      java.util.Arrays.fill(C, Float.NaN);
+      Kernels.gemmNN(M, N, K, 1f, A, 0, K, B, 0, N, 0f, C, 0, N);
+      for (float v : C) assertThat(v).as("NN %dx%dx%d", M, N, K).isFinite();
+      java.util.Arrays.fill(C, Float.NaN);
+      Kernels.gemmNT(M, N, K, 1f, A, 0, K, B, 0, K, 0f, C, 0, N); // B read as [N×K]
+      for (float v : C) assertThat(v).as("NT %dx%dx%d", M, N, K).isFinite();
+      java.util.Arrays.fill(C, Float.NaN);
+      Kernels.gemmTN(M, N, K, 1f, A, 0, M, B, 0, N, 0f, C, 0, N); // A read as [K×M]
+      for (float v : C) assertThat(v).as("TN %dx%dx%d", M, N, K).isFinite();
+    }
   }
 
   @Test

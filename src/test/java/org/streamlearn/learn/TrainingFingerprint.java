@@ -10,7 +10,8 @@ import org.streamlearn.optim.OptimizerSpec;
  * A fixed training sequence touching every tier-sensitive kernel: GEMMs in all three layouts and
  * their packed and unpacked paths (batches 5 and 34, widths that leave vector tails), tanh,
  * sigmoid, layer norm, LSTMs, softmax, the three classification and regression losses, Adam, AdamW
- * and RMSProp, a cosine schedule and clipping by global norm. {@link #run()} returns the final
+ * and RMSProp, a cosine schedule and clipping by global norm, batch 1 (matrix-vector products, rank-1
+ * updates). {@link #run()} returns the final
  * parameters and optimizer state of each learner; {@link #main} prints their raw float bits, one
  * array per line, for a parent JVM to compare with its own run (TierIndependenceTest).
  */
@@ -40,6 +41,12 @@ final class TrainingFingerprint {
         OptimizerSpec.defaults("adam", 0.01f), 4).withAdaptation(new Adaptation(true, false, 0,
             DriftSpec.parse("page_hinkley(threshold=1, min_instances=5)", "reset_optimizer"),
             PlasticitySpec.parse("shrink_perturb(shrink=1e-3, noise=1e-3)"))), 160, 1);
+    // Batch 1: matrix-vector products by rows of 16 (8) rows of B with a column tail (100, 97), rank-1
+    // weight updates (direct SGD; Adam's gradient written with beta 0), the 6-vector input gradient.
+    train(out, LearnerConfig.of("input(19) dense(100) relu dense(97) relu dense(5)", "cross_entropy",
+        OptimizerSpec.defaults("sgd", 0.01f), 1), 60, 1);
+    train(out, LearnerConfig.of("input(19) dense(100) relu dense(97) relu dense(5)", "cross_entropy",
+        OptimizerSpec.defaults("adam", 0.01f), 1), 40, 1);
     return out;
   }
 
