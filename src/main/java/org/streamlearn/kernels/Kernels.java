@@ -56,6 +56,22 @@ public final class Kernels {
     else ScalarKernels.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
+  /**
+   * W[N×K] += lr·d·xpᵀ (a rank-1 update: d[dOff..+N), xp[xpOff..+K)), then y[yOff..+N) = W·x
+   * (x[xOff..+K)): a dense layer's deferred batch-1 SGD step fused with the next example's forward.
+   * The bits of {@code gemmTN(N, K, 1, lr, d, dOff, N, xp, xpOff, K, 1, W, wOff, ldw)} followed by
+   * {@code gemmNT(1, N, K, 1, x, xOff, K, W, wOff, ldw, 0, y, yOff, N)}, with W read and written once.
+   */
+  public static void rank1ThenGemv(int N, int K, float lr, float[] d, int dOff, float[] xp, int xpOff, float[] W,
+      int wOff, int ldw, float[] x, int xOff, float[] y, int yOff) {
+    if (N == 0) return;
+    if (Simd.ENABLED) SimdGemm.rank1ThenGemv(N, K, lr, d, dOff, xp, xpOff, W, wOff, ldw, x, xOff, y, yOff);
+    else {
+      ScalarKernels.gemmTN(N, K, 1, lr, d, dOff, N, xp, xpOff, K, 1f, W, wOff, ldw);
+      ScalarKernels.gemmNT(1, N, K, 1f, x, xOff, K, W, wOff, ldw, 0f, y, yOff, N);
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // BLAS-1 and reductions
   // ---------------------------------------------------------------------------------------------

@@ -59,6 +59,27 @@ final class SimdGemm {
   }
 
   /**
+   * W[N×K] += lr·d·xpᵀ, then y = W·x (see Kernels.rank1ThenGemv): the bits of gemmTN with K = 1 and
+   * gemmNT with M = 1 (the row path), the row tiles in one pass over W ({@link SimdNtDot#rowUpdating}),
+   * the rows past them as the two calls do.
+   */
+  static void rank1ThenGemv(int N, int K, float lr, float[] d, int dOff, float[] xp, int xpOff, float[] W, int wOff,
+      int ldw, float[] x, int xOff, float[] y, int yOff) {
+    if (!SimdNtDot.AVAILABLE || N < L) {
+      gemmTN(N, K, 1, lr, d, dOff, N, xp, xpOff, K, 1f, W, wOff, ldw);
+      gemmNT(1, N, K, 1f, x, xOff, K, W, wOff, ldw, 0f, y, yOff, N);
+      return;
+    }
+    float[] t = SCRATCH.get().lanes;
+    SimdNtDot.rowUpdating(N, K, x, xOff, W, wOff, ldw, y, yOff, lr, d, dOff, xp, xpOff, t);
+    int Nv = N - N % SimdNtDot.VROWS;
+    if (Nv < N) {
+      rank1(N - Nv, K, lr, d, dOff + Nv, xp, xpOff, true, W, wOff + Nv * ldw, ldw);
+      ntBlock(1, N - Nv, K, 1f, x, xOff, K, W, wOff + Nv * ldw, ldw, 0f, y, yOff + Nv, N, t);
+    }
+  }
+
+  /**
    * TN with K = 1, C = alpha·a·bᵀ (+ C with readC): the weight update of a batch of one. Row by row,
    * one stream over C (the blocked kernels sweep 8 rows at a time, and with K = 1 their loads and
    * stores of C are all the work), with the blocked path's arithmetic per element,
@@ -496,13 +517,13 @@ final class SimdGemm {
   static final boolean MR8 = L == 16;
 
   /**
-   * Matrix-vector products (batch 1 to 3): each row of A against L rows of B at a time
-   * ({@link SimdNtDot#row}); the last N % L columns in the dot form of {@link #ntBlock}, unblocked.
+   * Matrix-vector products (batch 1 to 3): each row of A against L/2 rows of B at a time
+   * ({@link SimdNtDot#row}); the last N % (L/2) columns in the dot form of {@link #ntBlock}, unblocked.
    */
   private static void ntRows(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
     float[] t = SCRATCH.get().lanes;
-    int Nv = N - N % L;
+    int Nv = N - N % SimdNtDot.VROWS;
     for (int i = 0; i < M; i++) {
       SimdNtDot.row(N, K, alpha, A, aOff + i * lda, B, bOff, ldb, beta, C, cOff + i * ldc, t);
       if (Nv < N)

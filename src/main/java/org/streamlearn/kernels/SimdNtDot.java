@@ -50,23 +50,33 @@ final class SimdNtDot {
   }
 
   /**
+   * Rows of B per matrix-vector tile: L/2 accumulators, so that the fused update's L/2 row factors
+   * fit in the registers beside them (8 + 8 of 32 at 16 lanes, 4 + 4 of 16 at 8).
+   */
+  static final int VROWS = L / 2;
+
+  /**
    * A matrix-vector product, one row of A against the rows of B: C[c + j] = alpha·(A[a..a+K) · B row j)
-   * + beta·C[c + j] for j in [0, N − N % L); the caller covers the rest. A tile is L rows of B: L
-   * accumulators, one per row, each k step loading one vector of A and L of B (L independent FMA
-   * chains, where the 3-row form had 3 and waited on FMA latency), no K-blocking (no row of A to
-   * reuse a block of B), then the butterfly: lane j of the result is row j's sum. The scalar k tail
-   * is added to each lane's sum afterwards. Every column's sum has the same order wherever the tile
-   * starts, so a split on whole tiles changes no bit. t: at least L floats of scratch.
+   * + beta·C[c + j] for j in [0, N − N % VROWS); the caller covers the rest. A tile is VROWS rows of B,
+   * one accumulator each, each k step loading one vector of A and one of each row (L/2 independent
+   * FMA chains, where the 3-row form had 3 and waited on FMA latency), no K-blocking (no row of A
+   * reuses a block of B), then reduceHalf (below). The scalar k tail is added to each row's sum
+   * afterwards. Every column's sum has the same order wherever its tile starts, so a split on whole
+   * tiles changes no bit. t: at least L floats of scratch.
+   *
+   * <p>reduceHalf (written out in each kernel): the sums of L/2 accumulators of L lanes into t[2m]
+   * (t[2m + 1] holds the same), by the Eklundh butterfly on lane bits log2(L) − 1 down to 1
+   * (accumulator m pairs with m + L/4, …, m + 1), then lane pairs added.
    */
   static void row(int N, int K, float alpha, float[] A, int a, float[] B, int bOff, int ldb, float beta, float[] C,
       int c, float[] t) {
-    int kv = F.loopBound(K), Nv = N - N % L;
-    for (int j = 0; j < Nv; j += L) {
+    int kv = F.loopBound(K), Nv = N - N % VROWS;
+    for (int j = 0; j < Nv; j += VROWS) {
       int b = bOff + j * ldb;
-      if (L == 16) dot1x16(kv, A, a, B, b, ldb, t);
-      else dot1x8(kv, A, a, B, b, ldb, t);
-      for (int m = 0; m < L; m++, b += ldb) {
-        float s = t[m];
+      if (L == 16) dot1x8(kv, A, a, B, b, ldb, t);
+      else dot1x4(kv, A, a, B, b, ldb, t);
+      for (int m = 0; m < VROWS; m++, b += ldb) {
+        float s = t[2 * m];
         for (int k = kv; k < K; k++) s += A[a + k] * B[b + k];
         int o = c + j + m;
         C[o] = alpha * s + (beta == 0f ? 0f : beta * C[o]);
@@ -74,41 +84,31 @@ final class SimdNtDot {
     }
   }
 
-  private static void dot1x16(int kv, float[] A, int a, float[] B, int b, int ldb, float[] t) {
-    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-    FloatVector s4 = FloatVector.zero(F), s5 = FloatVector.zero(F), s6 = FloatVector.zero(F), s7 = FloatVector.zero(F);
-    FloatVector s8 = FloatVector.zero(F), s9 = FloatVector.zero(F), s10 = FloatVector.zero(F), s11 = FloatVector.zero(F);
-    FloatVector s12 = FloatVector.zero(F), s13 = FloatVector.zero(F), s14 = FloatVector.zero(F), s15 = FloatVector.zero(F);
-    int b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb, b4 = b3 + ldb, b5 = b4 + ldb, b6 = b5 + ldb, b7 = b6 + ldb,
-        b8 = b7 + ldb, b9 = b8 + ldb, b10 = b9 + ldb, b11 = b10 + ldb, b12 = b11 + ldb, b13 = b12 + ldb,
-        b14 = b13 + ldb, b15 = b14 + ldb;
-    for (int k = 0; k < kv; k += L) {
-      FloatVector x = FloatVector.fromArray(F, A, a + k);
-      s0 = FloatVector.fromArray(F, B, b + k).fma(x, s0);
-      s1 = FloatVector.fromArray(F, B, b1 + k).fma(x, s1);
-      s2 = FloatVector.fromArray(F, B, b2 + k).fma(x, s2);
-      s3 = FloatVector.fromArray(F, B, b3 + k).fma(x, s3);
-      s4 = FloatVector.fromArray(F, B, b4 + k).fma(x, s4);
-      s5 = FloatVector.fromArray(F, B, b5 + k).fma(x, s5);
-      s6 = FloatVector.fromArray(F, B, b6 + k).fma(x, s6);
-      s7 = FloatVector.fromArray(F, B, b7 + k).fma(x, s7);
-      s8 = FloatVector.fromArray(F, B, b8 + k).fma(x, s8);
-      s9 = FloatVector.fromArray(F, B, b9 + k).fma(x, s9);
-      s10 = FloatVector.fromArray(F, B, b10 + k).fma(x, s10);
-      s11 = FloatVector.fromArray(F, B, b11 + k).fma(x, s11);
-      s12 = FloatVector.fromArray(F, B, b12 + k).fma(x, s12);
-      s13 = FloatVector.fromArray(F, B, b13 + k).fma(x, s13);
-      s14 = FloatVector.fromArray(F, B, b14 + k).fma(x, s14);
-      s15 = FloatVector.fromArray(F, B, b15 + k).fma(x, s15);
+  /**
+   * The rank-1 update of B's rows, then {@link #row} with alpha 1 and beta 0, in one pass over B: B row
+   * j += lr·(D[d + j]·X[x..x+K)) for j in [0, N − N % VROWS), each element with the arithmetic of
+   * SimdGemm's K = 1 TN, fma(fma(D_j, X_k, 0), lr, B_jk) (its scalar form on the k tail), and each
+   * updated vector multiplied into the row's accumulator as it leaves the register: the bits of the
+   * update followed by {@link #row}, with B read and written once. lr is the update's scale (−rate).
+   */
+  static void rowUpdating(int N, int K, float[] A, int a, float[] B, int bOff, int ldb, float[] C, int c, float lr,
+      float[] D, int d, float[] X, int x, float[] t) {
+    int kv = F.loopBound(K), Nv = N - N % VROWS;
+    for (int j = 0; j < Nv; j += VROWS) {
+      int b = bOff + j * ldb;
+      if (L == 16) update1x8(kv, A, a, B, b, ldb, lr, D, d + j, X, x, t);
+      else update1x4(kv, A, a, B, b, ldb, lr, D, d + j, X, x, t);
+      for (int m = 0; m < VROWS; m++, b += ldb) {
+        float s = t[2 * m], dm = D[d + j + m];
+        for (int k = kv; k < K; k++) {
+          float u = 0f;
+          u += dm * X[x + k];
+          B[b + k] = B[b + k] + lr * u;
+          s += A[a + k] * B[b + k];
+        }
+        C[c + j + m] = 1f * s + 0f;
+      }
     }
-    // The butterfly of dot8x2: lane l ends as Σ s_l.
-    FloatVector p0 = s0.blend(s8, M8).add(s8.blend(s0, M8).rearrange(X8)), p1 = s1.blend(s9, M8).add(s9.blend(s1, M8).rearrange(X8)), p2 = s2.blend(s10, M8).add(s10.blend(s2, M8).rearrange(X8));
-    FloatVector p3 = s3.blend(s11, M8).add(s11.blend(s3, M8).rearrange(X8)), p4 = s4.blend(s12, M8).add(s12.blend(s4, M8).rearrange(X8)), p5 = s5.blend(s13, M8).add(s13.blend(s5, M8).rearrange(X8));
-    FloatVector p6 = s6.blend(s14, M8).add(s14.blend(s6, M8).rearrange(X8)), p7 = s7.blend(s15, M8).add(s15.blend(s7, M8).rearrange(X8));
-    FloatVector q0 = p0.blend(p4, M4).add(p4.blend(p0, M4).rearrange(X4)), q1 = p1.blend(p5, M4).add(p5.blend(p1, M4).rearrange(X4)), q2 = p2.blend(p6, M4).add(p6.blend(p2, M4).rearrange(X4));
-    FloatVector q3 = p3.blend(p7, M4).add(p7.blend(p3, M4).rearrange(X4));
-    FloatVector r0 = q0.blend(q2, M2).add(q2.blend(q0, M2).rearrange(X2)), r1 = q1.blend(q3, M2).add(q3.blend(q1, M2).rearrange(X2));
-    r0.blend(r1, M1).add(r1.blend(r0, M1).rearrange(X1)).intoArray(t, 0);
   }
 
   private static void dot1x8(int kv, float[] A, int a, float[] B, int b, int ldb, float[] t) {
@@ -126,11 +126,77 @@ final class SimdNtDot {
       s6 = FloatVector.fromArray(F, B, b6 + k).fma(x, s6);
       s7 = FloatVector.fromArray(F, B, b7 + k).fma(x, s7);
     }
-    // The butterfly of dot4x2: lane l ends as Σ s_l.
-    FloatVector p0 = s0.blend(s4, M4).add(s4.blend(s0, M4).rearrange(X4)), p1 = s1.blend(s5, M4).add(s5.blend(s1, M4).rearrange(X4)), p2 = s2.blend(s6, M4).add(s6.blend(s2, M4).rearrange(X4));
-    FloatVector p3 = s3.blend(s7, M4).add(s7.blend(s3, M4).rearrange(X4));
-    FloatVector q0 = p0.blend(p2, M2).add(p2.blend(p0, M2).rearrange(X2)), q1 = p1.blend(p3, M2).add(p3.blend(p1, M2).rearrange(X2));
-    q0.blend(q1, M1).add(q1.blend(q0, M1).rearrange(X1)).intoArray(t, 0);
+    // reduceHalf at 16 lanes, inline (a helper taking vectors that C2 leaves out of line boxes them).
+    FloatVector p0 = s0.blend(s4, M8).add(s4.blend(s0, M8).rearrange(X8)), p1 = s1.blend(s5, M8).add(s5.blend(s1, M8).rearrange(X8));
+    FloatVector p2 = s2.blend(s6, M8).add(s6.blend(s2, M8).rearrange(X8)), p3 = s3.blend(s7, M8).add(s7.blend(s3, M8).rearrange(X8));
+    FloatVector q0 = p0.blend(p2, M4).add(p2.blend(p0, M4).rearrange(X4)), q1 = p1.blend(p3, M4).add(p3.blend(p1, M4).rearrange(X4));
+    FloatVector r = q0.blend(q1, M2).add(q1.blend(q0, M2).rearrange(X2));
+    r.add(r.rearrange(X1)).intoArray(t, 0);
+  }
+
+  private static void update1x8(int kv, float[] A, int a, float[] B, int b, int ldb, float lr, float[] D, int d,
+      float[] X, int x, float[] t) {
+    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+    FloatVector s4 = FloatVector.zero(F), s5 = FloatVector.zero(F), s6 = FloatVector.zero(F), s7 = FloatVector.zero(F);
+    FloatVector z = FloatVector.zero(F), va = FloatVector.broadcast(F, lr);
+    FloatVector d0 = FloatVector.broadcast(F, D[d]), d1 = FloatVector.broadcast(F, D[d + 1]),
+        d2 = FloatVector.broadcast(F, D[d + 2]), d3 = FloatVector.broadcast(F, D[d + 3]),
+        d4 = FloatVector.broadcast(F, D[d + 4]), d5 = FloatVector.broadcast(F, D[d + 5]),
+        d6 = FloatVector.broadcast(F, D[d + 6]), d7 = FloatVector.broadcast(F, D[d + 7]);
+    int b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb, b4 = b3 + ldb, b5 = b4 + ldb, b6 = b5 + ldb, b7 = b6 + ldb;
+    for (int k = 0; k < kv; k += L) {
+      FloatVector xv = FloatVector.fromArray(F, X, x + k), av = FloatVector.fromArray(F, A, a + k), w;
+      w = d0.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b + k)); w.intoArray(B, b + k); s0 = w.fma(av, s0);
+      w = d1.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b1 + k)); w.intoArray(B, b1 + k); s1 = w.fma(av, s1);
+      w = d2.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b2 + k)); w.intoArray(B, b2 + k); s2 = w.fma(av, s2);
+      w = d3.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b3 + k)); w.intoArray(B, b3 + k); s3 = w.fma(av, s3);
+      w = d4.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b4 + k)); w.intoArray(B, b4 + k); s4 = w.fma(av, s4);
+      w = d5.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b5 + k)); w.intoArray(B, b5 + k); s5 = w.fma(av, s5);
+      w = d6.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b6 + k)); w.intoArray(B, b6 + k); s6 = w.fma(av, s6);
+      w = d7.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b7 + k)); w.intoArray(B, b7 + k); s7 = w.fma(av, s7);
+    }
+    // reduceHalf at 16 lanes, inline (a helper taking vectors that C2 leaves out of line boxes them).
+    FloatVector p0 = s0.blend(s4, M8).add(s4.blend(s0, M8).rearrange(X8)), p1 = s1.blend(s5, M8).add(s5.blend(s1, M8).rearrange(X8));
+    FloatVector p2 = s2.blend(s6, M8).add(s6.blend(s2, M8).rearrange(X8)), p3 = s3.blend(s7, M8).add(s7.blend(s3, M8).rearrange(X8));
+    FloatVector q0 = p0.blend(p2, M4).add(p2.blend(p0, M4).rearrange(X4)), q1 = p1.blend(p3, M4).add(p3.blend(p1, M4).rearrange(X4));
+    FloatVector r = q0.blend(q1, M2).add(q1.blend(q0, M2).rearrange(X2));
+    r.add(r.rearrange(X1)).intoArray(t, 0);
+  }
+
+  private static void dot1x4(int kv, float[] A, int a, float[] B, int b, int ldb, float[] t) {
+    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+    int b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+    for (int k = 0; k < kv; k += L) {
+      FloatVector x = FloatVector.fromArray(F, A, a + k);
+      s0 = FloatVector.fromArray(F, B, b + k).fma(x, s0);
+      s1 = FloatVector.fromArray(F, B, b1 + k).fma(x, s1);
+      s2 = FloatVector.fromArray(F, B, b2 + k).fma(x, s2);
+      s3 = FloatVector.fromArray(F, B, b3 + k).fma(x, s3);
+    }
+    // reduceHalf at 8 lanes, inline.
+    FloatVector p0 = s0.blend(s2, M4).add(s2.blend(s0, M4).rearrange(X4)), p1 = s1.blend(s3, M4).add(s3.blend(s1, M4).rearrange(X4));
+    FloatVector r = p0.blend(p1, M2).add(p1.blend(p0, M2).rearrange(X2));
+    r.add(r.rearrange(X1)).intoArray(t, 0);
+  }
+
+  private static void update1x4(int kv, float[] A, int a, float[] B, int b, int ldb, float lr, float[] D, int d,
+      float[] X, int x, float[] t) {
+    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+    FloatVector z = FloatVector.zero(F), va = FloatVector.broadcast(F, lr);
+    FloatVector d0 = FloatVector.broadcast(F, D[d]), d1 = FloatVector.broadcast(F, D[d + 1]),
+        d2 = FloatVector.broadcast(F, D[d + 2]), d3 = FloatVector.broadcast(F, D[d + 3]);
+    int b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+    for (int k = 0; k < kv; k += L) {
+      FloatVector xv = FloatVector.fromArray(F, X, x + k), av = FloatVector.fromArray(F, A, a + k), w;
+      w = d0.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b + k)); w.intoArray(B, b + k); s0 = w.fma(av, s0);
+      w = d1.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b1 + k)); w.intoArray(B, b1 + k); s1 = w.fma(av, s1);
+      w = d2.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b2 + k)); w.intoArray(B, b2 + k); s2 = w.fma(av, s2);
+      w = d3.fma(xv, z).fma(va, FloatVector.fromArray(F, B, b3 + k)); w.intoArray(B, b3 + k); s3 = w.fma(av, s3);
+    }
+    // reduceHalf at 8 lanes, inline.
+    FloatVector p0 = s0.blend(s2, M4).add(s2.blend(s0, M4).rearrange(X4)), p1 = s1.blend(s3, M4).add(s3.blend(s1, M4).rearrange(X4));
+    FloatVector r = p0.blend(p1, M2).add(p1.blend(p0, M2).rearrange(X2));
+    r.add(r.rearrange(X1)).intoArray(t, 0);
   }
 
   /** Adds the scalar k tail to each of the tile's sums in t and writes C (ROWS × 2). */

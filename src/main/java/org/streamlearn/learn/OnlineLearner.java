@@ -82,6 +82,14 @@ public final class OnlineLearner {
 
   static final int DIRECT_SGD_MAX_BATCH = 32;
 
+  /**
+   * Direct SGD at batch 1 without plasticity (which edits the weights after each step): each step's
+   * update is left pending and applied by the next forward in the same pass over the weights
+   * (Model.directSgdStepDeferred), or before anything reads the parameters: backups, snapshots,
+   * exported states, {@link #liveParams()}. The same bits as applying it at once.
+   */
+  private final boolean deferSgd;
+
   private final PrequentialMetrics metrics;
   /** Running statistics of the inputs and (regression) targets; null when not standardized. */
   private final Standardizer inputScaler, labelScaler;
@@ -159,6 +167,7 @@ public final class OnlineLearner {
     directSgd = cfg.optimizer().name().equals("sgd") && cfg.optimizer().l2() == 0f
         && clip.kind() == ClipSpec.Kind.NONE && B <= DIRECT_SGD_MAX_BATCH && model.supportsDirectSgd()
         && !Boolean.getBoolean("streamlearn.directSgd.off");
+    deferSgd = directSgd && B == 1 && plasticity == null && !Boolean.getBoolean("streamlearn.deferSgd.off");
   }
 
   /**
@@ -198,6 +207,14 @@ public final class OnlineLearner {
   /** True when steps take the direct-SGD path (see the field's doc). */
   public boolean usesDirectSgd() { return directSgd; }
 
+  /** True when each direct-SGD step's update is applied by the next forward (see the field's doc). */
+  public boolean defersSgd() { return deferSgd; }
+
+  /** Applies a deferred update: before anything outside the step reads or writes the parameters. */
+  private void settle() {
+    if (deferSgd) model.applyDeferred(ws);
+  }
+
   public LearnerConfig config() { return cfg; }
   public Model model() { return model; }
   public Loss loss() { return loss; }
@@ -233,10 +250,14 @@ public final class OnlineLearner {
   public Metrics metrics() { return metrics.read(); }
 
   /**
-   * Live parameters, for checkpoints and tests on the trainer thread only. Never hand them to
-   * another thread: use {@link #snapshot()}.
+   * Live parameters, for checkpoints and tests on the trainer thread only, with every step taken so
+   * far applied (a deferred batch-1 update is applied first). Never hand them to another thread: use
+   * {@link #snapshot()}.
    */
-  public float[] liveParams() { return params; }
+  public float[] liveParams() {
+    settle();
+    return params;
+  }
 
   /**
    * Adds one example (features x[xOff .. xOff+I), target y[yOff .. yOff+T)); trains when the batch
@@ -333,7 +354,8 @@ public final class OnlineLearner {
     if (plasticity != null) plasticity.afterForward(b, model, ws, params);
     if (driftInBatch) onDrift();
     if (directSgd) {
-      float norm = model.directSgdStep(b, params, X, xOff, dOut, ws, learningRate());
+      float norm = deferSgd ? model.directSgdStepDeferred(params, X, xOff, dOut, ws, learningRate())
+          : model.directSgdStep(b, params, X, xOff, dOut, ws, learningRate());
       lastGradNorm = norm;
       if (!Float.isFinite(norm)) {
         diverged("gradient", b);
@@ -434,6 +456,7 @@ public final class OnlineLearner {
    * so a non-finite weight never becomes the state rolled back to.
    */
   private void backup() {
+    settle();
     if (!allFinite(params)) {
       diverged("parameters", 0);
       return;
@@ -463,6 +486,7 @@ public final class OnlineLearner {
     lastDivergenceStep = at;
     rolledBackExamples += examples - goodExamples + failed;
     goodExamples = examples;
+    if (deferSgd) model.dropDeferred(ws);
     System.arraycopy(goodParams, 0, params, 0, params.length);
     float[][] st = opt.stateBuffers();
     for (int i = 0; i < st.length; i++) System.arraycopy(goodState[i], 0, st[i], 0, st[i].length);
@@ -513,6 +537,7 @@ public final class OnlineLearner {
   public void reset() {
     stepOrigin = step();
     opt.setT(0);
+    if (deferSgd) model.dropDeferred(ws);
     model.init(params, cfg.seed());
     for (float[] s : opt.stateBuffers()) Arrays.fill(s, 0f);
     System.arraycopy(params, 0, goodParams, 0, params.length);
@@ -532,6 +557,7 @@ public final class OnlineLearner {
    * non-finite weight.
    */
   public Snapshot snapshot() {
+    settle();
     if (!allFinite(params)) diverged("parameters", 0);
     return new Snapshot(cfg.spec().toString(), step(), examples, System.currentTimeMillis(), params.clone(),
         metrics.read(), divergences, learningRate(), lastGradNorm, scaling());
@@ -587,6 +613,7 @@ public final class OnlineLearner {
    * snapshot, it rolls back first if an update left a non-finite weight, so no checkpoint holds one.
    */
   public LearnerState exportState() {
+    settle();
     if (!allFinite(params)) diverged("parameters", 0);
     float[][] st = opt.stateBuffers(), state = new float[st.length][], good = new float[goodState.length][];
     for (int i = 0; i < st.length; i++) state[i] = st[i].clone();
@@ -623,6 +650,7 @@ public final class OnlineLearner {
       System.arraycopy(s.optimizerState()[i], 0, st[i], 0, st[i].length);
       System.arraycopy(s.goodState()[i], 0, goodState[i], 0, goodState[i].length);
     }
+    if (deferSgd) model.dropDeferred(ws);
     System.arraycopy(s.params(), 0, params, 0, params.length);
     System.arraycopy(s.goodParams(), 0, goodParams, 0, goodParams.length);
     stepOrigin = s.stepOrigin();

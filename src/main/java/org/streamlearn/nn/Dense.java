@@ -130,4 +130,44 @@ final class Dense implements Layer {
     t.gemmTN(out, in, B, -lr, dy, 0, out, x, xOff, in, 1f, p, wOff, in); // W −= lr·dyᵀ·x
     Kernels.axpy(out, -lr, s, 0, p, bOff);                                // b −= lr·Σ dy
   }
+
+  // ---- deferred direct SGD (batch 1) ----
+
+  @Override
+  public int keptSize() {
+    return in + 2 * out;
+  }
+
+  /** kept: the input row [in], then dy [out], then the bias gradient [out]. */
+  @Override
+  public void keep(float[] x, int xOff, float[] dy, float[] s, float[] kept) {
+    System.arraycopy(x, xOff, kept, 0, in);
+    System.arraycopy(dy, 0, kept, in, out);
+    System.arraycopy(s, 0, kept, in + out, out);
+  }
+
+  /** applySgd at batch 1, on the serial kernels (a batch-1 product never splits). */
+  @Override
+  public void applyKept(float[] p, float lr, float[] kept) {
+    Kernels.gemmTN(out, in, 1, -lr, kept, in, out, kept, 0, in, 1f, p, wOff, in); // W −= lr·dy·xᵀ
+    Kernels.axpy(out, -lr, kept, in + out, p, bOff);                             // b −= lr·db
+  }
+
+  /**
+   * At batch 1, the rank-1 update of each row of W and its dot product with x in one pass
+   * (Kernels.rank1ThenGemv): W crosses memory once (read, written) instead of three times (read by
+   * this forward, read and written by the update), which is what bounds a batch of one.
+   */
+  @Override
+  public void forwardApplyingKept(int B, float[] p, float lr, float[] kept, float[] x, int xOff, float[] y,
+      float[] s) {
+    if (B != 1) {
+      applyKept(p, lr, kept);
+      forward(B, p, x, xOff, y, s);
+      return;
+    }
+    Kernels.rank1ThenGemv(out, in, -lr, kept, in, kept, 0, p, wOff, in, x, xOff, y, 0);
+    Kernels.axpy(out, -lr, kept, in + out, p, bOff);
+    Kernels.addBias(1, out, p, bOff, y, 0, out);
+  }
 }

@@ -91,4 +91,24 @@ interface Layer {
 
   /** p −= lr·(parameter gradient of this batch), after gradNormSquared on the same arguments. */
   default void applySgd(int B, float[] p, float[] x, int xOff, float[] dy, float lr, float[] s) {}
+
+  // ---- Deferred direct SGD at batch 1 (Model.directSgdStepDeferred): the update is kept and applied by
+  // the next forward, fused with it, or by Model.applyDeferred; both give applySgd's bits. ----
+
+  /** Floats {@link #keep} needs: 0 for parameterless layers. */
+  default int keptSize() {
+    return 0;
+  }
+
+  /** Copies what applySgd at batch 1 reads (the input row, dy, what gradNormSquared left in s) to kept. */
+  default void keep(float[] x, int xOff, float[] dy, float[] s, float[] kept) {}
+
+  /** applySgd at batch 1 from what {@link #keep} kept. */
+  default void applyKept(float[] p, float lr, float[] kept) {}
+
+  /** {@link #applyKept}, then forward: the same bits as the two calls, in one pass over the weights. */
+  default void forwardApplyingKept(int B, float[] p, float lr, float[] kept, float[] x, int xOff, float[] y,
+      float[] s) {
+    forward(B, p, x, xOff, y, s);
+  }
 }

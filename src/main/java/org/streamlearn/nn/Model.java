@@ -163,13 +163,17 @@ public final class Model {
     if (xOff < 0 || xOff + B * inputSize() > x.length)
       throw new IllegalArgumentException("x holds " + x.length + " floats, need " + B * inputSize()
           + " from offset " + xOff);
+    float[] kept = ws.keptFor;
+    if (kept != null && kept != params) applyDeferred(ws); // other parameters: the pending update first
     float[] in = x;
     int inOff = xOff;
     for (int i = 0; i < layers.length; i++) {
-      layers[i].forward(ws.gemm, B, params, in, inOff, ws.out[i], ws.scratch[i]);
+      if (kept == params) layers[i].forwardApplyingKept(B, params, ws.keptLr, ws.kept[i], in, inOff, ws.out[i], ws.scratch[i]);
+      else layers[i].forward(ws.gemm, B, params, in, inOff, ws.out[i], ws.scratch[i]);
       in = ws.out[i];
       inOff = 0;
     }
+    ws.keptFor = null;
     return ws.out[layers.length - 1];
   }
 
@@ -257,8 +261,45 @@ public final class Model {
    * The norm costs B² dot products per dense layer: meant for small batches.
    */
   public float directSgdStep(int B, float[] params, float[] x, int xOff, float[] dOut, Workspace ws, float lr) {
+    return directSgd(B, params, x, xOff, dOut, ws, lr, false);
+  }
+
+  /**
+   * {@link #directSgdStep} at batch 1 with the update left pending in ws: the next {@link #forward}
+   * on ws with the same params applies it, fused with its own pass over the weights (one pass over
+   * memory for the update and the product, instead of three), and {@link #applyDeferred} applies it
+   * alone. Either way the parameters and outputs have the bits of {@link #directSgdStep} followed by
+   * forward, so applying early (before a checkpoint or a snapshot) never changes what training
+   * computes. Until then params lack the step: whoever reads or writes them outside forward calls
+   * {@link #applyDeferred} or {@link #dropDeferred} first. A non-finite norm leaves nothing pending.
+   */
+  public float directSgdStepDeferred(float[] params, float[] x, int xOff, float[] dOut, Workspace ws, float lr) {
+    return directSgd(1, params, x, xOff, dOut, ws, lr, true);
+  }
+
+  /** Applies the update {@link #directSgdStepDeferred} left pending on ws, if any. */
+  public void applyDeferred(Workspace ws) {
+    float[] p = ws.keptFor;
+    if (p == null) return;
+    for (int i = 0; i < layers.length; i++) layers[i].applyKept(p, ws.keptLr, ws.kept[i]);
+    ws.keptFor = null;
+  }
+
+  /** Forgets a pending update (its parameters are being replaced: a rollback, a reset, a restore). */
+  public void dropDeferred(Workspace ws) {
+    ws.keptFor = null;
+  }
+
+  /** True while an update of {@link #directSgdStepDeferred} is pending on ws. */
+  public boolean hasDeferred(Workspace ws) {
+    return ws.keptFor != null;
+  }
+
+  private float directSgd(int B, float[] params, float[] x, int xOff, float[] dOut, Workspace ws, float lr,
+      boolean defer) {
     check(B, params, ws);
     if (!supportsDirectSgd()) throw new IllegalStateException("model has layers without direct SGD: " + spec);
+    applyDeferred(ws); // after forward there is none; without forward, the step sees every earlier one
     double sq = 0;
     float[] dy = dOut;
     for (int i = layers.length - 1; i >= 0; i--) {
@@ -275,8 +316,13 @@ public final class Model {
     dy = dOut;
     for (int i = layers.length - 1; i >= 0; i--) {
       float[] in = i > 0 ? ws.out[i - 1] : x;
-      layers[i].applySgd(ws.gemm, B, params, in, i > 0 ? 0 : xOff, dy, lr, ws.scratch[i]);
+      if (defer) layers[i].keep(in, i > 0 ? 0 : xOff, dy, ws.scratch[i], ws.kept[i]);
+      else layers[i].applySgd(ws.gemm, B, params, in, i > 0 ? 0 : xOff, dy, lr, ws.scratch[i]);
       if (i > 0) dy = ws.dOut[i - 1];
+    }
+    if (defer) {
+      ws.keptFor = params;
+      ws.keptLr = lr;
     }
     return norm;
   }

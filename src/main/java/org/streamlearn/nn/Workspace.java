@@ -23,6 +23,9 @@ public final class Workspace implements AutoCloseable {
   final float[][] scratch; // per-layer scratch
   final float[] dInput;    // [maxBatch × inputSize], written only by backward(..., inputGrad = true)
   final double[] normBlocks; // Σ g² of each NORM_BLOCK floats of the gradient, for Model.backwardSet
+  final float[][] kept;      // kept[i]: layer i's deferred batch-1 update (Layer.keep)
+  float[] keptFor;           // the parameters a deferred update is pending for, or null
+  float keptLr;              // its learning rate
   ParallelGemm gemm; // the GEMMs of forward and backward: teamGemm, or SERIAL while the team is off
   private final ParallelGemm teamGemm;
   private final Cleaner.Cleanable stopTeam;
@@ -40,6 +43,8 @@ public final class Workspace implements AutoCloseable {
       scratch[i] = new float[layers[i].scratchSize(maxBatch)];
     }
     dInput = new float[maxBatch * layers[0].in()];
+    kept = new float[n][];
+    for (int i = 0; i < n; i++) kept[i] = new float[layers[i].keptSize()];
     normBlocks = new double[(model.paramCount() + Model.NORM_BLOCK - 1) / Model.NORM_BLOCK];
     if (threads == 1) {
       teamGemm = SERIAL;

@@ -348,6 +348,32 @@ class KernelsTest {
         }
   }
 
+  /**
+   * The fused rank-1 update and matrix-vector product against its definition, gemmTN (K = 1) then
+   * gemmNT (M = 1), bit for bit: W and y. Heights around the row tiles, widths around whole vectors,
+   * a padded leading dimension, offsets, and y full of NaN (not read).
+   */
+  @Test
+  void rank1ThenGemvIsTheTwoProducts() {
+    int L = SimdKernels.L;
+    for (int N : new int[] {1, 3, L / 2, L / 2 + 1, L, L + 3, 48, 100, 257})
+      for (int K : new int[] {1, L - 1, L, L + 1, 100, 784}) {
+        int ldw = K + 3;
+        float[] W0 = guarded(N * ldw), W1 = W0.clone(), d = guarded(N), xp = guarded(K), x = guarded(K);
+        float[] y0 = guarded(N), y1 = y0.clone();
+        java.util.Arrays.fill(y1, OFF, OFF + N, Float.NaN);
+        float lr = -0.37f;
+        Kernels.gemmTN(N, K, 1, lr, d, OFF, N, xp, OFF, K, 1f, W0, OFF, ldw);
+        Kernels.gemmNT(1, N, K, 1f, x, OFF, K, W0, OFF, ldw, 0f, y0, OFF, N);
+        Kernels.rank1ThenGemv(N, K, lr, d, OFF, xp, OFF, W1, OFF, ldw, x, OFF, y1, OFF);
+        String at = "N=" + N + " K=" + K;
+        for (int i = 0; i < W0.length; i++)
+          assertThat(Float.floatToRawIntBits(W1[i])).as("W[%d] %s", i, at).isEqualTo(Float.floatToRawIntBits(W0[i]));
+        for (int i = 0; i < y0.length; i++)
+          assertThat(Float.floatToRawIntBits(y1[i])).as("y[%d] %s", i, at).isEqualTo(Float.floatToRawIntBits(y0[i]));
+      }
+  }
+
   /** beta 0 never reads C, in every layout, including matrix-vector products and rank-1 updates (K = 1). */
   @Test
   void gemmWithBetaZeroIgnoresGarbageInC() {

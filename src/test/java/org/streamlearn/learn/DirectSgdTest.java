@@ -70,6 +70,90 @@ class DirectSgdTest {
     assertThat(p).containsExactly(before);
   }
 
+  /**
+   * A deferred batch-1 step, applied by the next forward (fused) or early by applyDeferred (at
+   * random steps, as snapshots do), gives the bits of the step applied at once: every forward's
+   * outputs and the final parameters. Widths around the row tiles (8 rows at 16 lanes, 4 at 8) and
+   * odd input sizes (vector tails of k).
+   */
+  @ParameterizedTest
+  @CsvSource({"input(13) dense(17) relu dense(5)", "input(37) dense(100) relu dense(97) tanh dense(10)",
+      "input(784) dense(24) sigmoid dense(3)"})
+  void deferredStepsHaveTheBitsOfImmediateOnes(String specText) {
+    Model m = Model.of(ModelSpec.parse(specText));
+    Loss loss = Loss.of("cross_entropy");
+    int n = m.paramCount(), O = m.outputSize(), I = m.inputSize();
+    float[] p1 = new float[n];
+    m.init(p1, 5);
+    float[] p2 = p1.clone();
+    Workspace w1 = m.newWorkspace(1), w2 = m.newWorkspace(1);
+    SplittableRandom r = new SplittableRandom(6);
+    float[] x = new float[I + 2], y = new float[1], d1 = new float[O], d2 = new float[O], per = new float[1];
+    int fused = 0;
+    for (int step = 0; step < 40; step++) {
+      for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 3);
+      y[0] = r.nextInt(O);
+      float lr = 0.02f + 0.001f * step;
+      float[] o1 = m.forward(1, p1, x, 2, w1);
+      boolean pending = m.hasDeferred(w2);
+      float[] o2 = m.forward(1, p2, x, 2, w2);
+      if (pending) fused++;
+      for (int j = 0; j < O; j++)
+        assertThat(Float.floatToRawIntBits(o2[j])).as("output %d, step %d", j, step).isEqualTo(Float.floatToRawIntBits(o1[j]));
+      loss.lossAndGrad(1, O, o1, 0, y, 0, d1, per);
+      loss.lossAndGrad(1, O, o2, 0, y, 0, d2, per);
+      float n1 = m.directSgdStep(1, p1, x, 2, d1, w1, lr);
+      float n2 = m.directSgdStepDeferred(p2, x, 2, d2, w2, lr);
+      assertThat(n2).isEqualTo(n1);
+      assertThat(m.hasDeferred(w2)).isTrue();
+      if (r.nextInt(4) == 0) m.applyDeferred(w2); // a snapshot or a backup between steps
+    }
+    m.applyDeferred(w2);
+    assertThat(fused).as("steps applied by the fused forward").isGreaterThan(20);
+    for (int i = 0; i < n; i++)
+      assertThat(Float.floatToRawIntBits(p2[i])).as("param %d", i).isEqualTo(Float.floatToRawIntBits(p1[i]));
+  }
+
+  /**
+   * The learner defers at batch 1: snapshots, exported states and backups taken between steps apply
+   * the pending update early, yet training goes on with the same bits as a learner never asked.
+   */
+  @org.junit.jupiter.api.Test
+  void snapshotsBetweenDeferredStepsChangeNoBit() {
+    var cfg = LearnerConfig.of("input(20) dense(50) relu dense(4)", "cross_entropy",
+        org.streamlearn.optim.OptimizerSpec.defaults("sgd", 0.05f), 1);
+    OnlineLearner quiet = new OnlineLearner(cfg), watched = new OnlineLearner(cfg);
+    assertThat(quiet.defersSgd()).isTrue();
+    SplittableRandom r = new SplittableRandom(8), pick = new SplittableRandom(9);
+    float[] x = new float[20], y = new float[1];
+    for (int e = 0; e < 300; e++) {
+      for (int i = 0; i < 20; i++) x[i] = (float) (r.nextGaussian() * 5 + i);
+      y[0] = r.nextInt(4);
+      quiet.add(x.clone(), 0, y, 0);
+      watched.add(x, 0, y, 0);
+      switch (pick.nextInt(6)) {
+        case 0 -> watched.snapshot();
+        case 1 -> watched.exportState();
+        case 2 -> watched.liveParams();
+        default -> { }
+      }
+    }
+    assertThat(watched.metrics().lossWindow()).isEqualTo(quiet.metrics().lossWindow());
+    float[] a = quiet.liveParams(), b = watched.liveParams();
+    for (int i = 0; i < a.length; i++)
+      assertThat(Float.floatToRawIntBits(b[i])).as("param %d", i).isEqualTo(Float.floatToRawIntBits(a[i]));
+    // A checkpoint taken with an update pending resumes exactly.
+    OnlineLearner resumed = new OnlineLearner(cfg);
+    resumed.importState(quiet.exportState());
+    for (int e = 0; e < 50; e++) {
+      for (int i = 0; i < 20; i++) x[i] = (float) (r.nextGaussian() * 5 + i);
+      y[0] = r.nextInt(4);
+      quiet.add(x.clone(), 0, y, 0);
+      resumed.add(x, 0, y, 0);
+    }
+    assertThat(resumed.liveParams()).containsExactly(quiet.liveParams());
+  }
+
   @ParameterizedTest
   @CsvSource({"1, true", "32, true", "33, false"})
   void learnerTakesTheDirectPathForSmallPlainSgd(int B, boolean direct) {
