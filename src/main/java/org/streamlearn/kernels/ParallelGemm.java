@@ -2,11 +2,15 @@ package org.streamlearn.kernels;
 
 /**
  * The GEMMs of {@link Kernels} split across a {@link Team}: the columns of C are cut into one range
- * per thread, and each thread runs the ordinary kernel on its range. The cuts fall on multiples of
- * the kernels' column panel (3 vectors) and no range is narrower than a panel, so every element of C
- * goes through the same micro-kernel, with the same k order, as in the one-thread call: the result is
- * bit-identical to {@code Kernels.gemm*} whatever the team size (tested). Products too small to pay
- * for a hand-over (a few µs) run on the caller alone.
+ * per thread, and each thread runs the ordinary kernel on its range. The cuts fall on whole vectors
+ * and no range is narrower than the kernels' column panel (3 vectors), so each range takes the form
+ * the whole product takes (the forms depend on the rows, and on the width only below a panel), and
+ * every element of C gets the same arithmetic, with the same k order, as in the one-thread call (a
+ * panel, a narrower leftover panel and a single vector compute an element alike; the scalar column
+ * tail stays at the end of the last range): the result is bit-identical to {@code Kernels.gemm*}
+ * whatever the team size (tested). Cutting on vectors rather than panels balances the common widths:
+ * 256 columns split 128/128 where panels gave 96/160. Products too small to pay for a hand-over (a few
+ * µs) run on the caller alone.
  *
  * <p>One instance per team and caller: the call's arguments are kept in fields (no allocation per
  * call), so it is not for concurrent use.
@@ -17,6 +21,7 @@ public final class ParallelGemm implements Team.Task {
 
   private final Team team;
   private final int panel; // columns per panel of the SIMD kernels; 1 on the scalar path
+  private final int unit;  // columns per vector; 1 on the scalar path
   private final long minFmas;
 
   private char layout;
@@ -31,7 +36,8 @@ public final class ParallelGemm implements Team.Task {
   /** With another threshold (tests split every product of at least two panels with 0). */
   ParallelGemm(Team team, long minFmasPerThread) {
     this.team = team;
-    this.panel = Simd.ENABLED ? 3 * Simd.VectorProbe.lanes() : 1;
+    this.unit = Simd.ENABLED ? Simd.VectorProbe.lanes() : 1;
+    this.panel = 3 * unit;
     this.minFmas = minFmasPerThread;
   }
 
@@ -85,7 +91,9 @@ public final class ParallelGemm implements Team.Task {
 
   @Override
   public void run(int p, int parts) {
-    int from = Team.cut(N, panel, p, parts), to = Team.cut(N, panel, p + 1, parts);
+    int used = Math.min(parts, N / panel); // so that every range is at least a panel wide
+    if (p >= used) return;
+    int from = Team.cut(N, unit, p, used), to = Team.cut(N, unit, p + 1, used);
     int n = to - from;
     if (n <= 0) return;
     switch (layout) {

@@ -124,18 +124,17 @@ final class SimdGemm {
       float[] B, int bOff, int ldb, boolean readC, float[] C, int cOff, int ldc) {
     final int NB = 3 * L;
     boolean pack = M >= PACK_MIN_ROWS;
-    // A is packed only where its rows are separate streams (NN: A(i,k) = A[i·lda + k]). In TN the
-    // 4 or 8 elements a k step broadcasts lie side by side in one row of A already (a stream of
-    // its own): packing them cost about a tenth of the time at K = 16 and bought nothing.
-    boolean packRows = pack && aks == 1 && ars != 1;
-    Scratch ws = pack ? SCRATCH.get().ensure(packRows ? M : 0) : null;
+    // A is read in place, never packed. In TN the 4 or 8 elements a k step broadcasts lie side by side
+    // in one row of A already; in NN they are 4 or 8 streams, which the caches follow well enough:
+    // packing them cost more than it saved (measured on Zen 5 at 512 and 256 bits: NN 64×256×256 53 →
+    // 49 µs, 256×256×256 204 → 186 µs without), and each thread of a split packed all of A again.
+    Scratch ws = pack ? SCRATCH.get() : null;
     int M4 = M & ~3;
     int kb = kBlock(K);
     for (int k0 = 0; k0 < K; k0 += kb) {
       int kc = Math.min(kb, K - k0);
       int ak = aOff + k0 * aks, bk = bOff + k0 * ldb;
       boolean ld = readC || k0 > 0;
-      if (packRows) packA(M4, kc, A, ak, ars, aks, ws.a);
       int j = 0;
       if (M == 1) // a vector times a matrix (the input gradient at batch 1): six FMA chains, not three
         for (; j + 2 * NB <= N; j += 2 * NB) kernel1x6(kc, alpha, A, ak, aks, B, bk + j, ldb, ld, C, cOff + j);
@@ -143,23 +142,16 @@ final class SimdGemm {
         if (pack) {
           // Copy the K-panel of B to a contiguous buffer once and reuse it for every block of 4 rows:
           // rows of B lie ldb apart (often a multiple of 1 KiB) and would otherwise share a few L1
-          // sets. Packed A and B make the inner loop two unit-stride streams.
+          // sets.
           float[] bp = ws.b;
           for (int k = 0; k < kc; k++) System.arraycopy(B, bk + k * ldb + j, bp, k * NB, NB);
           int i = 0;
-          if (packRows) {
-            if (MR8)
-              for (; i + 8 <= M4; i += 8)
-                kernel8x3(kc, alpha, ws.a, i * kc, (i + 4) * kc, 1, 4, bp, 0, NB, ld, C, cOff + i * ldc + j, ldc);
-            for (; i < M4; i += 4) kernel4x3Packed(kc, alpha, ws.a, i * kc, bp, ld, C, cOff + i * ldc + j, ldc);
-          } else {
-            if (MR8)
-              for (; i + 8 <= M4; i += 8)
-                kernel8x3(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, bp, 0, NB, ld, C,
-                    cOff + i * ldc + j, ldc);
-            for (; i < M4; i += 4)
-              kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, bp, 0, NB, ld, C, cOff + i * ldc + j, ldc);
-          }
+          if (MR8)
+            for (; i + 8 <= M4; i += 8)
+              kernel8x3(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, bp, 0, NB, ld, C,
+                  cOff + i * ldc + j, ldc);
+          for (; i < M4; i += 4)
+            kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, bp, 0, NB, ld, C, cOff + i * ldc + j, ldc);
         } else {
           int i = 0;
           if (MR8)
@@ -205,70 +197,16 @@ final class SimdGemm {
     return (kb + L - 1) / L * L;
   }
 
-  /** Packs rows [0, M4) of A(i, k) for k in [0, kc) as micro-panels [M4/4][kc][4]. */
-  private static void packA(int M4, int kc, float[] A, int a, int ars, int aks, float[] ap) {
-    for (int i = 0; i < M4; i += 4) {
-      int base = i * kc, r0 = a + i * ars, r1 = r0 + ars, r2 = r1 + ars, r3 = r2 + ars;
-      for (int k = 0; k < kc; k++) {
-        int o = base + 4 * k, ka = k * aks;
-        ap[o] = A[r0 + ka];
-        ap[o + 1] = A[r1 + ka];
-        ap[o + 2] = A[r2 + ka];
-        ap[o + 3] = A[r3 + ka];
-      }
-    }
-  }
-
-  /** Per-thread packing buffers, grown (rarely) to the largest M seen, never shrunk. */
+  /** Per-thread packing buffers. */
   static final class Scratch {
-    float[] a = new float[0];
     final float[] b = new float[KC * 3 * L];
     /** The first folds of NT's twelve dot-product accumulators, summed from here in a fixed order. */
     final float[] lanes = new float[6 * L];
     /** Four rows of C of a zero-padded leftover panel (NT). */
     final float[] c = new float[4 * 3 * L];
-
-    Scratch ensure(int M) {
-      if (a.length < M * KC) a = new float[M * KC];
-      return this;
-    }
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-  private static void kernel4x3Packed(int kc, float alpha, float[] ap, int a, float[] bp, boolean readC, float[] C,
-      int c, int ldc) {
-    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
-    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
-    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
-    FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
-    FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F);
-    for (int k = 0, b = 0; k < kc; k++, a += 4, b += 3 * L) {
-      FloatVector b0 = FloatVector.fromArray(F, bp, b);
-      FloatVector b1 = FloatVector.fromArray(F, bp, b + L);
-      FloatVector b2 = FloatVector.fromArray(F, bp, b + 2 * L);
-      FloatVector x = FloatVector.broadcast(F, ap[a]);
-      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
-      x = FloatVector.broadcast(F, ap[a + 1]);
-      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
-      x = FloatVector.broadcast(F, ap[a + 2]);
-      c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
-      x = FloatVector.broadcast(F, ap[a + 3]);
-      c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
-    }
-    c00.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
-    c01.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
-    c02.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * L) : z)).intoArray(C, c + 2 * L);
-    c10.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
-    c11.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + L) : z)).intoArray(C, c + ldc + L);
-    c12.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + 2 * L) : z)).intoArray(C, c + ldc + 2 * L);
-    c20.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc) : z)).intoArray(C, c + 2 * ldc);
-    c21.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc + L) : z)).intoArray(C, c + 2 * ldc + L);
-    c22.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc + 2 * L) : z)).intoArray(C, c + 2 * ldc + 2 * L);
-    c30.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc) : z)).intoArray(C, c + 3 * ldc);
-    c31.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc + L) : z)).intoArray(C, c + 3 * ldc + L);
-    c32.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc + 2 * L) : z)).intoArray(C, c + 3 * ldc + 2 * L);
-  }
 
   private static void kernel4x3(int kc, float alpha, float[] A, int a, int ars, int aks,
       float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
