@@ -168,12 +168,24 @@ final class SimdGemm {
         }
         if (i < M) kernel1x3(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j);
       }
-      for (; j + L <= N; j += L) {
+      for (int w; j + L <= N; j += w * L) {
+        w = MR8 && j + 2 * L <= N ? 2 : 1;
         int i = 0;
+        if (MR8)
+          for (; i + 8 <= M4; i += 8)
+            if (w == 2)
+              kernel8x2(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, B, bk + j, ldb, ld, C,
+                  cOff + i * ldc + j, ldc);
+            else
+              kernel8x1(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, B, bk + j, ldb, ld, C,
+                  cOff + i * ldc + j, ldc);
         for (; i + 4 <= M; i += 4)
-          kernel4x1(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j, ldc);
+          for (int v = 0; v < w; v++)
+            kernel4x1(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j + v * L, ldb, ld, C, cOff + i * ldc + j + v * L,
+                ldc);
         for (; i < M; i++)
-          kernel1x1(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j);
+          for (int v = 0; v < w; v++)
+            kernel1x1(kc, alpha, A, ak + i * ars, aks, B, bk + j + v * L, ldb, ld, C, cOff + i * ldc + j + v * L);
       }
       // Fewer than L columns left: scalar. Masked vector loads are not intrinsified on every CPU
       // and fall back to a path about 100× slower, so the GEMMs never use masks.
@@ -202,8 +214,8 @@ final class SimdGemm {
     final float[] b = new float[KC * 3 * L];
     /** The first folds of NT's twelve dot-product accumulators, summed from here in a fixed order. */
     final float[] lanes = new float[6 * L];
-    /** Four rows of C of a zero-padded leftover panel (NT). */
-    final float[] c = new float[4 * 3 * L];
+    /** Eight rows of C of a zero-padded leftover panel (NT). */
+    final float[] c = new float[8 * 3 * L];
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -371,6 +383,102 @@ final class SimdGemm {
     c5.fma(va, (readC ? FloatVector.fromArray(F, C, c + 5 * L) : z)).intoArray(C, c + 5 * L);
   }
 
+  /**
+   * kernel8x3 one or two vectors wide: the columns past the last full panel (a thread's range of a
+   * split, the 784-wide layer's last vector) in blocks of 8 rows, where kernel4x1 ran 4 FMA chains.
+   * The same arithmetic per element.
+   */
+  private static void kernel8x2(int kc, float alpha, float[] A, int a, int a4, int ars, int aks,
+      float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
+    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+    FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+    FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+    FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+    FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+    FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
+    FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
+    for (int k = 0; k < kc; k++, b += ldb) {
+      int ka = k * aks;
+      FloatVector b0 = FloatVector.fromArray(F, B, b);
+      FloatVector b1 = FloatVector.fromArray(F, B, b + L);
+      FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(F, A[a + ars + ka]);
+      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(F, A[a + 2 * ars + ka]);
+      c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(F, A[a + 3 * ars + ka]);
+      c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+      x = FloatVector.broadcast(F, A[a4 + ka]);
+      c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+      x = FloatVector.broadcast(F, A[a4 + ars + ka]);
+      c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+      x = FloatVector.broadcast(F, A[a4 + 2 * ars + ka]);
+      c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+      x = FloatVector.broadcast(F, A[a4 + 3 * ars + ka]);
+      c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+    }
+    c00.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+    c01.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
+    c10.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
+    c11.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + L) : z)).intoArray(C, c + ldc + L);
+    c20.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc) : z)).intoArray(C, c + 2 * ldc);
+    c21.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc + L) : z)).intoArray(C, c + 2 * ldc + L);
+    c30.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc) : z)).intoArray(C, c + 3 * ldc);
+    c31.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc + L) : z)).intoArray(C, c + 3 * ldc + L);
+    c40.fma(va, (readC ? FloatVector.fromArray(F, C, c + 4 * ldc) : z)).intoArray(C, c + 4 * ldc);
+    c41.fma(va, (readC ? FloatVector.fromArray(F, C, c + 4 * ldc + L) : z)).intoArray(C, c + 4 * ldc + L);
+    c50.fma(va, (readC ? FloatVector.fromArray(F, C, c + 5 * ldc) : z)).intoArray(C, c + 5 * ldc);
+    c51.fma(va, (readC ? FloatVector.fromArray(F, C, c + 5 * ldc + L) : z)).intoArray(C, c + 5 * ldc + L);
+    c60.fma(va, (readC ? FloatVector.fromArray(F, C, c + 6 * ldc) : z)).intoArray(C, c + 6 * ldc);
+    c61.fma(va, (readC ? FloatVector.fromArray(F, C, c + 6 * ldc + L) : z)).intoArray(C, c + 6 * ldc + L);
+    c70.fma(va, (readC ? FloatVector.fromArray(F, C, c + 7 * ldc) : z)).intoArray(C, c + 7 * ldc);
+    c71.fma(va, (readC ? FloatVector.fromArray(F, C, c + 7 * ldc + L) : z)).intoArray(C, c + 7 * ldc + L);
+  }
+
+  private static void kernel8x1(int kc, float alpha, float[] A, int a, int a4, int ars, int aks,
+      float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
+    FloatVector c00 = FloatVector.zero(F);
+    FloatVector c10 = FloatVector.zero(F);
+    FloatVector c20 = FloatVector.zero(F);
+    FloatVector c30 = FloatVector.zero(F);
+    FloatVector c40 = FloatVector.zero(F);
+    FloatVector c50 = FloatVector.zero(F);
+    FloatVector c60 = FloatVector.zero(F);
+    FloatVector c70 = FloatVector.zero(F);
+    for (int k = 0; k < kc; k++, b += ldb) {
+      int ka = k * aks;
+      FloatVector b0 = FloatVector.fromArray(F, B, b);
+      FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+      c00 = x.fma(b0, c00);
+      x = FloatVector.broadcast(F, A[a + ars + ka]);
+      c10 = x.fma(b0, c10);
+      x = FloatVector.broadcast(F, A[a + 2 * ars + ka]);
+      c20 = x.fma(b0, c20);
+      x = FloatVector.broadcast(F, A[a + 3 * ars + ka]);
+      c30 = x.fma(b0, c30);
+      x = FloatVector.broadcast(F, A[a4 + ka]);
+      c40 = x.fma(b0, c40);
+      x = FloatVector.broadcast(F, A[a4 + ars + ka]);
+      c50 = x.fma(b0, c50);
+      x = FloatVector.broadcast(F, A[a4 + 2 * ars + ka]);
+      c60 = x.fma(b0, c60);
+      x = FloatVector.broadcast(F, A[a4 + 3 * ars + ka]);
+      c70 = x.fma(b0, c70);
+    }
+    c00.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+    c10.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
+    c20.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc) : z)).intoArray(C, c + 2 * ldc);
+    c30.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc) : z)).intoArray(C, c + 3 * ldc);
+    c40.fma(va, (readC ? FloatVector.fromArray(F, C, c + 4 * ldc) : z)).intoArray(C, c + 4 * ldc);
+    c50.fma(va, (readC ? FloatVector.fromArray(F, C, c + 5 * ldc) : z)).intoArray(C, c + 5 * ldc);
+    c60.fma(va, (readC ? FloatVector.fromArray(F, C, c + 6 * ldc) : z)).intoArray(C, c + 6 * ldc);
+    c70.fma(va, (readC ? FloatVector.fromArray(F, C, c + 7 * ldc) : z)).intoArray(C, c + 7 * ldc);
+  }
+
   private static void kernel4x1(int kc, float alpha, float[] A, int a, int ars, int aks,
       float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
     FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
@@ -510,7 +618,11 @@ final class SimdGemm {
         // (zero-padded): in the dot-product form these 16 columns of 256 took about a quarter of the time.
         int w = N - nFull, P = panelWidth(w);
         packBTPadded(kc, w, P, B, bOff + nFull * ldb + k0, ldb, bp);
-        for (int i = 0; i < M4; i += 4)
+        int i = 0;
+        if (MR8)
+          for (; i + 8 <= M4; i += 8)
+            leftover8(kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
+        for (; i < M4; i += 4)
           leftover4(kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
         if (M4 < M)
           ntBlock(M - M4, w, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C,
@@ -550,6 +662,27 @@ final class SimdGemm {
    * k·aks]. When w &lt; P the rows of C go through the tile t (copied in and back), so the arithmetic
    * is that of a full panel, fma(acc, alpha, C), and no column past w is touched.
    */
+  /** {@link #leftover4} for 8 rows (16 lanes: 32 vector registers), with the 8-row kernels. */
+  private static void leftover8(int kc, float alpha, float[] A, int a, int ars, int aks, float[] bp, int P, int w,
+      float[] C, int c, int ldc, float[] t) {
+    float[] out = C;
+    int o = c, ld = ldc;
+    if (w < P) {
+      for (int r = 0; r < 8; r++) {
+        System.arraycopy(C, c + r * ldc, t, r * P, w);
+        java.util.Arrays.fill(t, r * P + w, (r + 1) * P, 0f);
+      }
+      out = t;
+      o = 0;
+      ld = P;
+    }
+    int a4 = a + 4 * ars;
+    if (P == L) kernel8x1(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
+    else if (P == 2 * L) kernel8x2(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
+    else kernel8x3(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
+    if (w < P) for (int r = 0; r < 8; r++) System.arraycopy(t, r * P, C, c + r * ldc, w);
+  }
+
   private static void leftover4(int kc, float alpha, float[] A, int a, int ars, int aks, float[] bp, int P, int w,
       float[] C, int c, int ldc, float[] t) {
     float[] out = C;
