@@ -1,16 +1,22 @@
 package org.streamlearn.kernels;
 
 /**
- * The GEMMs of {@link Kernels} split across a {@link Team}: the columns of C are cut into one range
- * per thread, and each thread runs the ordinary kernel on its range. The cuts fall on whole vectors
- * and no range is narrower than the kernels' column panel (3 vectors), so each range takes the form
- * the whole product takes (the forms depend on the rows, and on the width only below a panel), and
- * every element of C gets the same arithmetic, with the same k order, as in the one-thread call (a
- * panel, a narrower leftover panel and a single vector compute an element alike; the scalar column
- * tail stays at the end of the last range): the result is bit-identical to {@code Kernels.gemm*}
- * whatever the team size (tested). Cutting on vectors rather than panels balances the common widths:
- * 256 columns split 128/128 where panels gave 96/160. Products too small to pay for a hand-over (a few
- * µs) run on the caller alone.
+ * The GEMMs of {@link Kernels} split across a {@link Team}: C is cut into one range per thread, and
+ * each thread runs the ordinary kernel on its range. NN and NT cut the columns of C; TN (a weight
+ * gradient dyᵀ·x, one row of C per output unit) cuts its rows, by the same {@link #cut} as NT cuts
+ * the columns of a forward x·Wᵀ (one column per output unit): so the thread that read a layer's
+ * weight rows in the forward writes their gradient, and the optimizer sweep, cut the same way
+ * (Model.sweepRanges), updates them on that thread too, without the rows crossing between cores.
+ *
+ * <p>The cuts fall on whole vectors and no range is narrower than the kernels' column panel (3
+ * vectors), so each range takes the form the whole product takes (the forms depend on the rows, and
+ * on the width only below a panel), and every element of C gets the same arithmetic, with the same k
+ * order, as in the one-thread call (a panel, a narrower leftover panel and a single vector compute an
+ * element alike, as do the 8-, 4-, 2- and 1-row kernels; the scalar column tail stays at the end of
+ * the last range): the result is bit-identical to {@code Kernels.gemm*} whatever the team size
+ * (tested). Cutting on vectors rather than panels balances the common widths: 256 split 128/128
+ * where panels gave 96/160. Products too small to pay for a hand-over (a few µs) run on the caller
+ * alone.
  *
  * <p>One instance per team and caller: the call's arguments are kept in fields (no allocation per
  * call), so it is not for concurrent use.
@@ -21,7 +27,6 @@ public final class ParallelGemm implements Team.Task {
 
   private final Team team;
   private final int panel; // columns per panel of the SIMD kernels; 1 on the scalar path
-  private final int unit;  // columns per vector; 1 on the scalar path
   private final long minFmas;
 
   private char layout;
@@ -36,8 +41,7 @@ public final class ParallelGemm implements Team.Task {
   /** With another threshold (tests split every product of at least two panels with 0). */
   ParallelGemm(Team team, long minFmasPerThread) {
     this.team = team;
-    this.unit = Simd.ENABLED ? Simd.VectorProbe.lanes() : 1;
-    this.panel = 3 * unit;
+    this.panel = 3 * (Simd.ENABLED ? Simd.VectorProbe.lanes() : 1);
     this.minFmas = minFmasPerThread;
   }
 
@@ -48,31 +52,42 @@ public final class ParallelGemm implements Team.Task {
   /** As {@link Kernels#gemmNN}. */
   public void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    if (serial(M, N, K)) Kernels.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    if (serial(M, N, K, N)) Kernels.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     else start('N', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
   /** As {@link Kernels#gemmNT}. */
   public void gemmNT(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    if (serial(M, N, K)) Kernels.gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    if (serial(M, N, K, N)) Kernels.gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     else start('T', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
   /** As {@link Kernels#gemmTN}. */
   public void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    if (serial(M, N, K)) Kernels.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    if (serial(M, N, K, M)) Kernels.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     else start('A', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
   /**
    * True when the product runs on the caller: a team of one, too few multiply-adds per thread, or
-   * fewer than two panels of columns. The choice never changes the result, only who computes it.
+   * fewer than two panels to cut (columns; rows for TN). The choice never changes the result, only
+   * who computes it.
    */
-  private boolean serial(int M, int N, int K) {
+  private boolean serial(int M, int N, int K, int cut) {
     int t = team.size();
-    return t == 1 || (long) M * N * K < minFmas * t || N < 2 * panel;
+    return t == 1 || (long) M * N * K < minFmas * t || cut < 2 * panel;
+  }
+
+  /**
+   * Where part {@code part} of {@code parts} starts when n columns (rows for TN) are split: on whole
+   * vectors, into at most n / panel non-empty parts, so each is at least a panel wide; n for parts
+   * past the last non-empty one.
+   */
+  public static int cut(int n, int part, int parts) {
+    int unit = Simd.ENABLED ? Simd.VectorProbe.lanes() : 1, used = Math.min(parts, n / (3 * unit));
+    return used == 0 ? (part == 0 ? 0 : n) : Team.cut(n, unit, Math.min(part, used), used);
   }
 
   private void start(char layout, int M, int N, int K, float alpha, float[] A, int aOff, int lda,
@@ -91,16 +106,14 @@ public final class ParallelGemm implements Team.Task {
 
   @Override
   public void run(int p, int parts) {
-    int used = Math.min(parts, N / panel); // so that every range is at least a panel wide
-    if (p >= used) return;
-    int from = Team.cut(N, unit, p, used), to = Team.cut(N, unit, p + 1, used);
+    int whole = layout == 'A' ? M : N, from = cut(whole, p, parts), to = cut(whole, p + 1, parts);
     int n = to - from;
     if (n <= 0) return;
     switch (layout) {
-      // NN: B[K×N], columns j of C use B's columns j. NT: B[N×K], rows j. TN: as NN.
+      // NN: B[K×N], columns j of C use B's columns j. NT: B[N×K], rows j. TN: A[K×M], rows i of C use A's columns i.
       case 'N' -> Kernels.gemmNN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
       case 'T' -> Kernels.gemmNT(M, n, K, alpha, A, aOff, lda, B, bOff + from * ldb, ldb, beta, C, cOff + from, ldc);
-      default -> Kernels.gemmTN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
+      default -> Kernels.gemmTN(n, N, K, alpha, A, aOff + from, lda, B, bOff, ldb, beta, C, cOff + from * ldc, ldc);
     }
   }
 }

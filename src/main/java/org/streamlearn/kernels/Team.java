@@ -70,11 +70,15 @@ public final class Team implements AutoCloseable {
   }
 
   /**
-   * Runs task.run(p, size) for every p in [0, size) and returns when all are done. Parts are claimed,
-   * not assigned: the caller takes parts too, so a worker the OS has not scheduled yet (a loaded
-   * machine) costs no waiting, its part simply runs on the caller. Which thread runs a part never
-   * changes what the part computes. A part's exception is rethrown here (the first one), after all
-   * parts finished.
+   * Runs task.run(p, size) for every p in [0, size) and returns when all are done. The caller runs
+   * part 0 itself, first, and the workers claim the others (with one worker, as on 2 cores, it runs
+   * part 1 whenever it is awake): the same thread then touches the same data run after run (a layer's forward rows, their weight gradient, their optimizer update), which
+   * stays in that core's caches instead of crossing to the other core (measured on 2 vCPUs: an Adam
+   * sweep over fixed halves 39 µs, over halves that swap cores every run 55 µs, one thread 66 µs).
+   * The other parts are claimed, not assigned: once done with part 0 the caller claims what is left,
+   * so a worker the OS has not scheduled yet (a loaded machine) costs no waiting, its part simply
+   * runs on the caller. Which thread runs a part never changes what the part computes. A part's
+   * exception is rethrown here (the first one), after all parts finished.
    */
   public void run(Task t) {
     if (size == 1 || closed) { // closed: the same parts, one after the other, on the caller
@@ -85,9 +89,10 @@ public final class Team implements AutoCloseable {
     failure = null;
     caller = Thread.currentThread();
     pending.set(size);
-    next.set(0);       // from here workers may claim parts (task and pending are set before)
+    next.set(1);       // from here workers may claim parts 1.. (task and pending are set before)
     epoch = epoch + 1; // wakes spinning workers; parked ones are unparked
     for (Thread w : workers) LockSupport.unpark(w);
+    runPart(0);
     claimParts();
     for (int spin = 0; pending.get() > 0; spin++) pause(spin, this);
     task = null;
@@ -99,14 +104,16 @@ public final class Team implements AutoCloseable {
 
   /** Runs unclaimed parts of the current run until none is left. */
   private void claimParts() {
-    for (int p; (p = next.getAndIncrement()) < size; ) {
-      try {
-        task.run(p, size);
-      } catch (Throwable e) {
-        if (failure == null) failure = e;
-      }
-      if (pending.decrementAndGet() == 0 && Thread.currentThread() != caller) LockSupport.unpark(caller);
+    for (int p; (p = next.getAndIncrement()) < size; ) runPart(p);
+  }
+
+  private void runPart(int p) {
+    try {
+      task.run(p, size);
+    } catch (Throwable e) {
+      if (failure == null) failure = e;
     }
+    if (pending.decrementAndGet() == 0 && Thread.currentThread() != caller) LockSupport.unpark(caller);
   }
 
   private void work() {

@@ -3,6 +3,7 @@ package org.streamlearn.learn;
 import java.util.Arrays;
 import org.streamlearn.kernels.Kernels;
 import org.streamlearn.kernels.ParallelGemm;
+import org.streamlearn.kernels.Team;
 import org.streamlearn.nn.Loss;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.Workspace;
@@ -53,6 +54,7 @@ public final class OnlineLearner {
   private final float[] params, grads;
   private final Workspace ws;
   private final ThreadTuner tuner; // null: the team size is fixed
+  private final int[][] sweepRanges; // each thread's share of the optimizer sweep (Model.sweepRanges), or null
   private final float[] xBatch; // [B × I]
   private final float[] yBatch; // [B × T]
   private final float[] dOut; // [B × O]
@@ -143,6 +145,7 @@ public final class OnlineLearner {
     // Under auto, a model too small for anything to split gets no team (and no helper threads).
     if (tuneThreads && !splits(model, B, threads)) threads = 1;
     ws = model.newWorkspace(B, threads);
+    sweepRanges = threads > 1 ? model.sweepRanges(threads, Optimizer.CUT) : null;
     tuner = tuneThreads && threads > 1 ? new ThreadTuner() : null;
     if (tuner != null) ws.useTeam(tuner.useTeam());
     xBatch = new float[B * I];
@@ -379,7 +382,9 @@ public final class OnlineLearner {
     } else if (clip.kind() == ClipSpec.Kind.VALUE) {
       GradClip.clipByValue(grads, grads.length, clip.limit());
     }
-    opt.step(params, grads, learningRate(), ws.team()); // the sweep splits across the GEMMs' team
+    // The sweep splits across the GEMMs' team, each thread updating the rows its GEMMs touched.
+    Team team = ws.team();
+    opt.step(params, grads, learningRate(), team, team.size() > 1 ? sweepRanges : null);
     if (plasticity != null) plasticity.afterStep(params, opt.stateBuffers());
     if (boostSteps > 0) boostSteps--;
     examples += b;

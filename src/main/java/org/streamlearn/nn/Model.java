@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.streamlearn.kernels.Kernels;
+import org.streamlearn.kernels.ParallelGemm;
 
 /**
  * A feed-forward stack of layers built from a {@link ModelSpec}, over flat parameter and gradient
@@ -130,6 +131,48 @@ public final class Model {
         h.add(new Hidden(j - 1, d.out, d.in, d.wOff, d.bOff, next.wOff, next.out, d.init == ModelSpec.Init.HE));
     }
     return List.copyOf(h);
+  }
+
+  /**
+   * The parameters cut into {@code parts} sets of ranges for an optimizer sweep split across a team
+   * (Optimizer.step with ranges): each dense layer wide enough to split has its weight rows and
+   * biases cut by {@link ParallelGemm#cut} of its outputs, the cut of its forward (columns of x·Wᵀ)
+   * and of its weight gradient (rows of dyᵀ·x), so part p updates the rows that thread p read and
+   * whose gradient it wrote; every other parameter goes to part 0 (the caller). Bounds are rounded
+   * down to multiples of {@code align} but the last, paramCount(). Returns ranges[p] = {from, to,
+   * from, to, …}, covering [0, paramCount()) without overlap; null when no layer splits (the sweep's
+   * even cut is as good).
+   */
+  public int[][] sweepRanges(int parts, int align) {
+    java.util.List<int[]> segs = new ArrayList<>(); // {start, owner}, in order
+    boolean split = false;
+    for (int i = 0; i < layers.length; i++) {
+      if (layers[i].paramCount() == 0) continue;
+      if (parts > 1 && layers[i] instanceof Dense d && ParallelGemm.cut(d.out, 1, parts) < d.out) {
+        split = true;
+        for (int p = 0; p < parts; p++) segs.add(new int[] {d.wOff + ParallelGemm.cut(d.out, p, parts) * d.in, p});
+        for (int p = 0; p < parts; p++) segs.add(new int[] {d.bOff + ParallelGemm.cut(d.out, p, parts), p});
+      } else {
+        segs.add(new int[] {offsets[i], 0});
+      }
+    }
+    if (!split) return null;
+    List<List<Integer>> per = new ArrayList<>();
+    for (int p = 0; p < parts; p++) per.add(new ArrayList<>());
+    for (int k = 0; k < segs.size(); k++) {
+      int from = k == 0 ? 0 : segs.get(k)[0] / align * align;
+      int to = k + 1 < segs.size() ? segs.get(k + 1)[0] / align * align : paramCount;
+      if (from >= to) continue;
+      List<Integer> r = per.get(segs.get(k)[1]);
+      if (!r.isEmpty() && r.get(r.size() - 1) == from) r.set(r.size() - 1, to); // adjacent: one range
+      else {
+        r.add(from);
+        r.add(to);
+      }
+    }
+    int[][] out = new int[parts][];
+    for (int p = 0; p < parts; p++) out[p] = per.get(p).stream().mapToInt(Integer::intValue).toArray();
+    return out;
   }
 
   /** The output buffer of layer i after a forward on ws, [B × out_i] from 0 (read only). */

@@ -24,7 +24,7 @@ public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, 
    * of every width (4, 8, 16 floats) and whole 64-byte cache lines, so two threads never write one
    * line.
    */
-  static final int CUT = 64;
+  public static final int CUT = 64;
 
   /** Below this many parameters per thread a step runs on the caller alone (a hand-over costs µs). */
   public static final int MIN_PER_THREAD = 16 * 1024;
@@ -32,6 +32,7 @@ public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, 
   // The arguments of the split step in progress (fields, not a lambda: nothing allocated per step).
   private float[] stepP, stepG;
   private float stepLr;
+  private int[][] stepRanges;
   private final Team.Task sweep = this::sweepPart; // made once, run by every split step
 
   final OptimizerSpec spec;
@@ -79,6 +80,16 @@ public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, 
    * alone). Bit-identical to the one-thread step for every team size.
    */
   public final void step(float[] p, float[] g, float lr, Team team) {
+    step(p, g, lr, team, null);
+  }
+
+  /**
+   * As {@link #step(float[], float[], float, Team)}, part i of the split sweeping the ranges
+   * {@code ranges[i]} = {from, to, from, to, …} (team.size() parts that cover [0, paramCount) without
+   * overlap, every bound a multiple of {@link #CUT} but paramCount: Model.sweepRanges, which gives
+   * each thread the weights its GEMMs touched). null: the even cut. Bit-identical either way.
+   */
+  public final void step(float[] p, float[] g, float lr, Team team, int[][] ranges) {
     if (p.length < n) throw new IllegalArgumentException("p.length = " + p.length + ": < paramCount " + n);
     if (g.length < n) throw new IllegalArgumentException("g.length = " + g.length + ": < paramCount " + n);
     if (!(lr >= 0) || lr == Float.POSITIVE_INFINITY)
@@ -89,18 +100,30 @@ public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, 
       update(p, g, lr, 0, n);
       return;
     }
+    if (ranges != null && ranges.length != team.size())
+      throw new IllegalArgumentException(ranges.length + " sweep ranges for a team of " + team.size());
     stepP = p;
     stepG = g;
     stepLr = lr;
+    stepRanges = ranges;
     try {
       team.run(sweep);
     } finally {
       stepP = stepG = null; // keep no caller arrays alive between steps
+      stepRanges = null;
     }
   }
 
-  /** Part {@code part} of a split step: its range of whole {@link #CUT} blocks, the remainder in the last. */
+  /**
+   * Part {@code part} of a split step: its ranges, or its range of whole {@link #CUT} blocks (the
+   * remainder in the last).
+   */
   private void sweepPart(int part, int parts) {
+    if (stepRanges != null) {
+      int[] r = stepRanges[part];
+      for (int i = 0; i < r.length; i += 2) if (r[i] < r[i + 1]) update(stepP, stepG, stepLr, r[i], r[i + 1]);
+      return;
+    }
     int from = Team.cut(n, CUT, part, parts), to = Team.cut(n, CUT, part + 1, parts);
     if (from < to) update(stepP, stepG, stepLr, from, to);
   }

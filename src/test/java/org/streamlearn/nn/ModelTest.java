@@ -191,4 +191,37 @@ class ModelTest {
     assertThatThrownBy(() -> other.forward(1, p, new float[3], 0, ws)).hasMessageContaining("another model");
     assertThatThrownBy(() -> m.newWorkspace(0)).hasMessageContaining("maxBatch");
   }
+
+  /**
+   * The sweep's ranges cover every parameter once, in order within each part, on multiples of the
+   * alignment (but paramCount); a wide dense layer's rows go to the part whose forward and weight
+   * gradient compute them (ParallelGemm.cut), the rest to part 0.
+   */
+  @org.junit.jupiter.api.Test
+  void sweepRangesCoverEachParameterOnce() {
+    Model m = Model.of(ModelSpec.parse("input(197) dense(301) relu dense(129) tanh dense(10)"));
+    int n = m.paramCount();
+    for (int parts : new int[] {2, 3, 4}) {
+      int[][] r = m.sweepRanges(parts, 64);
+      org.assertj.core.api.Assertions.assertThat(r).hasNumberOfRows(parts);
+      int[] seen = new int[n];
+      for (int[] ranges : r)
+        for (int k = 0; k < ranges.length; k += 2) {
+          org.assertj.core.api.Assertions.assertThat(ranges[k] % 64).isZero();
+          if (ranges[k + 1] != n) org.assertj.core.api.Assertions.assertThat(ranges[k + 1] % 64).isZero();
+          for (int i = ranges[k]; i < ranges[k + 1]; i++) seen[i]++;
+        }
+      for (int i = 0; i < n; i++) org.assertj.core.api.Assertions.assertThat(seen[i]).as("parameter %d, %d parts", i, parts).isEqualTo(1);
+      // The first dense layer's last row (301 outputs of 197 inputs) is the last part's.
+      int lastRow = 300 * 197 + 100, owner = -1;
+      for (int p = 0; p < parts; p++)
+        for (int k = 0; k < r[p].length; k += 2) if (r[p][k] <= lastRow && lastRow < r[p][k + 1]) owner = p;
+      int want = 0;
+      while (org.streamlearn.kernels.ParallelGemm.cut(301, want + 1, parts) <= 300) want++;
+      org.assertj.core.api.Assertions.assertThat(want).as("the layer splits").isPositive();
+      org.assertj.core.api.Assertions.assertThat(owner).isEqualTo(want);
+    }
+    org.assertj.core.api.Assertions.assertThat(Model.of(ModelSpec.parse("input(4) dense(8) relu dense(3)")).sweepRanges(2, 64))
+        .as("no layer wide enough to split").isNull();
+  }
 }
