@@ -300,4 +300,56 @@ class ControlEndToEndTest extends BrokerPerClass {
     System.out.printf("pz: worst |diff|/tol against the offline replay %.3g%n", worst);
     assertThat(worst).as("weights against an offline replay, in units of 1e-4 relative").isLessThanOrEqualTo(1.0);
   }
+
+  /**
+   * Plain SGD at batch 1 leaves each step's update pending until the next forward (one pass over the
+   * weights for both); publishing a version and writing a checkpoint apply it first. Published every
+   * 6 steps and checkpointed every 11, the service ends with the bits of an offline learner that
+   * applied nothing early: the pending update is invisible.
+   */
+  @Test
+  void batchOneSgdPublishesAndCheckpointsWithoutChangingABit() throws Exception {
+    String name = "b1";
+    ModelConfig mc = model("""
+        models:
+          b1:
+            topics: [b1.train]
+            format: csv
+            features: 4
+            label.type: regression
+            targets: 1
+            layers: input(4) dense(40) tanh dense(1)
+            loss: mse
+            optimizer: {name: sgd, lr: 0.01}
+            seed: 7
+            batch.size: 1
+            publish.every.steps: 6
+            publish.every.ms: 0
+            checkpoint.every.steps: 11
+        """);
+    assertThat(new OnlineLearner(mc.learnerConfig()).defersSgd()).as("the deferred path is what runs").isTrue();
+    List<byte[]> all = lines(new SplittableRandom(59), 300, null);
+    try (var runner = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000, vertx)) {
+      runner.start();
+      produce(bootstrap, name + ".train", all);
+      await().atMost(WAIT).until(() -> runner.rowsTrained() == all.size());
+    }
+    var published = readAll(bootstrap, Topics.weights(name), 300 / 6);
+    var last = SafeTensors.read(published.getLast().value());
+    assertThat(last.metadata().get(SafeTensors.META_VERSION)).isEqualTo("300");
+    OnlineLearner offline = new OnlineLearner(mc.learnerConfig());
+    var dec = mc.decoder();
+    float[] x = new float[4], y = new float[1];
+    for (byte[] line : all) {
+      assertThat(dec.decode(line, x, 0, y, 0).ok()).isTrue();
+      offline.add(x, 0, y, 0);
+    }
+    float[] want = offline.liveParams();
+    for (var t : offline.model().tensors()) {
+      float[] got = last.tensor(t.name()).data();
+      for (int i = 0; i < t.numel(); i++)
+        assertThat(Float.floatToRawIntBits(got[i])).as("%s[%d]", t.name(), i)
+            .isEqualTo(Float.floatToRawIntBits(want[t.offset() + i]));
+    }
+  }
 }
