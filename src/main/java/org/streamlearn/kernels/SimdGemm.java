@@ -621,9 +621,9 @@ final class SimdGemm {
         int i = 0;
         if (MR8)
           for (; i + 8 <= M4; i += 8)
-            leftover8(kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
+            leftover(8, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
         for (; i < M4; i += 4)
-          leftover4(kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
+          leftover(4, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
         if (M4 < M)
           ntBlock(M - M4, w, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C,
               cOff + M4 * ldc + nFull, ldc, ws.lanes);
@@ -658,17 +658,17 @@ final class SimdGemm {
   }
 
   /**
-   * C[4 rows × w] += alpha·A(4 rows)·panel, the panel P = 1–3 vectors wide. A(i,k) = A[a + i·ars +
-   * k·aks]. When w &lt; P the rows of C go through the tile t (copied in and back), so the arithmetic
-   * is that of a full panel, fma(acc, alpha, C), and no column past w is touched.
+   * C[rows × w] += alpha·A(rows)·panel, rows 4 or 8 (8 only with 32 vector registers), the panel P =
+   * 1–3 vectors wide. A(i,k) = A[a + i·ars + k·aks]. When w &lt; P the rows of C go through the tile
+   * t (copied in and back), so the arithmetic is that of a full panel, fma(acc, alpha, C), and no
+   * column past w is touched.
    */
-  /** {@link #leftover4} for 8 rows (16 lanes: 32 vector registers), with the 8-row kernels. */
-  private static void leftover8(int kc, float alpha, float[] A, int a, int ars, int aks, float[] bp, int P, int w,
-      float[] C, int c, int ldc, float[] t) {
+  private static void leftover(int rows, int kc, float alpha, float[] A, int a, int ars, int aks, float[] bp, int P,
+      int w, float[] C, int c, int ldc, float[] t) {
     float[] out = C;
     int o = c, ld = ldc;
     if (w < P) {
-      for (int r = 0; r < 8; r++) {
+      for (int r = 0; r < rows; r++) {
         System.arraycopy(C, c + r * ldc, t, r * P, w);
         java.util.Arrays.fill(t, r * P + w, (r + 1) * P, 0f);
       }
@@ -677,29 +677,16 @@ final class SimdGemm {
       ld = P;
     }
     int a4 = a + 4 * ars;
-    if (P == L) kernel8x1(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
-    else if (P == 2 * L) kernel8x2(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
-    else kernel8x3(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
-    if (w < P) for (int r = 0; r < 8; r++) System.arraycopy(t, r * P, C, c + r * ldc, w);
-  }
-
-  private static void leftover4(int kc, float alpha, float[] A, int a, int ars, int aks, float[] bp, int P, int w,
-      float[] C, int c, int ldc, float[] t) {
-    float[] out = C;
-    int o = c, ld = ldc;
-    if (w < P) {
-      for (int r = 0; r < 4; r++) {
-        System.arraycopy(C, c + r * ldc, t, r * P, w);
-        java.util.Arrays.fill(t, r * P + w, (r + 1) * P, 0f);
-      }
-      out = t;
-      o = 0;
-      ld = P;
+    if (rows == 8) {
+      if (P == L) kernel8x1(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
+      else if (P == 2 * L) kernel8x2(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
+      else kernel8x3(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
+    } else {
+      if (P == L) kernel4x1(kc, alpha, A, a, ars, aks, bp, 0, P, true, out, o, ld);
+      else if (P == 2 * L) kernel4x2(kc, alpha, A, a, ars, aks, bp, 0, P, out, o, ld);
+      else kernel4x3(kc, alpha, A, a, ars, aks, bp, 0, P, true, out, o, ld);
     }
-    if (P == L) kernel4x1(kc, alpha, A, a, ars, aks, bp, 0, P, true, out, o, ld);
-    else if (P == 2 * L) kernel4x2(kc, alpha, A, a, ars, aks, bp, 0, P, out, o, ld);
-    else kernel4x3(kc, alpha, A, a, ars, aks, bp, 0, P, true, out, o, ld);
-    if (w < P) for (int r = 0; r < 4; r++) System.arraycopy(t, r * P, C, c + r * ldc, w);
+    if (w < P) for (int r = 0; r < rows; r++) System.arraycopy(t, r * P, C, c + r * ldc, w);
   }
 
   private static void kernel4x2(int kc, float alpha, float[] A, int a, int ars, int aks,

@@ -64,6 +64,11 @@ class ControlEndToEndTest extends BrokerPerClass {
   }
 
   static String yaml(String name, String extra) {
+    return yaml(name, "input(4) dense(8) tanh dense(1)", "{name: adam, lr: 0.01}", extra);
+  }
+
+  /** A regression model on 4 csv features; {@code extra}: more keys, each line indented by 4. */
+  static String yaml(String name, String layers, String optimizer, String extra) {
     return """
         models:
           %s:
@@ -72,11 +77,11 @@ class ControlEndToEndTest extends BrokerPerClass {
             features: 4
             label.type: regression
             targets: 1
-            layers: input(4) dense(8) tanh dense(1)
+            layers: %s
             loss: mse
-            optimizer: {name: adam, lr: 0.01}
+            optimizer: %s
             seed: 5
-        %s""".formatted(name, name, extra);
+        %s""".formatted(name, name, layers, optimizer, extra);
   }
 
   /** y = x·(1, −2, 0.5, 1) + 0.3, features N(0, 1); {@code target} replaces y when not null. */
@@ -281,13 +286,7 @@ class ControlEndToEndTest extends BrokerPerClass {
     var runnerWeights = readAll(bootstrap, Topics.weights(name), 1);
     var last = SafeTensors.read(runnerWeights.getLast().value());
     assertThat(last.metadata().get(SafeTensors.META_VERSION)).isEqualTo(Long.toString(all.size() / 4));
-    OnlineLearner offline = new OnlineLearner(mc.learnerConfig());
-    var dec = mc.decoder();
-    float[] x = new float[4], y = new float[1];
-    for (byte[] line : all) {
-      assertThat(dec.decode(line, x, 0, y, 0).ok()).isTrue();
-      offline.add(x, 0, y, 0);
-    }
+    OnlineLearner offline = replay(mc, all);
     assertThat(offline.step()).isEqualTo(all.size() / 4);
     double worst = 0;
     for (var t : offline.model().tensors()) {
@@ -310,23 +309,12 @@ class ControlEndToEndTest extends BrokerPerClass {
   @Test
   void batchOneSgdPublishesAndCheckpointsWithoutChangingABit() throws Exception {
     String name = "b1";
-    ModelConfig mc = model("""
-        models:
-          b1:
-            topics: [b1.train]
-            format: csv
-            features: 4
-            label.type: regression
-            targets: 1
-            layers: input(4) dense(40) tanh dense(1)
-            loss: mse
-            optimizer: {name: sgd, lr: 0.01}
-            seed: 7
-            batch.size: 1
-            publish.every.steps: 6
-            publish.every.ms: 0
-            checkpoint.every.steps: 11
-        """);
+    ModelConfig mc = model(yaml(name, "input(4) dense(40) tanh dense(1)", "{name: sgd, lr: 0.01}", """
+                batch.size: 1
+                publish.every.steps: 6
+                publish.every.ms: 0
+                checkpoint.every.steps: 11
+            """));
     assertThat(new OnlineLearner(mc.learnerConfig()).defersSgd()).as("the deferred path is what runs").isTrue();
     List<byte[]> all = lines(new SplittableRandom(59), 300, null);
     try (var runner = new RunningModel(mc, KafkaClients.of(bootstrap), 10_000, vertx)) {
@@ -337,13 +325,7 @@ class ControlEndToEndTest extends BrokerPerClass {
     var published = readAll(bootstrap, Topics.weights(name), 300 / 6);
     var last = SafeTensors.read(published.getLast().value());
     assertThat(last.metadata().get(SafeTensors.META_VERSION)).isEqualTo("300");
-    OnlineLearner offline = new OnlineLearner(mc.learnerConfig());
-    var dec = mc.decoder();
-    float[] x = new float[4], y = new float[1];
-    for (byte[] line : all) {
-      assertThat(dec.decode(line, x, 0, y, 0).ok()).isTrue();
-      offline.add(x, 0, y, 0);
-    }
+    OnlineLearner offline = replay(mc, all);
     float[] want = offline.liveParams();
     for (var t : offline.model().tensors()) {
       float[] got = last.tensor(t.name()).data();
@@ -351,5 +333,17 @@ class ControlEndToEndTest extends BrokerPerClass {
         assertThat(Float.floatToRawIntBits(got[i])).as("%s[%d]", t.name(), i)
             .isEqualTo(Float.floatToRawIntBits(want[t.offset() + i]));
     }
+  }
+
+  /** A learner of the model's configuration trained offline on the csv lines, in order. */
+  static OnlineLearner replay(ModelConfig mc, List<byte[]> lines) {
+    OnlineLearner offline = new OnlineLearner(mc.learnerConfig());
+    var dec = mc.decoder();
+    float[] x = new float[4], y = new float[1];
+    for (byte[] line : lines) {
+      assertThat(dec.decode(line, x, 0, y, 0).ok()).isTrue();
+      offline.add(x, 0, y, 0);
+    }
+    return offline;
   }
 }
