@@ -20,8 +20,9 @@ import jdk.incubator.vector.FloatVector;
  * Otherwise NT (a dense layer's forward, B = weights [out × in]) transposes each 3-vector panel of B in
  * registers ({@link SimdTranspose}) and runs the packed NN micro-kernel; the columns past the last
  * full panel get a zero-padded panel 1–3 vectors wide of their own; below 4 rows of A
- * (matrix-vector products) it is a dot-product form, 4 rows of A × 3 rows of B, vectors along k,
- * reduced once at the end in a fixed lane order.
+ * (matrix-vector products, batch 1) each row of A meets L/2 rows of B at a time
+ * ({@link SimdNtDot#row}), and {@link #rank1ThenGemv} fuses a rank-1 update of B into that pass. TN
+ * with K = 1 (a batch of one's weight update) runs row by row.
  *
  * <p>beta is applied to C first (0 overwrites without reading C), then alpha·A·B is added.
  */
