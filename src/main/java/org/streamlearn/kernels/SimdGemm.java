@@ -591,7 +591,9 @@ final class SimdGemm {
 
   private static void ntPacked(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    applyBeta(M, N, beta, C, cOff, ldc);
+    // beta 0: the first K-block writes C instead of adding to it (C is neither read nor zeroed first,
+    // the bits of zeroing it: fma(acc, alpha, 0)); another beta scales C first.
+    if (beta != 0f) applyBeta(M, N, beta, C, cOff, ldc);
     final int NB = 3 * L;
     Scratch ws = SCRATCH.get();
     int M4 = M & ~3, nFull = N - N % NB;
@@ -599,6 +601,8 @@ final class SimdGemm {
     int kb = kBlock(K);
     for (int k0 = 0; k0 < K; k0 += kb) {
       int kc = Math.min(kb, K - k0);
+      boolean ld = beta != 0f || k0 > 0;
+      float bt = ld ? 1f : 0f;
       for (int j = 0; j < nFull; j += NB) {
         packBT(kc, B, bOff + j * ldb + k0, ldb, bp);
         // A is read in place, not packed: its rows are contiguous in k already, and copying them cost
@@ -606,12 +610,12 @@ final class SimdGemm {
         int i = 0;
         if (MR8)
           for (; i + 8 <= M4; i += 8)
-            kernel8x3(kc, alpha, A, aOff + i * lda + k0, aOff + (i + 4) * lda + k0, lda, 1, bp, 0, NB, true, C,
+            kernel8x3(kc, alpha, A, aOff + i * lda + k0, aOff + (i + 4) * lda + k0, lda, 1, bp, 0, NB, ld, C,
                 cOff + i * ldc + j, ldc);
         for (; i < M4; i += 4)
-          kernel4x3(kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, 0, NB, true, C, cOff + i * ldc + j, ldc);
+          kernel4x3(kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, 0, NB, ld, C, cOff + i * ldc + j, ldc);
         if (M4 < M)
-          ntBlock(M - M4, NB, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + j * ldb + k0, ldb, 1f, C,
+          ntBlock(M - M4, NB, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + j * ldb + k0, ldb, bt, C,
               cOff + M4 * ldc + j, ldc, ws.lanes);
       }
       if (nFull < N) {
@@ -622,11 +626,11 @@ final class SimdGemm {
         int i = 0;
         if (MR8)
           for (; i + 8 <= M4; i += 8)
-            leftover(8, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
+            leftover(8, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, ld, C, cOff + i * ldc + nFull, ldc, ws.c);
         for (; i < M4; i += 4)
-          leftover(4, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, C, cOff + i * ldc + nFull, ldc, ws.c);
+          leftover(4, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, ld, C, cOff + i * ldc + nFull, ldc, ws.c);
         if (M4 < M)
-          ntBlock(M - M4, w, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + nFull * ldb + k0, ldb, 1f, C,
+          ntBlock(M - M4, w, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + nFull * ldb + k0, ldb, bt, C,
               cOff + M4 * ldc + nFull, ldc, ws.lanes);
       }
     }
@@ -662,16 +666,16 @@ final class SimdGemm {
    * C[rows × w] += alpha·A(rows)·panel, rows 4 or 8 (8 only with 32 vector registers), the panel P =
    * 1–3 vectors wide. A(i,k) = A[a + i·ars + k·aks]. When w &lt; P the rows of C go through the tile
    * t (copied in and back), so the arithmetic is that of a full panel, fma(acc, alpha, C), and no
-   * column past w is touched.
+   * column past w is touched. Without readC, C = alpha·A·panel: C is not read (nor copied in).
    */
   private static void leftover(int rows, int kc, float alpha, float[] A, int a, int ars, int aks, float[] bp, int P,
-      int w, float[] C, int c, int ldc, float[] t) {
+      int w, boolean readC, float[] C, int c, int ldc, float[] t) {
     float[] out = C;
     int o = c, ld = ldc;
     if (w < P) {
       for (int r = 0; r < rows; r++) {
-        System.arraycopy(C, c + r * ldc, t, r * P, w);
-        java.util.Arrays.fill(t, r * P + w, (r + 1) * P, 0f);
+        if (readC) System.arraycopy(C, c + r * ldc, t, r * P, w);
+        java.util.Arrays.fill(t, r * P + (readC ? w : 0), (r + 1) * P, 0f);
       }
       out = t;
       o = 0;
@@ -679,20 +683,20 @@ final class SimdGemm {
     }
     int a4 = a + 4 * ars;
     if (rows == 8) {
-      if (P == L) kernel8x1(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
-      else if (P == 2 * L) kernel8x2(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
-      else kernel8x3(kc, alpha, A, a, a4, ars, aks, bp, 0, P, true, out, o, ld);
+      if (P == L) kernel8x1(kc, alpha, A, a, a4, ars, aks, bp, 0, P, readC, out, o, ld);
+      else if (P == 2 * L) kernel8x2(kc, alpha, A, a, a4, ars, aks, bp, 0, P, readC, out, o, ld);
+      else kernel8x3(kc, alpha, A, a, a4, ars, aks, bp, 0, P, readC, out, o, ld);
     } else {
-      if (P == L) kernel4x1(kc, alpha, A, a, ars, aks, bp, 0, P, true, out, o, ld);
-      else if (P == 2 * L) kernel4x2(kc, alpha, A, a, ars, aks, bp, 0, P, out, o, ld);
-      else kernel4x3(kc, alpha, A, a, ars, aks, bp, 0, P, true, out, o, ld);
+      if (P == L) kernel4x1(kc, alpha, A, a, ars, aks, bp, 0, P, readC, out, o, ld);
+      else if (P == 2 * L) kernel4x2(kc, alpha, A, a, ars, aks, bp, 0, P, readC, out, o, ld);
+      else kernel4x3(kc, alpha, A, a, ars, aks, bp, 0, P, readC, out, o, ld);
     }
     if (w < P) for (int r = 0; r < rows; r++) System.arraycopy(t, r * P, C, c + r * ldc, w);
   }
 
   private static void kernel4x2(int kc, float alpha, float[] A, int a, int ars, int aks,
-      float[] B, int b, int ldb, float[] C, int c, int ldc) {
-    FloatVector va = FloatVector.broadcast(F, alpha);
+      float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
     FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
     FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
     FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
@@ -711,14 +715,14 @@ final class SimdGemm {
       x = FloatVector.broadcast(F, A[a3 + ka]);
       c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
     }
-    c00.fma(va, FloatVector.fromArray(F, C, c)).intoArray(C, c);
-    c01.fma(va, FloatVector.fromArray(F, C, c + L)).intoArray(C, c + L);
-    c10.fma(va, FloatVector.fromArray(F, C, c + ldc)).intoArray(C, c + ldc);
-    c11.fma(va, FloatVector.fromArray(F, C, c + ldc + L)).intoArray(C, c + ldc + L);
-    c20.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc)).intoArray(C, c + 2 * ldc);
-    c21.fma(va, FloatVector.fromArray(F, C, c + 2 * ldc + L)).intoArray(C, c + 2 * ldc + L);
-    c30.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc)).intoArray(C, c + 3 * ldc);
-    c31.fma(va, FloatVector.fromArray(F, C, c + 3 * ldc + L)).intoArray(C, c + 3 * ldc + L);
+    c00.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+    c01.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
+    c10.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
+    c11.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc + L) : z)).intoArray(C, c + ldc + L);
+    c20.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc) : z)).intoArray(C, c + 2 * ldc);
+    c21.fma(va, (readC ? FloatVector.fromArray(F, C, c + 2 * ldc + L) : z)).intoArray(C, c + 2 * ldc + L);
+    c30.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc) : z)).intoArray(C, c + 3 * ldc);
+    c31.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc + L) : z)).intoArray(C, c + 3 * ldc + L);
   }
 
   /** bp[k·3L + jj] = B[b + jj·ldb + k] for jj &lt; 3L, k &lt; kc: a 3L-row panel of B, transposed. */

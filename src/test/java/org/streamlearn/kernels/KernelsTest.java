@@ -374,10 +374,16 @@ class KernelsTest {
       }
   }
 
-  /** beta 0 never reads C, in every layout, including matrix-vector products and rank-1 updates (K = 1). */
+  /**
+   * beta 0 never reads C, in every layout, including matrix-vector products, rank-1 updates (K = 1)
+   * and NT's panel form, which writes C in its first K-block instead of zeroing it first.
+   */
   @Test
   void gemmWithBetaZeroIgnoresGarbageInC() {
-    for (int[] s : new int[][] {{5, 33, 17}, {1, 33, 17}, {1, 256, 784}, {256, 33, 1}, {3, 17, 1}}) {
+    // NT's panel form from 32 rows on: whole panels, a zero-padded leftover panel (through a tile
+    // when narrower than its vectors), rows past the last block of 4, and K over two K-blocks.
+    for (int[] s : new int[][] {{5, 33, 17}, {1, 33, 17}, {1, 256, 784}, {256, 33, 1}, {3, 17, 1}, {64, 256, 784},
+        {37, 100, 300}, {40, 53, 20}}) {
       int M = s[0], N = s[1], K = s[2];
       float[] A = random(M * K), B = random(K * N), C = new float[M * N];
       java.util.Arrays.fill(C, Float.NaN);
