@@ -26,7 +26,8 @@ public final class ParallelGemm implements Team.Task {
   public static final long MIN_FMAS_PER_THREAD = 256 * 1024;
 
   private final Team team;
-  private final int panel; // columns per panel of the SIMD kernels; 1 on the scalar path
+  /** Columns per vector of the SIMD kernels (1 on the scalar path) and per panel of 3 vectors. */
+  private static final int UNIT = Simd.ENABLED ? Simd.VectorProbe.lanes() : 1, PANEL = 3 * UNIT;
   private final long minFmas;
 
   private char layout;
@@ -41,7 +42,6 @@ public final class ParallelGemm implements Team.Task {
   /** With another threshold (tests split every product of at least two panels with 0). */
   ParallelGemm(Team team, long minFmasPerThread) {
     this.team = team;
-    this.panel = 3 * (Simd.ENABLED ? Simd.VectorProbe.lanes() : 1);
     this.minFmas = minFmasPerThread;
   }
 
@@ -77,7 +77,7 @@ public final class ParallelGemm implements Team.Task {
    */
   private boolean serial(int M, int N, int K, int cut) {
     int t = team.size();
-    return t == 1 || (long) M * N * K < minFmas * t || cut < 2 * panel;
+    return t == 1 || (long) M * N * K < minFmas * t || cut < 2 * PANEL;
   }
 
   /**
@@ -86,8 +86,8 @@ public final class ParallelGemm implements Team.Task {
    * past the last non-empty one.
    */
   public static int cut(int n, int part, int parts) {
-    int unit = Simd.ENABLED ? Simd.VectorProbe.lanes() : 1, used = Math.min(parts, n / (3 * unit));
-    return used == 0 ? (part == 0 ? 0 : n) : Team.cut(n, unit, Math.min(part, used), used);
+    int used = Math.min(parts, n / PANEL);
+    return used == 0 ? (part == 0 ? 0 : n) : Team.cut(n, UNIT, Math.min(part, used), used);
   }
 
   private void start(char layout, int M, int N, int K, float alpha, float[] A, int aOff, int lda,

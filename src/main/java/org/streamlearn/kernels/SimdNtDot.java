@@ -106,7 +106,7 @@ final class SimdNtDot {
           B[b + k] = B[b + k] + lr * u;
           s += A[a + k] * B[b + k];
         }
-        C[c + j + m] = 1f * s + 0f;
+        C[c + j + m] = 1f * s + 0f; // row()'s store with alpha 1, beta 0, to the bit (−0 becomes +0)
       }
     }
   }

@@ -72,8 +72,9 @@ public final class Team implements AutoCloseable {
   /**
    * Runs task.run(p, size) for every p in [0, size) and returns when all are done. The caller runs
    * part 0 itself, first, and the workers claim the others (with one worker, as on 2 cores, it runs
-   * part 1 whenever it is awake): the same thread then touches the same data run after run (a layer's forward rows, their weight gradient, their optimizer update), which
-   * stays in that core's caches instead of crossing to the other core (measured on 2 vCPUs: an Adam
+   * part 1 whenever it is awake): the same thread then touches the same data run after run (a
+   * layer's forward rows, their weight gradient, their optimizer update), which stays in that core's
+   * caches instead of crossing to the other core (measured on 2 vCPUs: an Adam
    * sweep over fixed halves 39 µs, over halves that swap cores every run 55 µs, one thread 66 µs).
    * The other parts are claimed, not assigned: once done with part 0 the caller claims what is left,
    * so a worker the OS has not scheduled yet (a loaded machine) costs no waiting, its part simply

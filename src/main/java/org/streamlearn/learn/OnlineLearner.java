@@ -3,7 +3,6 @@ package org.streamlearn.learn;
 import java.util.Arrays;
 import org.streamlearn.kernels.Kernels;
 import org.streamlearn.kernels.ParallelGemm;
-import org.streamlearn.kernels.Team;
 import org.streamlearn.nn.Loss;
 import org.streamlearn.nn.Model;
 import org.streamlearn.nn.Workspace;
@@ -382,9 +381,9 @@ public final class OnlineLearner {
     } else if (clip.kind() == ClipSpec.Kind.VALUE) {
       GradClip.clipByValue(grads, grads.length, clip.limit());
     }
-    // The sweep splits across the GEMMs' team, each thread updating the rows its GEMMs touched.
-    Team team = ws.team();
-    opt.step(params, grads, learningRate(), team, team.size() > 1 ? sweepRanges : null);
+    // The sweep splits across the GEMMs' team (one thread while auto has it off), each thread
+    // updating the rows its GEMMs touched.
+    opt.step(params, grads, learningRate(), ws.team(), sweepRanges);
     if (plasticity != null) plasticity.afterStep(params, opt.stateBuffers());
     if (boostSteps > 0) boostSteps--;
     examples += b;
@@ -491,7 +490,7 @@ public final class OnlineLearner {
     lastDivergenceStep = at;
     rolledBackExamples += examples - goodExamples + failed;
     goodExamples = examples;
-    if (deferSgd) model.dropDeferred(ws);
+    model.dropDeferred(ws);
     System.arraycopy(goodParams, 0, params, 0, params.length);
     float[][] st = opt.stateBuffers();
     for (int i = 0; i < st.length; i++) System.arraycopy(goodState[i], 0, st[i], 0, st[i].length);
@@ -542,7 +541,7 @@ public final class OnlineLearner {
   public void reset() {
     stepOrigin = step();
     opt.setT(0);
-    if (deferSgd) model.dropDeferred(ws);
+    model.dropDeferred(ws);
     model.init(params, cfg.seed());
     for (float[] s : opt.stateBuffers()) Arrays.fill(s, 0f);
     System.arraycopy(params, 0, goodParams, 0, params.length);
@@ -655,7 +654,7 @@ public final class OnlineLearner {
       System.arraycopy(s.optimizerState()[i], 0, st[i], 0, st[i].length);
       System.arraycopy(s.goodState()[i], 0, goodState[i], 0, goodState[i].length);
     }
-    if (deferSgd) model.dropDeferred(ws);
+    model.dropDeferred(ws);
     System.arraycopy(s.params(), 0, params, 0, params.length);
     System.arraycopy(s.goodParams(), 0, goodParams, 0, goodParams.length);
     stepOrigin = s.stepOrigin();

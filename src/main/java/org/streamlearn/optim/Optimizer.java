@@ -87,7 +87,8 @@ public abstract sealed class Optimizer permits Sgd, Momentum, AdaGrad, RmsProp, 
    * As {@link #step(float[], float[], float, Team)}, part i of the split sweeping the ranges
    * {@code ranges[i]} = {from, to, from, to, …} (team.size() parts that cover [0, paramCount) without
    * overlap, every bound a multiple of {@link #CUT} but paramCount: Model.sweepRanges, which gives
-   * each thread the weights its GEMMs touched). null: the even cut. Bit-identical either way.
+   * each thread the weights its GEMMs touched). null: the even cut. Ignored when the step runs on the
+   * caller alone (a team of one, or too few parameters). Bit-identical either way.
    */
   public final void step(float[] p, float[] g, float lr, Team team, int[][] ranges) {
     if (p.length < n) throw new IllegalArgumentException("p.length = " + p.length + ": < paramCount " + n);
