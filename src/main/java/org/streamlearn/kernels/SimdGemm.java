@@ -18,9 +18,11 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>NT below 32 rows of A, or with B narrower than a panel, is {@link SimdNtDot}'s dot-product form.
  * Otherwise NT (a dense layer's forward, B = weights [out × in]) transposes each 3-vector panel of B in
- * registers ({@link SimdTranspose}) and runs the packed NN micro-kernel; the columns past the last
- * full panel get a zero-padded panel 1–3 vectors wide of their own; below 4 rows of A
- * (matrix-vector products, batch 1) each row of A meets L/2 rows of B at a time
+ * registers ({@link SimdTranspose}) and runs the packed NN micro-kernel, or, where A and C are much
+ * smaller than B (a batch of 32–64 rows), transposes those instead ({@link #ntSwapped}, same bits).
+ * In the packed form the columns past the last full panel get a zero-padded panel 1–3 vectors wide of
+ * their own. Below 4 rows of A (matrix-vector products, batch 1) each row of A meets L/2 rows of B at
+ * a time
  * ({@link SimdNtDot#row}), and {@link #rank1ThenGemv} fuses a rank-1 update of B into that pass. TN
  * with K = 1 (a batch of one's weight update) runs row by row.
  *
@@ -33,11 +35,21 @@ final class SimdGemm {
   private static final int KC = 256;
 
   /**
-   * Below this many rows of C a copied panel of B is reused too rarely to pay for the copy: with 8
-   * (the earlier bound) the batch-16 and 10-row products spent up to a third of their time copying
-   * (measured at 16 lanes: NN 16×256×256 116 → 180 GFLOP/s, TN 10×256×16 80 → 129 with 32).
+   * TN copies each K-panel of B (a 3-vector panel) to a contiguous buffer from this many rows of C
+   * on. Below, the copy is reused too rarely to pay: with 8 (the earlier bound) the batch-16 and
+   * 10-row products spent up to a third of their time copying (measured at 16 lanes: NN 16×256×256
+   * 116 → 180 GFLOP/s, TN 10×256×16 80 → 129 with 32). Above, rows of B 1 KiB apart (a 256-wide
+   * layer) share a few L1 sets: unpacked, TN 128×256×64 lost 82 → 74% of the FMA peak.
    */
   private static final int PACK_MIN_ROWS = 32;
+
+  /**
+   * NN copies panels of B from this many rows of C on. NN's B is read by the same kernel as TN's,
+   * yet without the copy it ran faster up to 128 rows (Zen 5, 512 bits, alternating in one JVM: NN
+   * 32×256×256 72 → 89%, 64×256×256 80 → 88%, 128×256×256 83 → 88% of the FMA peak; 192 rows even,
+   * 256 rows 87 → 85% worse). These are the input gradients at batch 32 to 128.
+   */
+  private static final int NN_PACK_MIN_ROWS = 192;
 
 
   static void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
@@ -124,7 +136,7 @@ final class SimdGemm {
   private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
       float[] B, int bOff, int ldb, boolean readC, float[] C, int cOff, int ldc) {
     final int NB = 3 * L;
-    boolean pack = M >= PACK_MIN_ROWS;
+    boolean pack = M >= (aks == 1 ? NN_PACK_MIN_ROWS : PACK_MIN_ROWS);
     // A is read in place, never packed. In TN the 4 or 8 elements a k step broadcasts lie side by side
     // in one row of A already; in NN they are 4 or 8 streams, which the caches follow well enough:
     // packing them cost more than it saved (measured on Zen 5 at 512 and 256 bits: NN 64×256×256 53 →
@@ -217,6 +229,18 @@ final class SimdGemm {
     final float[] lanes = new float[6 * L];
     /** Eight rows of C of a zero-padded leftover panel (NT). */
     final float[] c = new float[8 * 3 * L];
+    /** ntSwapped's transposed K-block of A and its Cᵀ, grown to the largest call (then reused). */
+    private float[] at = new float[0], ct = new float[0];
+
+    float[] at(int n) {
+      if (at.length < n) at = new float[n];
+      return at;
+    }
+
+    float[] ct(int n) {
+      if (ct.length < n) ct = new float[n];
+      return ct;
+    }
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -535,7 +559,8 @@ final class SimdGemm {
       return;
     }
     if (M >= NT_PACK_MIN_ROWS && N >= 3 * L) {
-      ntPacked(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+      if (swapPays(M, N, K)) ntSwapped(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+      else ntPacked(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
       return;
     }
     float[] lanes = SCRATCH.get().lanes;
@@ -589,7 +614,7 @@ final class SimdGemm {
     if (Mr < M) ntBlock(M - Mr, N, K, alpha, A, aOff + Mr * lda, lda, B, bOff, ldb, beta, C, cOff + Mr * ldc, ldc, t);
   }
 
-  private static void ntPacked(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+  static void ntPacked(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
     // beta 0: the first K-block writes C instead of adding to it (C is neither read nor zeroed first,
     // the bits of zeroing it: fma(acc, alpha, 0)); another beta scales C first.
@@ -634,6 +659,54 @@ final class SimdGemm {
               cOff + M4 * ldc + nFull, ldc, ws.lanes);
       }
     }
+  }
+
+  /**
+   * NT transposes A (and C) instead of B when that moves less than half as many floats: 2·M·(K + N) &lt;
+   * N·K. Both panel forms give the same bits, so the choice may depend on N (which a split cuts).
+   * Measured on Zen 5 at 512 bits (% of the FMA peak, packed → swapped): 32×256×784 61 → 76,
+   * 32×256×256 62 → 77, 48×256×256 71 → 83, 64×256×784 70 → 71; at or past the bound 64×256×256
+   * 73 → 70, 64×128×784 76 → 71 and 256×256×256 83 → 75.
+   */
+  private static boolean swapPays(int M, int N, int K) {
+    return 2L * M * (K + N) < (long) N * K;
+  }
+
+  /**
+   * NT as (B·Aᵀ)ᵀ: each K-block of the first M4 = M − M % 4 rows of A is transposed to a panel of
+   * Mp = M4 rounded up to whole vectors (zero-padded) and the rows of B are broadcast against it by
+   * the NN/TN micro-kernels ({@link #blocked}), into Cᵀ kept in scratch (N × Mp) and transposed into C
+   * at the end. For a batch of 32 to 64 rows against a 256-wide layer that moves a fraction of the
+   * floats {@link #ntPacked} transposes (all of B, every call). Each element gets the same arithmetic
+   * as in ntPacked (the same K-blocks, the same FMA chain in k, fma(acc, alpha, C) per block; the
+   * rows past M4 in ntBlock's dot form, per K-block, over column triples from 0): the same bits.
+   */
+  static void ntSwapped(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    if (beta != 0f) applyBeta(M, N, beta, C, cOff, ldc);
+    Scratch ws = SCRATCH.get();
+    int M4 = M & ~3, Mp = panelWidth(M4), kb = kBlock(K);
+    float[] at = ws.at(kb * Mp), ct = ws.ct(N * Mp);
+    // Whole L×L blocks of C and Cᵀ move through the register transpose, the edges one float at a time.
+    int iv = SimdTranspose.VECTOR ? M4 - M4 % L : 0, jv = SimdTranspose.VECTOR ? N - N % L : 0;
+    boolean readC = beta != 0f;
+    if (readC) {
+      if (iv > 0 && jv > 0) SimdTranspose.panel(jv, C, cOff, ldc, ct, 0, Mp, iv);
+      for (int i = 0; i < M4; i++)
+        for (int j = i < iv ? jv : 0, c = cOff + i * ldc; j < N; j++) ct[j * Mp + i] = C[c + j];
+    }
+    for (int k0 = 0; k0 < K; k0 += kb) {
+      int kc = Math.min(kb, K - k0);
+      boolean ld = readC || k0 > 0;
+      packBTPadded(kc, M4, Mp, A, aOff + k0, lda, at);
+      blocked(N, Mp, kc, alpha, B, bOff + k0, ldb, 1, at, 0, Mp, ld, ct, 0, Mp);
+      if (M4 < M)
+        ntBlock(M - M4, N, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + k0, ldb, ld ? 1f : 0f, C,
+            cOff + M4 * ldc, ldc, ws.lanes);
+    }
+    if (iv > 0 && jv > 0) SimdTranspose.panel(iv, ct, 0, Mp, C, cOff, ldc, jv);
+    for (int i = 0; i < M4; i++)
+      for (int j = i < iv ? jv : 0, c = cOff + i * ldc; j < N; j++) C[c + j] = ct[j * Mp + i];
   }
 
   /** Columns of the panel that holds w (&lt; 3L) columns: whole vectors. */

@@ -47,15 +47,23 @@ final class SimdTranspose {
 
   /** As {@link #panel(int, float[], int, int, float[], int)} for the first {@code rows} (a multiple of L) of NB. */
   static void panel(int kv, float[] B, int b, int ldb, float[] bp, int NB, int rows) {
-    if (L == 16) transpose16(kv, B, b, ldb, bp, NB, rows);
-    else if (L == 8) transpose8(kv, B, b, ldb, bp, NB, rows);
-    else transpose4(kv, B, b, ldb, bp, NB, rows);
+    panel(kv, B, b, ldb, bp, 0, NB, rows);
   }
 
-  private static void transpose16(int kv, float[] B, int b0, int ldb, float[] bp, int NB, int rows) {
+  /**
+   * bp[p + k·NB + r] = B[b + r·ldb + k] for r &lt; rows, k &lt; kv (both multiples of L; NB ≥ rows):
+   * rows of B transposed into place at p of a matrix with row stride NB.
+   */
+  static void panel(int kv, float[] B, int b, int ldb, float[] bp, int p, int NB, int rows) {
+    if (L == 16) transpose16(kv, B, b, ldb, bp, p, NB, rows);
+    else if (L == 8) transpose8(kv, B, b, ldb, bp, p, NB, rows);
+    else transpose4(kv, B, b, ldb, bp, p, NB, rows);
+  }
+
+  private static void transpose16(int kv, float[] B, int b0, int ldb, float[] bp, int p0, int NB, int rows) {
     for (int k = 0; k < kv; k += 16)
       for (int g = 0; g < rows; g += 16) {
-        int b = b0 + g * ldb + k, p = k * NB + g;
+        int b = b0 + g * ldb + k, p = p0 + k * NB + g;
         FloatVector v0 = FloatVector.fromArray(F, B, b);
         FloatVector v1 = FloatVector.fromArray(F, B, b + 1 * ldb);
         FloatVector v2 = FloatVector.fromArray(F, B, b + 2 * ldb);
@@ -124,10 +132,10 @@ final class SimdTranspose {
       }
   }
 
-  private static void transpose8(int kv, float[] B, int b0, int ldb, float[] bp, int NB, int rows) {
+  private static void transpose8(int kv, float[] B, int b0, int ldb, float[] bp, int p0, int NB, int rows) {
     for (int k = 0; k < kv; k += 8)
       for (int g = 0; g < rows; g += 8) {
-        int b = b0 + g * ldb + k, p = k * NB + g;
+        int b = b0 + g * ldb + k, p = p0 + k * NB + g;
         FloatVector v0 = FloatVector.fromArray(F, B, b);
         FloatVector v1 = FloatVector.fromArray(F, B, b + 1 * ldb);
         FloatVector v2 = FloatVector.fromArray(F, B, b + 2 * ldb);
@@ -160,10 +168,10 @@ final class SimdTranspose {
       }
   }
 
-  private static void transpose4(int kv, float[] B, int b0, int ldb, float[] bp, int NB, int rows) {
+  private static void transpose4(int kv, float[] B, int b0, int ldb, float[] bp, int p0, int NB, int rows) {
     for (int k = 0; k < kv; k += 4)
       for (int g = 0; g < rows; g += 4) {
-        int b = b0 + g * ldb + k, p = k * NB + g;
+        int b = b0 + g * ldb + k, p = p0 + k * NB + g;
         FloatVector v0 = FloatVector.fromArray(F, B, b);
         FloatVector v1 = FloatVector.fromArray(F, B, b + 1 * ldb);
         FloatVector v2 = FloatVector.fromArray(F, B, b + 2 * ldb);

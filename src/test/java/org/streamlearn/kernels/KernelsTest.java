@@ -322,6 +322,37 @@ class KernelsTest {
   }
 
   /**
+   * NT's two panel forms, B transposed (ntPacked) and A and C transposed (ntSwapped), give the same
+   * bits: which one runs depends on N, and a split across threads cuts N. Rows that are and are not
+   * a multiple of 4 and of the lanes, widths with and without a leftover panel, K within one K-block
+   * and over several, alpha and beta cases; C is compared whole (guard cells too), and with beta 0 it
+   * starts as NaN, which neither form may read.
+   */
+  @Test
+  void gemmNTPanelFormsAgreeBitForBit() {
+    int L = SimdKernels.L;
+    float[][] ab = {{1f, 0f}, {1f, 1f}, {-0.5f, 0.25f}, {2f, 0f}};
+    int cases = 0;
+    for (int M : new int[] {4, 7, 32, 37, 50, 64})
+      for (int N : new int[] {3 * L, 4 * L, 5 * 3 * L + 2 * L + 5, 256})
+        for (int K : new int[] {2 * L + 1, 300, 784}) {
+          float alpha = ab[cases % ab.length][0], beta = ab[cases % ab.length][1];
+          cases++;
+          int lda = K + 3, ldb = K + 1, ldc = N + 2;
+          float[] A = guarded(M * lda), B = guarded(N * ldb), C0 = guarded(M * ldc);
+          if (beta == 0f)
+            for (int i = 0; i < M; i++) java.util.Arrays.fill(C0, OFF + i * ldc, OFF + i * ldc + N, Float.NaN);
+          float[] C1 = C0.clone();
+          SimdGemm.ntPacked(M, N, K, alpha, A, OFF, lda, B, OFF, ldb, beta, C0, OFF, ldc);
+          SimdGemm.ntSwapped(M, N, K, alpha, A, OFF, lda, B, OFF, ldb, beta, C1, OFF, ldc);
+          for (int i = 0; i < C0.length; i++)
+            assertThat(Float.floatToRawIntBits(C1[i]))
+                .as("C[%d] M=%d N=%d K=%d alpha=%s beta=%s", i, M, N, K, alpha, beta)
+                .isEqualTo(Float.floatToRawIntBits(C0[i]));
+        }
+  }
+
+  /**
    * NT in the dot-product form (SimdNtDot): rows around its tile height (L/2) and below the
    * packed-panel threshold, widths below a panel (the 10-wide output layer, 1, 2, odd) and above it,
    * K around whole vectors (the scalar k tail of each tile), padded leading dimensions, offsets, and
