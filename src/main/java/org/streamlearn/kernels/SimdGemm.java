@@ -58,7 +58,7 @@ final class SimdGemm {
       applyBeta(M, N, beta, C, cOff, ldc);
       if (K == 0 || alpha == 0f) return;
     }
-    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, beta != 0f, C, cOff, ldc);
+    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, M >= NN_PACK_MIN_ROWS, beta != 0f, C, cOff, ldc);
   }
 
   static void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
@@ -68,7 +68,7 @@ final class SimdGemm {
       if (K == 0 || alpha == 0f) return;
     }
     if (K == 1) rank1(M, N, alpha, A, aOff, B, bOff, beta != 0f, C, cOff, ldc);
-    else blocked(M, N, K, alpha, A, aOff, 1, lda, B, bOff, ldb, beta != 0f, C, cOff, ldc);
+    else blocked(M, N, K, alpha, A, aOff, 1, lda, B, bOff, ldb, M >= PACK_MIN_ROWS, beta != 0f, C, cOff, ldc);
   }
 
   /**
@@ -131,18 +131,22 @@ final class SimdGemm {
   /**
    * C += alpha·A·B with A(i,k) = A[aOff + i·ars + k·aks]; with {@code readC} false, C = alpha·A·B
    * without reading C: the first K-block adds to zero instead of C (the bits of zeroing C first,
-   * without that pass over C: a weight gradient written by backwardSet).
+   * without that pass over C: a weight gradient written by backwardSet). {@code pack}: copy each
+   * K-panel of B to a contiguous buffer before the blocks of rows that share it.
+   *
+   * <p>With 32 vector registers, panels of 4 vectors take 6 × 4 tiles first ({@link #kernel6x4});
+   * the columns past them, or all when no block of 6 rows fits the row split, take 8 × 3 tiles on
+   * 3-vector panels, then 2- and 1-vector kernels.
    */
   private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
-      float[] B, int bOff, int ldb, boolean readC, float[] C, int cOff, int ldc) {
+      float[] B, int bOff, int ldb, boolean pack, boolean readC, float[] C, int cOff, int ldc) {
     final int NB = 3 * L;
-    boolean pack = M >= (aks == 1 ? NN_PACK_MIN_ROWS : PACK_MIN_ROWS);
     // A is read in place, never packed. In TN the 4 or 8 elements a k step broadcasts lie side by side
     // in one row of A already; in NN they are 4 or 8 streams, which the caches follow well enough:
     // packing them cost more than it saved (measured on Zen 5 at 512 and 256 bits: NN 64×256×256 53 →
     // 49 µs, 256×256×256 204 → 186 µs without), and each thread of a split packed all of A again.
     Scratch ws = pack ? SCRATCH.get() : null;
-    int M4 = M & ~3;
+    int M4 = M & ~3, six = sixBlocks(M);
     int kb = kBlock(K);
     for (int k0 = 0; k0 < K; k0 += kb) {
       int kc = Math.min(kb, K - k0);
@@ -151,6 +155,13 @@ final class SimdGemm {
       int j = 0;
       if (M == 1) // a vector times a matrix (the input gradient at batch 1): six FMA chains, not three
         for (; j + 2 * NB <= N; j += 2 * NB) kernel1x6(kc, alpha, A, ak, aks, B, bk + j, ldb, ld, C, cOff + j);
+      if (six > 0)
+        for (; j + 4 * L <= N; j += 4 * L) {
+          if (pack) {
+            for (int k = 0; k < kc; k++) System.arraycopy(B, bk + k * ldb + j, ws.b, k * 4 * L, 4 * L);
+            panel4(six, M, kc, alpha, A, ak, ars, aks, ws.b, 0, 4 * L, ld, C, cOff + j, ldc);
+          } else panel4(six, M, kc, alpha, A, ak, ars, aks, B, bk + j, ldb, ld, C, cOff + j, ldc);
+        }
       for (; j + NB <= N; j += NB) {
         if (pack) {
           // Copy the K-panel of B to a contiguous buffer once and reuse it for every block of 4 rows:
@@ -213,6 +224,46 @@ final class SimdGemm {
   }
 
   /**
+   * Blocks of 6 rows that {@link #panel4} runs on M rows (32 vector registers only; 0 where none fits
+   * or 8 × 3 does better): the rows split into blocks of 6, then 8 or 16 rows (blocks of 8) or 4, and
+   * an odd last row. At 8 and 16 rows there is no block of 6, and 8 × 3 on 3-vector panels ran faster.
+   */
+  private static int sixBlocks(int M) {
+    int even = M & ~1;
+    if (!MR8 || M < 6) return 0;
+    return switch (even % 6) {
+      case 0 -> even / 6;
+      case 2 -> (even - 8) / 6;
+      default -> even >= 16 ? (even - 16) / 6 : 1;
+    };
+  }
+
+  /**
+   * C[M × 4L] (+)= alpha·A(M rows)·B[kc × 4L]: {@code six} blocks of 6 rows in 6 × 4 tiles, the even
+   * rows left in 8-row blocks (8 × 2 twice) or one 4-row block (4 × 2 twice), an odd last row in
+   * 1 × 3 and 1 × 1. A(i,k) = A[a + i·ars + k·aks].
+   */
+  private static void panel4(int six, int M, int kc, float alpha, float[] A, int a, int ars, int aks, float[] B, int b,
+      int ldb, boolean readC, float[] C, int c, int ldc) {
+    int i = 0, rest = (M & ~1) - 6 * six;
+    for (int q = 0; q < six; q++, i += 6, c += 6 * ldc)
+      kernel6x4(kc, alpha, A, a + i * ars, ars, aks, B, b, ldb, readC, C, c, ldc);
+    for (; rest >= 8; rest -= 8, i += 8, c += 8 * ldc)
+      for (int v = 0; v < 4 * L; v += 2 * L)
+        kernel8x2(kc, alpha, A, a + i * ars, a + (i + 4) * ars, ars, aks, B, b + v, ldb, readC, C, c + v, ldc);
+    if (rest == 4) {
+      for (int v = 0; v < 4 * L; v += 2 * L)
+        kernel4x2(kc, alpha, A, a + i * ars, ars, aks, B, b + v, ldb, readC, C, c + v, ldc);
+      i += 4;
+      c += 4 * ldc;
+    }
+    if (i < M) {
+      kernel1x3(kc, alpha, A, a + i * ars, aks, B, b, ldb, readC, C, c);
+      kernel1x1(kc, alpha, A, a + i * ars, aks, B, b + 3 * L, ldb, readC, C, c + 3 * L);
+    }
+  }
+
+  /**
    * The K-block: at most KC, K split into equal blocks (rounded up to whole vectors) rather than full
    * blocks and a short last one, whose C loads and stores would weigh on few FMAs.
    */
@@ -224,7 +275,7 @@ final class SimdGemm {
 
   /** Per-thread packing buffers. */
   static final class Scratch {
-    final float[] b = new float[KC * 3 * L];
+    final float[] b = new float[KC * 4 * L];
     /** The first folds of NT's twelve dot-product accumulators, summed from here in a fixed order. */
     final float[] lanes = new float[6 * L];
     /** Eight rows of C of a zero-padded leftover panel (NT). */
@@ -344,6 +395,70 @@ final class SimdGemm {
     c70.fma(va, (readC ? FloatVector.fromArray(F, C, c + 7 * ldc) : z)).intoArray(C, c + 7 * ldc);
     c71.fma(va, (readC ? FloatVector.fromArray(F, C, c + 7 * ldc + L) : z)).intoArray(C, c + 7 * ldc + L);
     c72.fma(va, (readC ? FloatVector.fromArray(F, C, c + 7 * ldc + 2 * L) : z)).intoArray(C, c + 7 * ldc + 2 * L);
+  }
+
+
+  /**
+   * 6 rows × 4 vectors, 24 accumulators (32 vector registers only): 10 loads per 24 FMAs where 8 × 3
+   * takes 11, and a 256-wide layer is 4 such panels where 8 × 3 leaves a vector for an 8 × 1 kernel
+   * (latency-bound: 8 FMA chains). Measured on Zen 5 at 512 bits, % of the FMA peak, 8 × 3 → 6 × 4:
+   * NN 256×256×256 82 → 86, TN 256×256×256 76 → 85, TN 10×256×64 58 → 69, NT 64×256×784 68 → 78–82
+   * (through {@link #ntSwapped}). The same arithmetic per element as {@link #kernel4x3}.
+   */
+  private static void kernel6x4(int kc, float alpha, float[] A, int a, int ars, int aks,
+      float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
+    FloatVector va = FloatVector.broadcast(F, alpha), z = FloatVector.zero(F);
+    FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+    FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+    FloatVector c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
+    int a1 = a + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
+    for (int k = 0; k < kc; k++, b += ldb) {
+      int ka = k * aks;
+      FloatVector b0 = FloatVector.fromArray(F, B, b), b1 = FloatVector.fromArray(F, B, b + L);
+      FloatVector b2 = FloatVector.fromArray(F, B, b + 2 * L), b3 = FloatVector.fromArray(F, B, b + 3 * L);
+      FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+      x = FloatVector.broadcast(F, A[a1 + ka]);
+      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+      x = FloatVector.broadcast(F, A[a2 + ka]);
+      c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+      x = FloatVector.broadcast(F, A[a3 + ka]);
+      c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+      x = FloatVector.broadcast(F, A[a4 + ka]);
+      c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+      x = FloatVector.broadcast(F, A[a5 + ka]);
+      c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+    }
+    int r = c;
+    c00.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c01.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    c02.fma(va, readC ? FloatVector.fromArray(F, C, r + 2 * L) : z).intoArray(C, r + 2 * L);
+    c03.fma(va, readC ? FloatVector.fromArray(F, C, r + 3 * L) : z).intoArray(C, r + 3 * L);
+    r += ldc;
+    c10.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c11.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    c12.fma(va, readC ? FloatVector.fromArray(F, C, r + 2 * L) : z).intoArray(C, r + 2 * L);
+    c13.fma(va, readC ? FloatVector.fromArray(F, C, r + 3 * L) : z).intoArray(C, r + 3 * L);
+    r += ldc;
+    c20.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c21.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    c22.fma(va, readC ? FloatVector.fromArray(F, C, r + 2 * L) : z).intoArray(C, r + 2 * L);
+    c23.fma(va, readC ? FloatVector.fromArray(F, C, r + 3 * L) : z).intoArray(C, r + 3 * L);
+    r += ldc;
+    c30.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c31.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    c32.fma(va, readC ? FloatVector.fromArray(F, C, r + 2 * L) : z).intoArray(C, r + 2 * L);
+    c33.fma(va, readC ? FloatVector.fromArray(F, C, r + 3 * L) : z).intoArray(C, r + 3 * L);
+    r += ldc;
+    c40.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c41.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    c42.fma(va, readC ? FloatVector.fromArray(F, C, r + 2 * L) : z).intoArray(C, r + 2 * L);
+    c43.fma(va, readC ? FloatVector.fromArray(F, C, r + 3 * L) : z).intoArray(C, r + 3 * L);
+    r += ldc;
+    c50.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c51.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    c52.fma(va, readC ? FloatVector.fromArray(F, C, r + 2 * L) : z).intoArray(C, r + 2 * L);
+    c53.fma(va, readC ? FloatVector.fromArray(F, C, r + 3 * L) : z).intoArray(C, r + 3 * L);
   }
 
   private static void kernel2x3(int kc, float alpha, float[] A, int a, int ars, int aks,
@@ -621,17 +736,22 @@ final class SimdGemm {
     if (beta != 0f) applyBeta(M, N, beta, C, cOff, ldc);
     final int NB = 3 * L;
     Scratch ws = SCRATCH.get();
-    int M4 = M & ~3, nFull = N - N % NB;
+    int M4 = M & ~3, six = sixBlocks(M4);
     float[] bp = ws.b;
     int kb = kBlock(K);
     for (int k0 = 0; k0 < K; k0 += kb) {
       int kc = Math.min(kb, K - k0);
       boolean ld = beta != 0f || k0 > 0;
-      float bt = ld ? 1f : 0f;
-      for (int j = 0; j < nFull; j += NB) {
-        packBT(kc, B, bOff + j * ldb + k0, ldb, bp);
-        // A is read in place, not packed: its rows are contiguous in k already, and copying them cost
-        // about a tenth of the time at 64 rows (measured 61% → 67% of the FMA peak at 64×256×784).
+      int j = 0;
+      // A is read in place, not packed: its rows are contiguous in k already, and copying them cost
+      // about a tenth of the time at 64 rows (measured 61% → 67% of the FMA peak at 64×256×784).
+      if (six > 0)
+        for (; j + 4 * L <= N; j += 4 * L) {
+          packBT(kc, B, bOff + j * ldb + k0, ldb, bp, 4 * L);
+          panel4(six, M4, kc, alpha, A, aOff + k0, lda, 1, bp, 0, 4 * L, ld, C, cOff + j, ldc);
+        }
+      for (; j + NB <= N; j += NB) {
+        packBT(kc, B, bOff + j * ldb + k0, ldb, bp, NB);
         int i = 0;
         if (MR8)
           for (; i + 8 <= M4; i += 8)
@@ -639,27 +759,26 @@ final class SimdGemm {
                 cOff + i * ldc + j, ldc);
         for (; i < M4; i += 4)
           kernel4x3(kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, 0, NB, ld, C, cOff + i * ldc + j, ldc);
-        if (M4 < M)
-          ntBlock(M - M4, NB, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + j * ldb + k0, ldb, bt, C,
-              cOff + M4 * ldc + j, ldc, ws.lanes);
       }
-      if (nFull < N) {
+      if (j < N) {
         // The columns left over after the full panels get a panel of their own, 1 to 3 vectors wide
         // (zero-padded): in the dot-product form these 16 columns of 256 took about a quarter of the time.
-        int w = N - nFull, P = panelWidth(w);
-        packBTPadded(kc, w, P, B, bOff + nFull * ldb + k0, ldb, bp);
+        int w = N - j, P = panelWidth(w);
+        packBTPadded(kc, w, P, B, bOff + j * ldb + k0, ldb, bp);
         int i = 0;
         if (MR8)
           for (; i + 8 <= M4; i += 8)
-            leftover(8, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, ld, C, cOff + i * ldc + nFull, ldc, ws.c);
+            leftover(8, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, ld, C, cOff + i * ldc + j, ldc, ws.c);
         for (; i < M4; i += 4)
-          leftover(4, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, ld, C, cOff + i * ldc + nFull, ldc, ws.c);
-        if (M4 < M)
-          ntBlock(M - M4, w, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + nFull * ldb + k0, ldb, bt, C,
-              cOff + M4 * ldc + nFull, ldc, ws.lanes);
+          leftover(4, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, ld, C, cOff + i * ldc + j, ldc, ws.c);
       }
+      // Rows past the last block of 4 in the dot-product form, over column triples from 0 (as ntSwapped).
+      if (M4 < M)
+        ntBlock(M - M4, N, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + k0, ldb, ld ? 1f : 0f, C,
+            cOff + M4 * ldc, ldc, ws.lanes);
     }
   }
+
 
   /**
    * NT transposes A (and C) instead of B when that moves less than half as many floats: 2·M·(K + N) &lt;
@@ -669,7 +788,7 @@ final class SimdGemm {
    * 73 → 70, 64×128×784 76 → 71 and 256×256×256 83 → 75.
    */
   private static boolean swapPays(int M, int N, int K) {
-    return 2L * M * (K + N) < (long) N * K;
+    return (long) M * (K + N) < (long) N * K;
   }
 
   /**
@@ -699,7 +818,8 @@ final class SimdGemm {
       int kc = Math.min(kb, K - k0);
       boolean ld = readC || k0 > 0;
       packBTPadded(kc, M4, Mp, A, aOff + k0, lda, at);
-      blocked(N, Mp, kc, alpha, B, bOff + k0, ldb, 1, at, 0, Mp, ld, ct, 0, Mp);
+      // The panel is contiguous already (Mp floats per k): no copy.
+      blocked(N, Mp, kc, alpha, B, bOff + k0, ldb, 1, at, 0, Mp, false, ld, ct, 0, Mp);
       if (M4 < M)
         ntBlock(M - M4, N, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + k0, ldb, ld ? 1f : 0f, C,
             cOff + M4 * ldc, ldc, ws.lanes);
@@ -798,9 +918,8 @@ final class SimdGemm {
     c31.fma(va, (readC ? FloatVector.fromArray(F, C, c + 3 * ldc + L) : z)).intoArray(C, c + 3 * ldc + L);
   }
 
-  /** bp[k·3L + jj] = B[b + jj·ldb + k] for jj &lt; 3L, k &lt; kc: a 3L-row panel of B, transposed. */
-  private static void packBT(int kc, float[] B, int b, int ldb, float[] bp) {
-    final int NB = 3 * L;
+  /** bp[k·NB + jj] = B[b + jj·ldb + k] for jj &lt; NB, k &lt; kc: an NB-row panel of B, transposed. */
+  private static void packBT(int kc, float[] B, int b, int ldb, float[] bp, int NB) {
     int k = 0;
     if (SimdTranspose.VECTOR) {
       k = kc - kc % L;

@@ -280,7 +280,7 @@ class KernelsTest {
       case "NT" -> SimdGemm::gemmNT;
       default -> SimdGemm::gemmTN;
     };
-    int[] dims = {1, 3, 7, 17, 33, 100, 257};
+    int[] dims = {1, 3, 7, 10, 17, 33, 100, 257};
     float[][] ab = {{1f, 0f}, {1f, 1f}, {-1f, 1f}, {0.5f, -2f}};
     int cases = 0;
     for (int M : dims) for (int N : dims) for (int K : new int[] {1, 7, 31, 100, 257}) {
@@ -299,6 +299,33 @@ class KernelsTest {
           C0, C1, 2e-6 * K + 1e-6, 1e-6);
     }
     assertThat(cases).isGreaterThan(100);
+  }
+
+  /**
+   * Which micro-kernel computes an element (6 × 4, 8 × 3, 8 × 2, 4 × 2, … down to one row) does not
+   * change its bits: NN and TN on several rows equal the same products one row at a time, for row
+   * counts that take every split of {@code sixBlocks} (blocks of 6, then 8, 16 or 4 rows, an odd
+   * last row), widths with and without whole 4-vector panels, K within one K-block and over two.
+   */
+  @Test
+  void gemmRowsHaveTheBitsOfOneRowAtATime() {
+    for (int M : new int[] {6, 10, 11, 16, 33, 50, 64}) for (int N : new int[] {64, 100, 257}) for (int K : new int[] {7, 300}) {
+      float[] A = random(M * K), B = random(K * N), C = new float[M * N], row = new float[N];
+      Kernels.gemmNN(M, N, K, 1.3f, A, 0, K, B, 0, N, 0f, C, 0, N);
+      for (int i = 0; i < M; i++) {
+        Kernels.gemmNN(1, N, K, 1.3f, A, i * K, K, B, 0, N, 0f, row, 0, N);
+        for (int j = 0; j < N; j++)
+          assertThat(Float.floatToRawIntBits(C[i * N + j])).as("NN C[%d,%d] M=%d N=%d K=%d", i, j, M, N, K)
+              .isEqualTo(Float.floatToRawIntBits(row[j]));
+      }
+      Kernels.gemmTN(M, N, K, -0.7f, A, 0, M, B, 0, N, 0f, C, 0, N); // A read as [K×M]
+      for (int i = 0; i < M; i++) {
+        Kernels.gemmTN(1, N, K, -0.7f, A, i, M, B, 0, N, 0f, row, 0, N);
+        for (int j = 0; j < N; j++)
+          assertThat(Float.floatToRawIntBits(C[i * N + j])).as("TN C[%d,%d] M=%d N=%d K=%d", i, j, M, N, K)
+              .isEqualTo(Float.floatToRawIntBits(row[j]));
+      }
+    }
   }
 
   /**
