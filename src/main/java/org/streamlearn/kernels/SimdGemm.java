@@ -781,11 +781,11 @@ final class SimdGemm {
 
 
   /**
-   * NT transposes A (and C) instead of B when that moves less than half as many floats: 2·M·(K + N) &lt;
-   * N·K. Both panel forms give the same bits, so the choice may depend on N (which a split cuts).
-   * Measured on Zen 5 at 512 bits (% of the FMA peak, packed → swapped): 32×256×784 61 → 76,
-   * 32×256×256 62 → 77, 48×256×256 71 → 83, 64×256×784 70 → 71; at or past the bound 64×256×256
-   * 73 → 70, 64×128×784 76 → 71 and 256×256×256 83 → 75.
+   * NT transposes A (and C) instead of B when that moves fewer floats: M·(K + N) &lt; N·K. Both panel
+   * forms give the same bits, so the choice may depend on N (which a split cuts). Measured on Zen 5 at
+   * 512 bits, the two in one JVM (% of the FMA peak, packed → swapped): 32×256×784 64 → 76,
+   * 32×256×256 66 → 80, 48×256×256 73 → 90, 64×256×784 74 → 87, 64×256×256 73 → 85, 64×128×784 75 →
+   * 83; 96 and 128 rows against 784 inputs even (78, 79).
    */
   private static boolean swapPays(int M, int N, int K) {
     return (long) M * (K + N) < (long) N * K;
