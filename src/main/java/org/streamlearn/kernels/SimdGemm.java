@@ -45,9 +45,9 @@ final class SimdGemm {
 
   /**
    * NN copies panels of B from this many rows of C on. NN's B is read by the same kernel as TN's,
-   * yet without the copy it ran faster up to 128 rows (Zen 5, 512 bits, alternating in one JVM: NN
-   * 32×256×256 72 → 89%, 64×256×256 80 → 88%, 128×256×256 83 → 88% of the FMA peak; 192 rows even,
-   * 256 rows 87 → 85% worse). These are the input gradients at batch 32 to 128.
+   * yet without the copy it ran faster up to 128 rows (Zen 5, 512 bits, the two in one JVM: NN
+   * 32×256×256 73 → 90%, 64×256×256 81 → 90%, 128×256×256 89 → 90%, 32×256×10 57 → 67% of the FMA
+   * peak; 192 rows even, 256 rows 87 → 85% worse). These are the input gradients at batch 32 to 128.
    */
   private static final int NN_PACK_MIN_ROWS = 192;
 
