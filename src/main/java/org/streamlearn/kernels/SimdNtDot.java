@@ -12,14 +12,12 @@ import jdk.incubator.vector.VectorShuffle;
  * fewer columns than a panel (a 10-wide output layer) and A with few rows (batch 16), where each
  * transposed panel of B serves only a few blocks of A.
  *
- * <p>A tile holds L accumulators, vectors along k: 4 rows of A × 4 rows of B at 16 lanes (8 loads
- * per 16 FMAs; 8 × 2 for a last pair of columns), 4 × 2 at 8 lanes; no broadcasts, no packing: rows of
- * A and B are contiguous in k. The L accumulators are reduced together by a butterfly (log2 L stages
- * of lane swap, blend and add, about four instructions per result instead of a reduction tree per
- * result, written out inline: a helper taking vectors that C2 leaves out of line boxes them): lane l
- * of the result holds accumulator l, i.e. row l / cols, column l % cols of the tile. The butterfly
- * adds a sum's lanes in the same order whichever accumulator it is, so the order of every sum is fixed
- * by K alone, whatever tile computes it.
+ * <p>A tile is L/2 rows of A × 2 rows of B (8 × 2 at 16 lanes, 4 × 2 at 8): L accumulators, vectors
+ * along k, each k step loading L/2 + 2 vectors for L FMAs, no broadcasts, no packing: rows of A and
+ * B are contiguous in k. The L accumulators are reduced together by a butterfly (log2 L stages of
+ * lane swap, blend and add, about four instructions per result instead of a reduction tree per
+ * result, written out inline: a helper taking vectors that C2 leaves out of line boxes them): lane l of the result holds accumulator l, i.e. row l/2, column l%2 of the tile. The
+ * order of every sum is fixed by the shape alone.
  */
 final class SimdNtDot {
   private SimdNtDot() {}
@@ -42,21 +40,13 @@ final class SimdNtDot {
    */
   static void tiles(int M, int N, int K, float alpha, float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
       float beta, float[] C, int cOff, int ldc, float[] t) {
-    int kv = F.loopBound(K), Mr = M - M % ROWS, N2 = N & ~1, N4 = L == 16 ? N & ~3 : 0;
-    for (int i = 0; i < Mr; i += ROWS) {
-      for (int j = 0; j < N4; j += 4)
-        for (int h = 0; h < ROWS; h += 4) {
-          int a = aOff + (i + h) * lda, b = bOff + j * ldb;
-          dot4x4(kv, A, a, lda, B, b, ldb, t);
-          store(4, 4, K, kv, alpha, A, a, lda, B, b, ldb, beta, C, cOff + (i + h) * ldc + j, ldc, t);
-        }
-      for (int j = N4; j < N2; j += 2) {
-        int a = aOff + i * lda, b = bOff + j * ldb;
-        if (L == 16) dot8x2(kv, A, a, lda, B, b, ldb, t);
-        else dot4x2(kv, A, a, lda, B, b, ldb, t);
-        store(ROWS, 2, K, kv, alpha, A, a, lda, B, b, ldb, beta, C, cOff + i * ldc + j, ldc, t);
+    int kv = F.loopBound(K), Mr = M - M % ROWS, N2 = N & ~1;
+    for (int i = 0; i < Mr; i += ROWS)
+      for (int j = 0; j < N2; j += 2) {
+        if (L == 16) dot8x2(kv, A, aOff + i * lda, lda, B, bOff + j * ldb, ldb, t);
+        else dot4x2(kv, A, aOff + i * lda, lda, B, bOff + j * ldb, ldb, t);
+        store(K, kv, alpha, A, aOff + i * lda, lda, B, bOff + j * ldb, ldb, beta, C, cOff + i * ldc + j, ldc, t);
       }
-    }
   }
 
   /**
@@ -209,51 +199,20 @@ final class SimdNtDot {
     r.add(r.rearrange(X1)).intoArray(t, 0);
   }
 
-  /**
-   * Adds the scalar k tail to each of a rows × cols tile's sums in t (row r, column q at
-   * t[r·cols + q]) and writes C = alpha·sum + beta·C.
-   */
-  private static void store(int rows, int cols, int K, int kv, float alpha, float[] A, int a, int lda, float[] B,
-      int b, int ldb, float beta, float[] C, int c, int ldc, float[] t) {
-    for (int r = 0; r < rows; r++, a += lda, c += ldc)
-      for (int q = 0; q < cols; q++) {
-        float s = t[r * cols + q];
-        for (int k = kv, bq = b + q * ldb; k < K; k++) s += A[a + k] * B[bq + k];
-        C[c + q] = alpha * s + (beta == 0f ? 0f : beta * C[c + q]);
+  /** Adds the scalar k tail to each of the tile's sums in t and writes C (ROWS × 2). */
+  private static void store(int K, int kv, float alpha, float[] A, int a, int lda, float[] B, int b, int ldb,
+      float beta, float[] C, int c, int ldc, float[] t) {
+    int b1 = b + ldb;
+    for (int r = 0; r < ROWS; r++, a += lda, c += ldc) {
+      float s0 = t[2 * r], s1 = t[2 * r + 1];
+      for (int k = kv; k < K; k++) {
+        float x = A[a + k];
+        s0 += x * B[b + k];
+        s1 += x * B[b1 + k];
       }
-  }
-
-  /**
-   * 4 rows of A × 4 rows of B at 16 lanes: 8 loads per 16 FMAs, where 8 × 2 takes 10 (NT 16×256×256
-   * 48 → 55% of the FMA peak, M×10×256 45 → 54%: Zen 5, 512 bits). Accumulator 4r + q ends in lane
-   * 4r + q; the butterfly is {@link #dot8x2}'s, which pairs lanes the same way for every accumulator,
-   * so a column's bits do not depend on the tile that computed it.
-   */
-  private static void dot4x4(int kv, float[] A, int a, int lda, float[] B, int b, int ldb, float[] t) {
-    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-    FloatVector s4 = FloatVector.zero(F), s5 = FloatVector.zero(F), s6 = FloatVector.zero(F), s7 = FloatVector.zero(F);
-    FloatVector s8 = FloatVector.zero(F), s9 = FloatVector.zero(F), s10 = FloatVector.zero(F), s11 = FloatVector.zero(F);
-    FloatVector s12 = FloatVector.zero(F), s13 = FloatVector.zero(F), s14 = FloatVector.zero(F), s15 = FloatVector.zero(F);
-    int b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
-    for (int k = 0; k < kv; k += L) {
-      FloatVector y0 = FloatVector.fromArray(F, B, b + k), y1 = FloatVector.fromArray(F, B, b1 + k);
-      FloatVector y2 = FloatVector.fromArray(F, B, b2 + k), y3 = FloatVector.fromArray(F, B, b3 + k);
-      FloatVector x = FloatVector.fromArray(F, A, a + k);
-      s0 = x.fma(y0, s0); s1 = x.fma(y1, s1); s2 = x.fma(y2, s2); s3 = x.fma(y3, s3);
-      x = FloatVector.fromArray(F, A, a1 + k);
-      s4 = x.fma(y0, s4); s5 = x.fma(y1, s5); s6 = x.fma(y2, s6); s7 = x.fma(y3, s7);
-      x = FloatVector.fromArray(F, A, a2 + k);
-      s8 = x.fma(y0, s8); s9 = x.fma(y1, s9); s10 = x.fma(y2, s10); s11 = x.fma(y3, s11);
-      x = FloatVector.fromArray(F, A, a3 + k);
-      s12 = x.fma(y0, s12); s13 = x.fma(y1, s13); s14 = x.fma(y2, s14); s15 = x.fma(y3, s15);
+      C[c] = alpha * s0 + (beta == 0f ? 0f : beta * C[c]);
+      C[c + 1] = alpha * s1 + (beta == 0f ? 0f : beta * C[c + 1]);
     }
-    FloatVector p0 = s0.blend(s8, M8).add(s8.blend(s0, M8).rearrange(X8)), p1 = s1.blend(s9, M8).add(s9.blend(s1, M8).rearrange(X8)), p2 = s2.blend(s10, M8).add(s10.blend(s2, M8).rearrange(X8));
-    FloatVector p3 = s3.blend(s11, M8).add(s11.blend(s3, M8).rearrange(X8)), p4 = s4.blend(s12, M8).add(s12.blend(s4, M8).rearrange(X8)), p5 = s5.blend(s13, M8).add(s13.blend(s5, M8).rearrange(X8));
-    FloatVector p6 = s6.blend(s14, M8).add(s14.blend(s6, M8).rearrange(X8)), p7 = s7.blend(s15, M8).add(s15.blend(s7, M8).rearrange(X8));
-    FloatVector q0 = p0.blend(p4, M4).add(p4.blend(p0, M4).rearrange(X4)), q1 = p1.blend(p5, M4).add(p5.blend(p1, M4).rearrange(X4)), q2 = p2.blend(p6, M4).add(p6.blend(p2, M4).rearrange(X4));
-    FloatVector q3 = p3.blend(p7, M4).add(p7.blend(p3, M4).rearrange(X4));
-    FloatVector r0 = q0.blend(q2, M2).add(q2.blend(q0, M2).rearrange(X2)), r1 = q1.blend(q3, M2).add(q3.blend(q1, M2).rearrange(X2));
-    r0.blend(r1, M1).add(r1.blend(r0, M1).rearrange(X1)).intoArray(t, 0);
   }
 
   private static void dot8x2(int kv, float[] A, int a, int lda, float[] B, int b, int ldb, float[] t) {

@@ -2,7 +2,6 @@ package org.streamlearn.kernels;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -405,36 +404,6 @@ class KernelsTest {
           assertClose(String.format("gemmNT M=%d N=%d K=%d alpha=%s beta=%s", M, N, K, alpha, beta), C0, C1,
               2e-6 * K + 1e-6, 1e-6);
         }
-  }
-
-  /**
-   * A column of NT's dot-product form has the same bits whichever tile computes it (at 16 lanes 4 × 4
-   * tiles on column quads, 8 × 2 on a last pair): a 10-wide product equals the first 10 columns of a
-   * 12-wide one over the same rows of B, and so does each 2-wide product of a column pair (8 × 2 tiles
-   * only), for K with and without a scalar tail.
-   */
-  @Test
-  void gemmNTDotFormBitsDoNotDependOnTheTile() {
-    // At 4 lanes there is no dot-product tile: 12 columns are a panel there, 10 are not.
-    assumeTrue(SimdNtDot.AVAILABLE, "no dot-product tiles at " + SimdKernels.L + " lanes");
-    for (int M : new int[] {8, 16, 24}) for (int K : new int[] {16, 33, 256}) {
-      float[] A = random(M * K), B = random(12 * K);
-      float[] c10 = new float[M * 10], c12 = new float[M * 12];
-      SimdGemm.gemmNT(M, 10, K, 1f, A, 0, K, B, 0, K, 0f, c10, 0, 10);
-      SimdGemm.gemmNT(M, 12, K, 1f, A, 0, K, B, 0, K, 0f, c12, 0, 12);
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < 10; j++)
-          assertThat(Float.floatToRawIntBits(c10[i * 10 + j])).as("C[%d,%d] M=%d K=%d", i, j, M, K)
-              .isEqualTo(Float.floatToRawIntBits(c12[i * 12 + j]));
-      for (int j = 0; j < 10; j += 2) { // column pairs alone: the 8 × 2 tile at every column
-        float[] c2 = new float[M * 2];
-        SimdGemm.gemmNT(M, 2, K, 1f, A, 0, K, B, j * K, K, 0f, c2, 0, 2);
-        for (int i = 0; i < M; i++)
-          for (int q = 0; q < 2; q++)
-            assertThat(Float.floatToRawIntBits(c2[i * 2 + q])).as("pair C[%d,%d] M=%d K=%d", i, j + q, M, K)
-                .isEqualTo(Float.floatToRawIntBits(c12[i * 12 + j + q]));
-      }
-    }
   }
 
   /**
