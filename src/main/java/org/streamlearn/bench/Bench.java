@@ -56,7 +56,7 @@ public final class Bench {
     double peak = FmaPeak.gflops(smoke ? 1 : quick ? 3 : 7);
     System.out.printf(Locale.ROOT, "FMA peak of one core (12 independent %d-bit FMA chains): %.1f GFLOP/s%n",
         FmaPeak.F.vectorBitSize(), peak);
-    if (only.isEmpty() || only.equals("kernels")) kernels(peak, ms);
+    if (only.isEmpty() || only.equals("kernels")) kernels(peak, ms, smoke ? 1 : quick ? 3 : 7);
     if (only.isEmpty() || only.equals("mlp")) MlpReport.run(peak, ms, smoke, quick, !List.of(args).contains("--no-torch"));
     if (only.isEmpty() || only.equals("kafka")) kafka(smoke, quick, ms);
   }
@@ -65,27 +65,54 @@ public final class Bench {
    * GEMM per layout at the headline shapes (target: 75% of the peak for NT, the dense forward), then
    * every GEMM shape of one training step of the MLP 784-256-256-10 at batch 16, 64 and 256 (target:
    * 50%), then the matrix-vector products of batch 1 (bounded by memory, not by FMAs).
+   *
+   * <p>Each shape is timed in two passes over the whole list, and the better one is shown; the FMA
+   * peak is measured again after them, and the shares use the higher of the two peaks. On a shared
+   * machine a neighbour's burst lasts seconds: one pass put the same shape at 68% in one section and
+   * 80% in another.
    */
-  private static void kernels(double peak, int ms) {
+  private static void kernels(double peak, int ms, int peakReps) {
     // Every kernel path compiled by C2 before the first figure: a loaded machine compiles slowly, and a
     // figure taken while a kernel still runs in C1 (boxed vectors) measures the compiler queue.
     for (int[] s : new int[][] {{64, 256, 784}, {16, 256, 784}, {16, 10, 256}, {2, 256, 784}})
       for (GemmBench.Layout l : GemmBench.Layout.values()) GemmBench.measure(l, s[0], s[1], s[2], Math.max(1, ms / 2));
-    System.out.println("GEMM, C = A·B, row-major (NN: A[M×K]·B[K×N]; NT: A·B[N×K]ᵀ; TN: A[K×M]ᵀ·B):");
+    List<String> titles = new ArrayList<>();
+    List<List<Object[]>> sections = new ArrayList<>();
+    titles.add("GEMM, C = A·B, row-major (NN: A[M×K]·B[K×N]; NT: A·B[N×K]ᵀ; TN: A[K×M]ᵀ·B):");
+    List<Object[]> head = new ArrayList<>();
     for (int[] s : new int[][] {{64, 256, 784}, {256, 256, 256}})
-      for (GemmBench.Layout l : GemmBench.Layout.values())
-        System.out.println(GemmBench.format(GemmBench.measure(l, s[0], s[1], s[2], ms), peak));
+      for (GemmBench.Layout l : GemmBench.Layout.values()) head.add(new Object[] {l, s[0], s[1], s[2]});
+    sections.add(head);
     for (int b : new int[] {16, 64, 256, 1}) {
-      System.out.println(b == 1 ? "GEMM shapes of a training step at batch 1 (matrix-vector products):"
+      titles.add(b == 1 ? "GEMM shapes of a training step at batch 1 (matrix-vector products):"
           : "GEMM shapes of a training step of MLP 784-256-256-10 at batch " + b
               + " (forward NT; weight gradient TN, M = outputs, K = batch; input gradient NN):");
-      Object[][] shapes = {
-          {GemmBench.Layout.NT, b, 256, 784}, {GemmBench.Layout.NT, b, 256, 256}, {GemmBench.Layout.NT, b, 10, 256},
-          {GemmBench.Layout.TN, 256, 784, b}, {GemmBench.Layout.TN, 256, 256, b}, {GemmBench.Layout.TN, 10, 256, b},
-          {GemmBench.Layout.NN, b, 256, 256}, {GemmBench.Layout.NN, b, 256, 10}};
-      for (Object[] sh : shapes)
-        System.out.println(GemmBench.format(GemmBench.measure((GemmBench.Layout) sh[0], (int) sh[1], (int) sh[2],
-            (int) sh[3], ms), peak));
+      sections.add(List.of(
+          new Object[] {GemmBench.Layout.NT, b, 256, 784}, new Object[] {GemmBench.Layout.NT, b, 256, 256},
+          new Object[] {GemmBench.Layout.NT, b, 10, 256}, new Object[] {GemmBench.Layout.TN, 256, 784, b},
+          new Object[] {GemmBench.Layout.TN, 256, 256, b}, new Object[] {GemmBench.Layout.TN, 10, 256, b},
+          new Object[] {GemmBench.Layout.NN, b, 256, 256}, new Object[] {GemmBench.Layout.NN, b, 256, 10}));
+    }
+    List<GemmBench.Result> best = new ArrayList<>();
+    for (int pass = 0; pass < 2; pass++) {
+      int n = 0;
+      for (List<Object[]> sec : sections)
+        for (Object[] sh : sec) {
+          GemmBench.Result r = GemmBench.measure((GemmBench.Layout) sh[0], (int) sh[1], (int) sh[2], (int) sh[3], ms,
+              pass == 0); // the scalar reference is timed once
+          if (pass == 0) best.add(r);
+          else if (r.gflops() > best.get(n).gflops())
+            best.set(n, new GemmBench.Result(r.layout(), r.M(), r.N(), r.K(), r.gflops(), best.get(n).scalarGflops()));
+          n++;
+        }
+    }
+    double again = FmaPeak.gflops(peakReps), ref = Math.max(peak, again);
+    System.out.printf(Locale.ROOT, "FMA peak measured again after the GEMMs: %.1f GFLOP/s; the shares below are of"
+        + " %.1f, the higher one. Each GEMM: the better of two passes over this list.%n", again, ref);
+    int n = 0;
+    for (int i = 0; i < sections.size(); i++) {
+      System.out.println(titles.get(i));
+      for (int k = 0; k < sections.get(i).size(); k++) System.out.println(GemmBench.format(best.get(n++), ref));
     }
   }
 

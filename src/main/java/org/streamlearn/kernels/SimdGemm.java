@@ -785,10 +785,12 @@ final class SimdGemm {
    * forms give the same bits, so the choice may depend on N (which a split cuts). Measured on Zen 5 at
    * 512 bits, the two in one JVM (% of the FMA peak, packed → swapped): 32×256×784 64 → 76,
    * 32×256×256 66 → 80, 48×256×256 73 → 90, 64×256×784 74 → 87, 64×256×256 73 → 85, 64×128×784 75 →
-   * 83; 96 and 128 rows against 784 inputs even (78, 79).
+   * 83; 96 and 128 rows against 784 inputs even (78, 79). With 16 vector registers (AVX2) the swapped
+   * form runs 4 × 3 tiles and lost (64×256×784 83 → 71, 32×256×256 79 → 74 of the 256-bit peak): it
+   * is for 32 registers only.
    */
   private static boolean swapPays(int M, int N, int K) {
-    return (long) M * (K + N) < (long) N * K;
+    return MR8 && (long) M * (K + N) < (long) N * K;
   }
 
   /**
