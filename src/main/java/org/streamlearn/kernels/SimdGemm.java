@@ -401,9 +401,9 @@ final class SimdGemm {
   /**
    * 6 rows × 4 vectors, 24 accumulators (32 vector registers only): 10 loads per 24 FMAs where 8 × 3
    * takes 11, and a 256-wide layer is 4 such panels where 8 × 3 leaves a vector for an 8 × 1 kernel
-   * (latency-bound: 8 FMA chains). Measured on Zen 5 at 512 bits, % of the FMA peak, 8 × 3 → 6 × 4:
-   * NN 256×256×256 82 → 86, TN 256×256×256 76 → 85, TN 10×256×64 58 → 69, NT 64×256×784 68 → 78–82
-   * (through {@link #ntSwapped}). The same arithmetic per element as {@link #kernel4x3}.
+   * (latency-bound: 8 FMA chains). Measured on Zen 5 at 512 bits, both builds in one JVM, % of the FMA
+   * peak, 8 × 3 → 6 × 4: NN 256×256×256 85 → 88, TN 256×256×256 80 → 87, TN 10×256×64 65 → 74, NT
+   * 64×256×784 71 → 82 (with {@link #ntSwapped}). The same arithmetic per element as {@link #kernel4x3}.
    */
   private static void kernel6x4(int kc, float alpha, float[] A, int a, int ars, int aks,
       float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
