@@ -155,42 +155,30 @@ final class SimdGemm {
       int j = 0;
       if (M == 1) // a vector times a matrix (the input gradient at batch 1): six FMA chains, not three
         for (; j + 2 * NB <= N; j += 2 * NB) kernel1x6(kc, alpha, A, ak, aks, B, bk + j, ldb, ld, C, cOff + j);
+      // Packed, each K-panel of B is copied to a contiguous buffer once and reused for every block of
+      // rows: rows of B lie ldb apart (often a multiple of 1 KiB) and would otherwise share a few L1
+      // sets. bs, bo, ls: the panel's array, start and row stride.
       if (six > 0)
         for (; j + 4 * L <= N; j += 4 * L) {
-          if (pack) {
-            for (int k = 0; k < kc; k++) System.arraycopy(B, bk + k * ldb + j, ws.b, k * 4 * L, 4 * L);
-            panel4(six, M, kc, alpha, A, ak, ars, aks, ws.b, 0, 4 * L, ld, C, cOff + j, ldc);
-          } else panel4(six, M, kc, alpha, A, ak, ars, aks, B, bk + j, ldb, ld, C, cOff + j, ldc);
+          float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, 4 * L, ws.b) : B;
+          int bo = pack ? 0 : bk + j, ls = pack ? 4 * L : ldb;
+          panel4(six, M, kc, alpha, A, ak, ars, aks, bs, bo, ls, ld, C, cOff + j, ldc);
         }
       for (; j + NB <= N; j += NB) {
-        if (pack) {
-          // Copy the K-panel of B to a contiguous buffer once and reuse it for every block of 4 rows:
-          // rows of B lie ldb apart (often a multiple of 1 KiB) and would otherwise share a few L1
-          // sets.
-          float[] bp = ws.b;
-          for (int k = 0; k < kc; k++) System.arraycopy(B, bk + k * ldb + j, bp, k * NB, NB);
-          int i = 0;
-          if (MR8)
-            for (; i + 8 <= M4; i += 8)
-              kernel8x3(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, bp, 0, NB, ld, C,
-                  cOff + i * ldc + j, ldc);
-          for (; i < M4; i += 4)
-            kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, bp, 0, NB, ld, C, cOff + i * ldc + j, ldc);
-        } else {
-          int i = 0;
-          if (MR8)
-            for (; i + 8 <= M4; i += 8)
-              kernel8x3(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, B, bk + j, ldb, ld, C,
-                  cOff + i * ldc + j, ldc);
-          for (; i < M4; i += 4)
-            kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j, ldc);
-        }
-        int i = M4;
+        float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, NB, ws.b) : B;
+        int bo = pack ? 0 : bk + j, ls = pack ? NB : ldb;
+        int i = 0;
+        if (MR8)
+          for (; i + 8 <= M4; i += 8)
+            kernel8x3(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, bs, bo, ls, ld, C,
+                cOff + i * ldc + j, ldc);
+        for (; i < M4; i += 4)
+          kernel4x3(kc, alpha, A, ak + i * ars, ars, aks, bs, bo, ls, ld, C, cOff + i * ldc + j, ldc);
         if (i + 2 <= M) { // two rows share each load of B (the output layer's 10 rows: 8 + 2)
-          kernel2x3(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j, ldc);
+          kernel2x3(kc, alpha, A, ak + i * ars, ars, aks, bs, bo, ls, ld, C, cOff + i * ldc + j, ldc);
           i += 2;
         }
-        if (i < M) kernel1x3(kc, alpha, A, ak + i * ars, aks, B, bk + j, ldb, ld, C, cOff + i * ldc + j);
+        if (i < M) kernel1x3(kc, alpha, A, ak + i * ars, aks, bs, bo, ls, ld, C, cOff + i * ldc + j);
       }
       for (int w; j + L <= N; j += w * L) {
         w = MR8 && j + 2 * L <= N ? 2 : 1;
@@ -221,6 +209,12 @@ final class SimdGemm {
           C[c] = (ld ? C[c] : 0f) + alpha * s;
         }
     }
+  }
+
+  /** bp[k·w + jj] = B[b + k·ldb + jj] for k &lt; kc, jj &lt; w: a K-panel of B, contiguous; returns bp. */
+  private static float[] copyPanel(int kc, float[] B, int b, int ldb, int w, float[] bp) {
+    for (int k = 0; k < kc; k++) System.arraycopy(B, b + k * ldb, bp, k * w, w);
+    return bp;
   }
 
   /**

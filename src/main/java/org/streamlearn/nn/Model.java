@@ -144,7 +144,7 @@ public final class Model {
    * even cut is as good).
    */
   public int[][] sweepRanges(int parts, int align) {
-    java.util.List<int[]> segs = new ArrayList<>(); // {start, owner}, in order
+    List<int[]> segs = new ArrayList<>(); // {start, owner}, in order
     boolean split = false;
     for (int i = 0; i < layers.length; i++) {
       if (layers[i].paramCount() == 0) continue;
