@@ -85,8 +85,8 @@ final class SimdGemm {
 
   /**
    * TN from {@link #TN_TRANSPOSE_MIN_ROWS} rows on (the weight gradients of 256- and 784-wide
-   * inputs): each K-block of A [kc × M] is transposed to scratch (M × kc, {@link SimdTranspose} for
-   * the whole L × L blocks) and runs as NN. Read in place, a k step
+   * inputs): each K-block of A [kc × M] is transposed to scratch ({@link #packBTPadded}, rows kc
+   * rounded up to whole vectors) and runs as NN. Read in place, a k step
    * of a 4-row tile touches a new line of A every time, lda floats on (1 KiB for a 256-wide layer): a
    * K-block's lines fall in a few L1 sets and come from L2 again for every panel of B. Measured on
    * Zen 3 at 256 bits (FMA peak 86 GFLOP/s), median GFLOP/s of alternating windows in one JVM, in
@@ -96,15 +96,12 @@ final class SimdGemm {
    */
   private static void tnTransposed(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, boolean readC, float[] C, int cOff, int ldc) {
-    int kb = kBlock(K), iv = SimdTranspose.VECTOR ? M - M % L : 0;
-    float[] at = SCRATCH.get().at(M * Math.min(kb, K));
+    int kb = kBlock(K);
+    float[] at = SCRATCH.get().at(M * panelWidth(Math.min(kb, K)));
     for (int k0 = 0; k0 < K; k0 += kb) {
-      int kc = Math.min(kb, K - k0), kv = SimdTranspose.VECTOR ? kc - kc % L : 0, a = aOff + k0 * lda;
-      // at[i·kc + k] = A[a + k·lda + i]
-      if (iv > 0 && kv > 0) SimdTranspose.panel(iv, A, a, lda, at, 0, kc, kv);
-      for (int k = 0; k < kc; k++)
-        for (int i = k < kv ? iv : 0; i < M; i++) at[i * kc + k] = A[a + k * lda + i];
-      blocked(M, N, kc, alpha, at, 0, kc, 1, B, bOff + k0 * ldb, ldb, true, readC || k0 > 0, C, cOff, ldc);
+      int kc = Math.min(kb, K - k0), P = panelWidth(kc); // at[i·P + k] = A[aOff + (k0 + k)·lda + i]
+      packBTPadded(M, kc, P, A, aOff + k0 * lda, lda, at);
+      blocked(M, N, kc, alpha, at, 0, P, 1, B, bOff + k0 * ldb, ldb, true, readC || k0 > 0, C, cOff, ldc);
     }
   }
 
