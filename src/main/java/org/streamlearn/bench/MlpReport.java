@@ -29,7 +29,7 @@ final class MlpReport {
     for (int b : BATCHES) {
       for (String opt : new String[] {"sgd", "adam"}) {
         ours.put(opt + " " + b + " 1", MlpBench.examplesPerSecond(opt, b, 1, ms * 2));
-        int t = Math.min(cores, b);
+        int t = cores; // batch 1 too: its first layer's update splits by rows
         if (t > 1) {
           ours.put(opt + " " + b + " " + t, MlpBench.examplesPerSecond(opt, b, t, ms * 2));
           auto.put(opt + " " + b, MlpBench.auto(opt, b, t, ms * 2));
@@ -39,7 +39,7 @@ final class MlpReport {
           + " Adam/SGD %.2f", b, ours.get("sgd " + b + " 1"), 100 * ours.get("sgd " + b + " 1") / bound,
           ours.get("adam " + b + " 1"), 100 * ours.get("adam " + b + " 1") / bound,
           ours.get("adam " + b + " 1") / ours.get("sgd " + b + " 1"));
-      int t = Math.min(cores, b);
+      int t = cores;
       if (t > 1) {
         System.out.printf(Locale.ROOT, "   %d threads: SGD %8.0f (%.2f× 1 thread), Adam %8.0f (%.2f×)", t,
             ours.get("sgd " + b + " " + t), ours.get("sgd " + b + " " + t) / ours.get("sgd " + b + " 1"),
@@ -67,7 +67,7 @@ final class MlpReport {
       for (int b : smoke ? new int[] {16} : BATCHES) {
         int examples = smoke ? 4 * b : (quick ? 1 : 2) * (b == 1 ? 1000 : b == 16 ? 3000 : 6000);
         one.putAll(TorchPeer.measure(python, 1, new int[] {b}, examples, reps, log));
-        if (cores > 1 && b > 1 && !smoke) all.putAll(TorchPeer.measure(python, cores, new int[] {b}, examples, reps, log));
+        if (cores > 1 && !smoke) all.putAll(TorchPeer.measure(python, cores, new int[] {b}, examples, reps, log));
       }
     } catch (Exception e) {
       System.out.println("  PyTorch peer failed: " + e);
@@ -85,7 +85,7 @@ final class MlpReport {
       StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %5d", b));
       for (String opt : new String[] {"sgd", "adam"})
         sb.append(cell(ours.get(opt + " " + b + " 1"), one.get(opt + " " + b)));
-      int t = Math.min(cores, b);
+      int t = cores;
       if (cores > 1 && t > 1)
         for (String opt : new String[] {"sgd", "adam"}) {
           Double p1 = one.get(opt + " " + b), pn = all.get(opt + " " + b);

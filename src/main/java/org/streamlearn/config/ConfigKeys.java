@@ -231,7 +231,8 @@ public final class ConfigKeys {
       .define(TRAIN_THREADS, STRING, "auto", matches(TRAIN_THREADS_SPEC, "must be auto or a whole number in [1, 1024]"),
           MEDIUM,
           "Threads a training step splits its matrix products and optimizer sweep across (the trainer and"
-              + " parked helpers of its own), at most batch.size. auto: the machine's cores, used only while"
+              + " parked helpers of its own; at batch.size 1, the first layer's update fused with the next"
+              + " forward). auto: the machine's cores, used only while"
               + " measured faster than the trainer alone (probed between steps, again every few seconds of"
               + " training); a number: exactly that many. Results are bit-identical for every count, so a"
               + " checkpoint resumes exactly under another and auto's choices never change the weights.")

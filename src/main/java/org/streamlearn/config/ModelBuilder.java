@@ -198,7 +198,6 @@ final class ModelBuilder {
     String threadSpec = v(TRAIN_THREADS);
     boolean autoThreads = threadSpec.equals("auto");
     int threads = autoThreads ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(threadSpec);
-    threads = Math.min(threads, batchSize); // more threads than rows would idle
     if (!ok) return null;
     return new ModelConfig(name, v(TOPICS), group, input, label, v(LAYERS), loss, optimizer, schedule, clip,
         batchSize, v(BATCH_LINGER_MS), v(SEED), v(DIVERGENCE_LR_FACTOR), v(DIVERGENCE_BACKUP_EVERY_STEPS),

@@ -28,21 +28,34 @@ public final class ParallelGemm implements Team.Task {
   private final Team team;
   /** Columns per vector of the SIMD kernels (1 on the scalar path) and per panel of 3 vectors. */
   private static final int UNIT = Simd.ENABLED ? Simd.VectorProbe.lanes() : 1, PANEL = 3 * UNIT;
-  private final long minFmas;
+  private final long minFmas, minUpdated;
+
+  /**
+   * Below this many weights per thread a batch-1 update fused with its product
+   * ({@link #rank1ThenGemv}) runs on the caller alone. It streams its weights once at memory speed
+   * (Zen 3: 256×784 in 25–30 µs on one core, 16 µs on two), so a hand-over of about a µs pays from a
+   * few thousand weights per thread.
+   */
+  public static final int MIN_UPDATED_PER_THREAD = 16 * 1024;
 
   private char layout;
   private int M, N, K, aOff, lda, bOff, ldb, cOff, ldc;
   private float alpha, beta;
   private float[] A, B, C;
+  private float[] D, X; // rank1ThenGemv: the update's row factors d and its x
+  private int dOff, xOff;
 
   public ParallelGemm(Team team) {
-    this(team, MIN_FMAS_PER_THREAD);
+    this.team = team;
+    this.minFmas = MIN_FMAS_PER_THREAD;
+    this.minUpdated = MIN_UPDATED_PER_THREAD;
   }
 
-  /** With another threshold (tests split every product of at least two panels with 0). */
-  ParallelGemm(Team team, long minFmasPerThread) {
+  /** With other thresholds, for both kinds of call (tests split every product of at least two panels with 0). */
+  ParallelGemm(Team team, long minPerThread) {
     this.team = team;
-    this.minFmas = minFmasPerThread;
+    this.minFmas = minPerThread;
+    this.minUpdated = minPerThread;
   }
 
   public Team team() {
@@ -68,6 +81,23 @@ public final class ParallelGemm implements Team.Task {
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
     if (serial(M, N, K, M)) Kernels.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     else start('A', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  }
+
+  /**
+   * As {@link Kernels#rank1ThenGemv}: the rows of W (and of d and y) cut as {@link #gemmNT} cuts the
+   * columns of its C, each thread updating and multiplying its rows. Every row's update and dot product
+   * are computed as in the one-thread call (row tiles have the same arithmetic wherever they start, and
+   * the rows past the last whole tile stay at the end of the last range), so the bits are the same.
+   */
+  public void rank1ThenGemv(int N, int K, float lr, float[] d, int dOff, float[] xp, int xpOff, float[] W,
+      int wOff, int ldw, float[] x, int xOff, float[] y, int yOff) {
+    int t = team.size();
+    if (t == 1 || (long) N * K < minUpdated * t || N < 2 * PANEL) {
+      Kernels.rank1ThenGemv(N, K, lr, d, dOff, xp, xpOff, W, wOff, ldw, x, xOff, y, yOff);
+      return;
+    }
+    this.D = d; this.dOff = dOff; this.X = x; this.xOff = xOff;
+    start('U', 1, N, K, lr, xp, xpOff, 0, W, wOff, ldw, 0f, y, yOff, 0);
   }
 
   /**
@@ -100,7 +130,7 @@ public final class ParallelGemm implements Team.Task {
     try {
       team.run(this);
     } finally {
-      this.A = this.B = this.C = null; // keep no caller arrays alive between calls
+      this.A = this.B = this.C = this.D = this.X = null; // keep no caller arrays alive between calls
     }
   }
 
@@ -113,6 +143,9 @@ public final class ParallelGemm implements Team.Task {
       // NN: B[K×N], columns j of C use B's columns j. NT: B[N×K], rows j. TN: A[K×M], rows i of C use A's columns i.
       case 'N' -> Kernels.gemmNN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
       case 'T' -> Kernels.gemmNT(M, n, K, alpha, A, aOff, lda, B, bOff + from * ldb, ldb, beta, C, cOff + from, ldc);
+      // rank1ThenGemv: A = xp, B = W, C = y, alpha = lr; rows j of W go with d[j] and y[j].
+      case 'U' -> Kernels.rank1ThenGemv(n, K, alpha, D, dOff + from, A, aOff, B, bOff + from * ldb, ldb, X, xOff,
+          C, cOff + from);
       default -> Kernels.gemmTN(n, N, K, alpha, A, aOff + from, lda, B, bOff, ldb, beta, C, cOff + from * ldc, ldc);
     }
   }

@@ -156,17 +156,18 @@ final class Dense implements Layer {
   /**
    * At batch 1, the rank-1 update of each row of W and its dot product with x in one pass
    * (Kernels.rank1ThenGemv): W crosses memory once (read, written) instead of three times (read by
-   * this forward, read and written by the update), which is what bounds a batch of one.
+   * this forward, read and written by the update), which is what bounds a batch of one. With a team,
+   * each thread updates and multiplies its own rows (its cores' caches then hold its share of W).
    */
   @Override
-  public void forwardApplyingKept(int B, float[] p, float lr, float[] kept, float[] x, int xOff, float[] y,
-      float[] s) {
+  public void forwardApplyingKept(ParallelGemm t, int B, float[] p, float lr, float[] kept, float[] x, int xOff,
+      float[] y, float[] s) {
     if (B != 1) {
       applyKept(p, lr, kept);
-      forward(B, p, x, xOff, y, s);
+      forward(t, B, p, x, xOff, y, s);
       return;
     }
-    Kernels.rank1ThenGemv(out, in, -lr, kept, in, kept, 0, p, wOff, in, x, xOff, y, 0);
+    t.rank1ThenGemv(out, in, -lr, kept, in, kept, 0, p, wOff, in, x, xOff, y, 0);
     Kernels.axpy(out, -lr, kept, in + out, p, bOff);
     Kernels.addBias(1, out, p, bOff, y, 0, out);
   }

@@ -107,8 +107,8 @@ interface Layer {
   default void applyKept(float[] p, float lr, float[] kept) {}
 
   /** {@link #applyKept}, then forward: the same bits as the two calls, in one pass over the weights. */
-  default void forwardApplyingKept(int B, float[] p, float lr, float[] kept, float[] x, int xOff, float[] y,
-      float[] s) {
-    forward(B, p, x, xOff, y, s);
+  default void forwardApplyingKept(ParallelGemm t, int B, float[] p, float lr, float[] kept, float[] x, int xOff,
+      float[] y, float[] s) {
+    forward(t, B, p, x, xOff, y, s);
   }
 }

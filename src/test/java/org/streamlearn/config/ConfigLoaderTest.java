@@ -111,19 +111,23 @@ class ConfigLoaderTest {
         .isEqualTo("config error: models.iris.divergence.backup.every.steps = 0 (test.yaml): must be in [1, 100000000]");
   }
 
+  /** Not capped by the batch: the splits cut weights (GEMM columns, a batch of one's rows, the sweep), not rows. */
   @Test
-  void trainThreadsIsAutoByDefaultCappedByTheBatchAndNamedWhenBad() {
+  void trainThreadsIsAutoByDefaultAndNamedWhenBad() {
     int cores = Runtime.getRuntime().availableProcessors();
     ModelConfig auto = parse(IRIS).models().get("iris");
-    assertThat(auto.trainThreads()).isEqualTo(Math.min(cores, 32)); // batch.size 32
-    assertThat(auto.tuneThreads()).isEqualTo(auto.trainThreads() > 1);
+    assertThat(auto.trainThreads()).isEqualTo(cores);
+    assertThat(auto.tuneThreads()).isEqualTo(cores > 1);
     ModelConfig one = parse(IRIS + "    batch.size: 1\n").models().get("iris");
-    assertThat(one.trainThreads()).isEqualTo(1);
-    assertThat(one.tuneThreads()).isFalse(); // nothing to choose between
+    assertThat(one.trainThreads()).isEqualTo(cores);
+    assertThat(one.tuneThreads()).isEqualTo(cores > 1);
+    ModelConfig single = parse(IRIS + "    train.threads: 1\n").models().get("iris");
+    assertThat(single.trainThreads()).isEqualTo(1);
+    assertThat(single.tuneThreads()).isFalse(); // nothing to choose between
     ModelConfig fixed = parse(IRIS + "    train.threads: 3\n    batch.size: 2\n").models().get("iris");
-    assertThat(fixed.trainThreads()).isEqualTo(2);
+    assertThat(fixed.trainThreads()).isEqualTo(3);
     assertThat(fixed.tuneThreads()).isFalse();
-    assertThat(parse(IRIS + "    train.threads: 1024\n").models().get("iris").trainThreads()).isEqualTo(32);
+    assertThat(parse(IRIS + "    train.threads: 1024\n").models().get("iris").trainThreads()).isEqualTo(1024);
     for (String bad : new String[] {"0", "1025", "two", "-1", "1.5", "auto2"})
       assertThat(error(IRIS + "    train.threads: " + bad + "\n")).isEqualTo("config error: models.iris.train.threads = "
           + bad + " (test.yaml): must be auto or a whole number in [1, 1024]");

@@ -70,6 +70,36 @@ class ParallelGemmTest {
     assertThat(split).as("products actually split across threads").isGreaterThan(50);
   }
 
+  /**
+   * The batch-1 update fused with its product, split by rows, gives the bits of the one-thread call
+   * (W and y), for every team size, heights around the panel width and the row tiles, odd widths.
+   */
+  @Test
+  void rank1ThenGemvBitIdenticalToOneThread() {
+    int panel = Simd.ENABLED ? 3 * Simd.VectorProbe.lanes() : 1;
+    var r = new SplittableRandom(17);
+    int split = 0;
+    for (int threads : new int[] {2, 3, 4})
+      try (Team team = new Team(threads, "test-rank1")) {
+        ParallelGemm pg = new ParallelGemm(team, 0);
+        for (int N : new int[] {1, 2 * panel - 1, 2 * panel, 2 * panel + 3, 5 * panel + 7, 256, 301})
+          for (int K : new int[] {1, 7, 16, 100, 197}) {
+            int ldw = K + 2;
+            float[] W0 = guarded(N * ldw, r), W1 = W0.clone(), d = guarded(N, r), xp = guarded(K, r), x = guarded(K, r);
+            float[] y0 = guarded(N, r), y1 = y0.clone();
+            Kernels.rank1ThenGemv(N, K, -0.3f, d, OFF, xp, OFF, W0, OFF, ldw, x, OFF, y0, OFF);
+            pg.rank1ThenGemv(N, K, -0.3f, d, OFF, xp, OFF, W1, OFF, ldw, x, OFF, y1, OFF);
+            if (N >= 2 * panel) split++;
+            String at = "N=" + N + " K=" + K + " threads=" + threads;
+            for (int i = 0; i < W0.length; i++)
+              assertThat(Float.floatToRawIntBits(W1[i])).as("W[%d] %s", i, at).isEqualTo(Float.floatToRawIntBits(W0[i]));
+            for (int i = 0; i < y0.length; i++)
+              assertThat(Float.floatToRawIntBits(y1[i])).as("y[%d] %s", i, at).isEqualTo(Float.floatToRawIntBits(y0[i]));
+          }
+      }
+    assertThat(split).as("calls actually split across threads").isGreaterThan(50);
+  }
+
   /** Parts cover [0, N) in order, without gaps or overlap, each non-empty one holding a whole panel. */
   @Test
   void cutsArePanelAligned() {
