@@ -2,16 +2,18 @@ package org.streamlearn.bench;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.streamlearn.learn.OnlineLearner;
 
 /**
  * The MLP part of {@code bench}: examples/s of MLP 784-256-256-10 training per batch size, SGD and
  * Adam, on one thread, on every core (train.threads = cores) and under train.threads = auto (the
  * default: the team used while measured faster), each next to the flop bound of one core (FMA peak /
- * FLOPs per example) and, when python3 imports torch, next to PyTorch measured right after in the
- * same run, with the ratios issue 13's targets name: one thread against PyTorch on one thread; auto
+ * FLOPs per example) and, when python3 imports torch, next to PyTorch measured in the same run (half
+ * before ours, half after; the best repetition of each), with the ratios issue 13's targets name: one thread against PyTorch on one thread; auto
  * against PyTorch's best use of the cores (the better of 1 and all OpenBLAS threads).
  */
 final class MlpReport {
@@ -24,57 +26,74 @@ final class MlpReport {
     double bound = peak * 1e9 / MlpBench.FLOPS_PER_EXAMPLE;
     System.out.printf(Locale.ROOT, "MLP 784-256-256-10 training, in-memory data (%.2f MFLOP/example; one core's flop"
         + " bound at the FMA peak: %.0f examples/s):%n", MlpBench.FLOPS_PER_EXAMPLE / 1e6, bound);
-    Map<String, Double> ours = new HashMap<>();
-    Map<String, MlpBench.AutoRun> auto = new HashMap<>();
-    for (int b : BATCHES) {
+    // Every configuration's learner at once, measured in rounds: a window of each in turn, the best
+    // window kept. On a shared machine a slow spell lasts seconds; one configuration measured in a
+    // row (as before) could fall wholly inside one, and its ratios with it.
+    Map<String, MlpBench.Run> runs = new LinkedHashMap<>();
+    for (int b : BATCHES)
       for (String opt : new String[] {"sgd", "adam"}) {
-        ours.put(opt + " " + b + " 1", MlpBench.examplesPerSecond(opt, b, 1, ms * 2));
-        int t = cores; // batch 1 too: its first layer's update splits by rows
-        if (t > 1) {
-          ours.put(opt + " " + b + " " + t, MlpBench.examplesPerSecond(opt, b, t, ms * 2));
-          auto.put(opt + " " + b, MlpBench.auto(opt, b, t, ms * 2));
+        runs.put(opt + " " + b + " 1", new MlpBench.Run(MlpBench.learner(opt, b, 1)));
+        if (cores > 1) {
+          runs.put(opt + " " + b + " " + cores, new MlpBench.Run(MlpBench.learner(opt, b, cores)));
+          runs.put(opt + " " + b + " auto", new MlpBench.Run(MlpBench.autoLearner(opt, b, cores)));
         }
       }
+    // PyTorch in two halves, before and after ours, the better of the two kept: its windows too
+    // are spread over the run. One process per batch size and thread count; fewer examples per
+    // repetition where steps are slow. --smoke: batch 16 on one BLAS thread only, before (proves the
+    // peer runs, in seconds).
+    String python = torch ? TorchPeer.python() : null;
+    List<String> log = new ArrayList<>();
+    Map<String, Double> one = new HashMap<>(), all = new HashMap<>();
+    String peerFailure = null;
+    int halves = smoke ? 1 : 2;
+    Map<String, Double> ours = new HashMap<>();
+    try {
+      for (int half = 0; half < halves; half++) {
+        if (half == 1) measure(runs, ms * 2, smoke ? 1 : quick ? 3 : 5, ours);
+        if (python != null && peerFailure == null) {
+          try {
+            for (int b : smoke ? new int[] {16} : BATCHES) {
+              int examples = smoke ? 4 * b : (quick ? 1 : 2) * (b == 1 ? 1000 : b == 16 ? 3000 : 6000);
+              better(one, TorchPeer.measure(python, 1, new int[] {b}, examples, smoke ? 1 : 2, log));
+              if (cores > 1 && !smoke) better(all, TorchPeer.measure(python, cores, new int[] {b}, examples, 2, log));
+            }
+          } catch (Exception e) {
+            peerFailure = e.toString();
+          }
+        }
+        if (smoke) measure(runs, ms * 2, 1, ours);
+      }
+    } finally {
+      for (MlpBench.Run r : runs.values()) r.learner().closeThreads();
+    }
+    for (int b : BATCHES) {
+      double sgd1 = ours.get("sgd " + b + " 1"), adam1 = ours.get("adam " + b + " 1");
       System.out.printf(Locale.ROOT, "  batch %4d  1 thread: SGD %8.0f ex/s (%5.1f%% of bound), Adam %8.0f (%5.1f%%),"
-          + " Adam/SGD %.2f", b, ours.get("sgd " + b + " 1"), 100 * ours.get("sgd " + b + " 1") / bound,
-          ours.get("adam " + b + " 1"), 100 * ours.get("adam " + b + " 1") / bound,
-          ours.get("adam " + b + " 1") / ours.get("sgd " + b + " 1"));
-      int t = cores;
-      if (t > 1) {
-        System.out.printf(Locale.ROOT, "   %d threads: SGD %8.0f (%.2f× 1 thread), Adam %8.0f (%.2f×)", t,
-            ours.get("sgd " + b + " " + t), ours.get("sgd " + b + " " + t) / ours.get("sgd " + b + " 1"),
-            ours.get("adam " + b + " " + t), ours.get("adam " + b + " " + t) / ours.get("adam " + b + " 1"));
-        MlpBench.AutoRun sgd = auto.get("sgd " + b), adam = auto.get("adam " + b);
+          + " Adam/SGD %.2f", b, sgd1, 100 * sgd1 / bound, adam1, 100 * adam1 / bound, adam1 / sgd1);
+      if (cores > 1) {
+        double sgdN = ours.get("sgd " + b + " " + cores), adamN = ours.get("adam " + b + " " + cores);
+        System.out.printf(Locale.ROOT, "   %d threads: SGD %8.0f (%.2f× 1 thread), Adam %8.0f (%.2f×)", cores,
+            sgdN, sgdN / sgd1, adamN, adamN / adam1);
+        OnlineLearner sgd = runs.get("sgd " + b + " auto").learner(), adam = runs.get("adam " + b + " auto").learner();
         System.out.printf(Locale.ROOT, "%n              auto (the default): SGD %8.0f (team/alone %.2f: %d thread%s), Adam %8.0f"
-            + " (team/alone %.2f: %d thread%s)", sgd.examplesPerSecond(), sgd.teamTimeRatio(), sgd.chosenThreads(),
-            sgd.chosenThreads() > 1 ? "s" : "", adam.examplesPerSecond(), adam.teamTimeRatio(), adam.chosenThreads(),
-            adam.chosenThreads() > 1 ? "s" : "");
+            + " (team/alone %.2f: %d thread%s)", ours.get("sgd " + b + " auto"), sgd.teamTimeRatio(),
+            sgd.chosenThreads(), sgd.chosenThreads() > 1 ? "s" : "", ours.get("adam " + b + " auto"),
+            adam.teamTimeRatio(), adam.chosenThreads(), adam.chosenThreads() > 1 ? "s" : "");
       }
       System.out.println();
     }
     if (!torch) return;
-    String python = TorchPeer.python();
     if (python == null) {
       System.out.println("  PyTorch peer: skipped (neither /usr/bin/python3 nor python3 imports torch)");
       return;
     }
-    int reps = smoke ? 1 : 3;
-    List<String> log = new ArrayList<>();
-    Map<String, Double> one = new HashMap<>(), all = new HashMap<>();
-    try {
-      // One process per batch size: fewer examples per repetition where steps are slow. --smoke: batch 16
-      // on one BLAS thread only (proves the peer runs, in seconds).
-      for (int b : smoke ? new int[] {16} : BATCHES) {
-        int examples = smoke ? 4 * b : (quick ? 1 : 2) * (b == 1 ? 1000 : b == 16 ? 3000 : 6000);
-        one.putAll(TorchPeer.measure(python, 1, new int[] {b}, examples, reps, log));
-        if (cores > 1 && !smoke) all.putAll(TorchPeer.measure(python, cores, new int[] {b}, examples, reps, log));
-      }
-    } catch (Exception e) {
-      System.out.println("  PyTorch peer failed: " + e);
+    if (peerFailure != null) {
+      System.out.println("  PyTorch peer failed: " + peerFailure);
       return;
     }
     System.out.println("PyTorch " + TorchPeer.version + " (" + python + ", the same MLP, loss and learning rates;"
-        + " eager, float32), measured right after:");
+        + " eager, float32; its best repetition, as ours is our best window), measured before and after ours:");
     log.stream().filter(l -> l.contains("OpenBLAS") || l.contains("# torch ")).distinct()
         .forEach(l -> System.out.println("  " + l));
     String warning = peerWarning(log);
@@ -85,16 +104,26 @@ final class MlpReport {
       StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %5d", b));
       for (String opt : new String[] {"sgd", "adam"})
         sb.append(cell(ours.get(opt + " " + b + " 1"), one.get(opt + " " + b)));
-      int t = cores;
-      if (cores > 1 && t > 1)
+      if (cores > 1)
         for (String opt : new String[] {"sgd", "adam"}) {
           Double p1 = one.get(opt + " " + b), pn = all.get(opt + " " + b);
           Double best = p1;
           if (pn != null && (best == null || pn > best)) best = pn;
-          sb.append(cell(auto.get(opt + " " + b).examplesPerSecond(), best));
+          sb.append(cell(ours.get(opt + " " + b + " auto"), best));
         }
       System.out.println(sb);
     }
+  }
+
+  /** Warm-up (first call only) and then {@code rounds} rounds of one window per run, the best kept in into. */
+  private static void measure(Map<String, MlpBench.Run> runs, int ms, int rounds, Map<String, Double> into) {
+    if (into.isEmpty()) for (MlpBench.Run r : runs.values()) r.warmUp(ms);
+    for (int round = 0; round < rounds; round++) for (MlpBench.Run r : runs.values()) r.window();
+    runs.forEach((k, r) -> into.put(k, r.best()));
+  }
+
+  private static void better(Map<String, Double> into, Map<String, Double> from) {
+    from.forEach((k, v) -> into.merge(k, v, Math::max));
   }
 
   /**

@@ -26,9 +26,9 @@ import java.util.regex.Pattern;
 final class TorchPeer {
   private TorchPeer() {}
 
-  /** torch-sgd threads=1/1 B=  16 steps/rep=... examples/s median=    45000 ... */
-  private static final Pattern LINE =
-      Pattern.compile("torch-(sgd|adam)\\s+threads=\\d+/(\\d+)\\s+B=\\s*(\\d+).*?examples/s median=\\s*([0-9.]+)");
+  /** torch-sgd threads=1/1 B=  16 steps/rep=... examples/s median=    45000 min=    43000 max=    46000 ... */
+  private static final Pattern LINE = Pattern.compile(
+      "torch-(sgd|adam)\\s+threads=\\d+/(\\d+)\\s+B=\\s*(\\d+).*?examples/s median=\\s*[0-9.]+\\s+min=\\s*[0-9.]+\\s+max=\\s*([0-9.]+)");
 
   /** A python3 that imports torch, or null (the reason printed by the caller from {@link #why}). */
   static String python() {
@@ -53,7 +53,8 @@ final class TorchPeer {
   static String version = "?";
 
   /**
-   * Examples/s by "sgd B" / "adam B" (median of the script's repetitions), from one run of the script
+   * Examples/s by "sgd B" / "adam B" (the best of the script's repetitions, as the bench keeps its own
+   * best window: noise only slows a repetition down), from one run of the script
    * with the given OpenBLAS threads; header lines (torch and OpenBLAS configuration) go to log.
    */
   static Map<String, Double> measure(String python, int blasThreads, int[] batches, int examples, int reps,
