@@ -9,8 +9,11 @@ package org.streamlearn.learn;
  *
  * <p>A probe is six trials, each at least {@link #TRIAL_NS} of step time and {@link #MIN_TRIAL_STEPS}
  * steps: team, alone (warm-up after a switch, not counted), then alone, team, team, alone, so that a
- * load rising or falling during the probe weighs on both sides alike. The team is kept when its time
- * per example is under {@link #MARGIN} of the trainer alone's: a tie goes to one thread, which leaves
+ * load rising or falling during the probe weighs on both sides alike. Each side counts its better
+ * trial: another tenant's burst only ever slows a trial down, and on the shared 2-core machines we
+ * measure on one burst inside one trial swung a probe's ratio from 0.8 to 3 (batch 1: the team's
+ * share of a step is short and easily delayed). The team is kept when its time per example is under
+ * {@link #MARGIN} of the trainer alone's: a tie goes to one thread, which leaves
  * the other cores to the consumer, the broker and other models. The choice then holds for a while
  * of step time (1 s after the first probe, doubling up to 16 s) and a new probe follows.
  *
@@ -32,7 +35,8 @@ final class ThreadTuner {
   private int trial; // index into PROBE; PROBE.length while a choice holds
   private long trialNs, trialExamples;
   private int trialSteps;
-  private long teamNs, teamExamples, aloneNs, aloneExamples;
+  // The better trial's ns per example of each side, this probe.
+  private double teamBest = Double.POSITIVE_INFINITY, aloneBest = Double.POSITIVE_INFINITY;
   private long heldNs, holdNs, nextHoldNs = FIRST_HOLD_NS;
   private boolean team = PROBE[0];
   private int probes;
@@ -75,13 +79,9 @@ final class ThreadTuner {
     trialSteps++;
     if (trialNs < TRIAL_NS || trialSteps < MIN_TRIAL_STEPS) return team;
     if (trial >= WARM_UP) {
-      if (PROBE[trial]) {
-        teamNs += trialNs;
-        teamExamples += trialExamples;
-      } else {
-        aloneNs += trialNs;
-        aloneExamples += trialExamples;
-      }
+      double perExample = (double) trialNs / trialExamples;
+      if (PROBE[trial]) teamBest = Math.min(teamBest, perExample);
+      else aloneBest = Math.min(aloneBest, perExample);
     }
     trialNs = trialExamples = 0;
     trialSteps = 0;
@@ -89,7 +89,7 @@ final class ThreadTuner {
       team = PROBE[trial];
       return team;
     }
-    lastRatio = ((double) teamNs / teamExamples) / ((double) aloneNs / aloneExamples);
+    lastRatio = teamBest / aloneBest;
     team = lastRatio < MARGIN;
     probes++;
     heldNs = 0;
@@ -100,7 +100,7 @@ final class ThreadTuner {
 
   private void startProbe() {
     trial = 0;
-    teamNs = teamExamples = aloneNs = aloneExamples = 0;
+    teamBest = aloneBest = Double.POSITIVE_INFINITY;
     team = PROBE[0];
   }
 }

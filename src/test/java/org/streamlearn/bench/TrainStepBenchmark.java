@@ -39,7 +39,7 @@ public class TrainStepBenchmark {
 
   @Setup
   public void setup() {
-    learner = threads.equals("auto") ? MlpBench.autoLearner(optimizer, batch, Math.min(2, batch))
+    learner = threads.equals("auto") ? MlpBench.autoLearner(optimizer, batch, 2)
         : MlpBench.learner(optimizer, batch, Integer.parseInt(threads));
     SplittableRandom r = new SplittableRandom(9);
     x = new float[batch * 784];

@@ -71,6 +71,28 @@ class ThreadTunerTest {
       for (int s = 0; s < perTrial; s++) assertThat(c.get(trial * perTrial + s)).isEqualTo(order[trial]);
   }
 
+  /** A burst of another tenant inside one trial does not decide: each side counts its better trial. */
+  @Test
+  void aBurstInOneTrialDoesNotDecide() {
+    ThreadTuner t = new ThreadTuner();
+    // Trials: team (warm-up), alone, alone, team, team, alone. The first counted team trial (the
+    // first 40 ms of the second run of team steps) is 5× slower.
+    int runs = 0;
+    long teamNs = 0;
+    boolean last = !t.useTeam();
+    while (t.probes() == 0) {
+      boolean team = t.useTeam();
+      if (team != last) runs++;
+      last = team;
+      boolean burst = team && runs == 3 && teamNs < ThreadTuner.TRIAL_NS;
+      long ns = (long) ((team ? (burst ? 4000 : 800) : 1000) * B);
+      if (team && runs == 3) teamNs += ns;
+      t.observe(ns, B);
+    }
+    assertThat(t.useTeam()).isTrue();
+    assertThat(t.lastRatio()).isCloseTo(0.8, org.assertj.core.data.Offset.offset(1e-9));
+  }
+
   @Test
   void warmUpTrialsAreNotCounted() {
     ThreadTuner t = new ThreadTuner();
