@@ -217,14 +217,16 @@ final class SimdGemm {
       for (int w; j + L <= N; j += w * L) {
         w = MR8 && j + 2 * L <= N ? 2 : 1;
         int i = 0;
-        if (MR8)
-          for (; i + 8 <= M4; i += 8)
-            if (w == 2)
-              kernel8x2(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, B, bk + j, ldb, ld, C,
-                  cOff + i * ldc + j, ldc);
-            else
-              kernel8x1(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, B, bk + j, ldb, ld, C,
-                  cOff + i * ldc + j, ldc);
+        // 8 × 1 at every width (8 accumulators, 10 registers with B and the broadcast): 4 × 1's four
+        // FMA chains wait on FMA latency, half the FMA rate (the 8 columns past 5 panels in each half
+        // of a split 256, the 16 past 10 panels of a whole one).
+        for (; i + 8 <= M4; i += 8)
+          if (w == 2)
+            kernel8x2(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, B, bk + j, ldb, ld, C,
+                cOff + i * ldc + j, ldc);
+          else
+            kernel8x1(kc, alpha, A, ak + i * ars, ak + (i + 4) * ars, ars, aks, B, bk + j, ldb, ld, C,
+                cOff + i * ldc + j, ldc);
         for (; i + 4 <= M; i += 4)
           for (int v = 0; v < w; v++)
             kernel4x1(kc, alpha, A, ak + i * ars, ars, aks, B, bk + j + v * L, ldb, ld, C, cOff + i * ldc + j + v * L,
@@ -794,7 +796,7 @@ final class SimdGemm {
         int w = N - j, P = panelWidth(w);
         packBTPadded(kc, w, P, B, bOff + j * ldb + k0, ldb, bp);
         int i = 0;
-        if (MR8)
+        if (MR8 || P == L) // 8 × 1 fits 16 registers too (see blocked)
           for (; i + 8 <= M4; i += 8)
             leftover(8, kc, alpha, A, aOff + i * lda + k0, lda, 1, bp, P, w, ld, C, cOff + i * ldc + j, ldc, ws.c);
         for (; i < M4; i += 4)
