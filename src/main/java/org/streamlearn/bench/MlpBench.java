@@ -56,23 +56,6 @@ public final class MlpBench {
     }
   }
 
-  /** A run under train.threads = auto: its rate, and what the learner chose in its last probe. */
-  public record AutoRun(double examplesPerSecond, int chosenThreads, double teamTimeRatio) {}
-
-  /**
-   * As {@link #examplesPerSecond(String, int, int, int)} under train.threads = auto: up to
-   * {@code threads} threads, the team used only while measured faster (probes included in the time).
-   */
-  public static AutoRun auto(String optimizer, int batch, int threads, int ms) {
-    OnlineLearner l = autoLearner(optimizer, batch, threads);
-    try {
-      double rate = measure(l, ms);
-      return new AutoRun(rate, l.chosenThreads(), l.teamTimeRatio());
-    } finally {
-      l.closeThreads();
-    }
-  }
-
   private static double measure(OnlineLearner l, int ms) {
     Run run = new Run(l);
     run.warmUp(ms);

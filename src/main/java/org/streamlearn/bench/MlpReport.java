@@ -13,8 +13,9 @@ import org.streamlearn.learn.OnlineLearner;
  * Adam, on one thread, on every core (train.threads = cores) and under train.threads = auto (the
  * default: the team used while measured faster), each next to the flop bound of one core (FMA peak /
  * FLOPs per example) and, when python3 imports torch, next to PyTorch measured in the same run (half
- * before ours, half after; the best repetition of each), with the ratios issue 13's targets name: one thread against PyTorch on one thread; auto
- * against PyTorch's best use of the cores (the better of 1 and all OpenBLAS threads).
+ * before ours, half after; the best repetition of each), with the ratios issue 13's targets name:
+ * one thread against PyTorch on one thread; auto against PyTorch's best use of the cores (the better
+ * of 1 and all OpenBLAS threads).
  */
 final class MlpReport {
   private MlpReport() {}
@@ -38,32 +39,20 @@ final class MlpReport {
           runs.put(opt + " " + b + " auto", new MlpBench.Run(MlpBench.autoLearner(opt, b, cores)));
         }
       }
-    // PyTorch in two halves, before and after ours, the better of the two kept: its windows too
-    // are spread over the run. One process per batch size and thread count; fewer examples per
-    // repetition where steps are slow. --smoke: batch 16 on one BLAS thread only, before (proves the
+    // PyTorch in two halves, before and after ours, the better of the two kept: its repetitions too
+    // are spread over the run. --smoke: batch 16 on one BLAS thread, before ours only (proves the
     // peer runs, in seconds).
     String python = torch ? TorchPeer.python() : null;
     List<String> log = new ArrayList<>();
-    Map<String, Double> one = new HashMap<>(), all = new HashMap<>();
-    String peerFailure = null;
-    int halves = smoke ? 1 : 2;
-    Map<String, Double> ours = new HashMap<>();
+    Map<String, Double> one = new HashMap<>(), all = new HashMap<>(), ours = new HashMap<>();
+    String peerFailure;
     try {
-      for (int half = 0; half < halves; half++) {
-        if (half == 1) measure(runs, ms * 2, smoke ? 1 : quick ? 3 : 5, ours);
-        if (python != null && peerFailure == null) {
-          try {
-            for (int b : smoke ? new int[] {16} : BATCHES) {
-              int examples = smoke ? 4 * b : (quick ? 1 : 2) * (b == 1 ? 1000 : b == 16 ? 3000 : 6000);
-              better(one, TorchPeer.measure(python, 1, new int[] {b}, examples, smoke ? 1 : 2, log));
-              if (cores > 1 && !smoke) better(all, TorchPeer.measure(python, cores, new int[] {b}, examples, 2, log));
-            }
-          } catch (Exception e) {
-            peerFailure = e.toString();
-          }
-        }
-        if (smoke) measure(runs, ms * 2, 1, ours);
-      }
+      peerFailure = python == null ? null : peer(python, cores, smoke, quick, log, one, all);
+      for (MlpBench.Run r : runs.values()) r.warmUp(ms * 2);
+      for (int round = 0, rounds = smoke ? 1 : quick ? 3 : 5; round < rounds; round++)
+        for (MlpBench.Run r : runs.values()) r.window();
+      runs.forEach((k, r) -> ours.put(k, r.best()));
+      if (python != null && peerFailure == null && !smoke) peerFailure = peer(python, cores, false, quick, log, one, all);
     } finally {
       for (MlpBench.Run r : runs.values()) r.learner().closeThreads();
     }
@@ -93,7 +82,8 @@ final class MlpReport {
       return;
     }
     System.out.println("PyTorch " + TorchPeer.version + " (" + python + ", the same MLP, loss and learning rates;"
-        + " eager, float32; its best repetition, as ours is our best window), measured before and after ours:");
+        + " eager, float32; its best repetition, as ours is our best window), measured "
+        + (smoke ? "before ours:" : "half before and half after ours:"));
     log.stream().filter(l -> l.contains("OpenBLAS") || l.contains("# torch ")).distinct()
         .forEach(l -> System.out.println("  " + l));
     String warning = peerWarning(log);
@@ -115,11 +105,24 @@ final class MlpReport {
     }
   }
 
-  /** Warm-up (first call only) and then {@code rounds} rounds of one window per run, the best kept in into. */
-  private static void measure(Map<String, MlpBench.Run> runs, int ms, int rounds, Map<String, Double> into) {
-    if (into.isEmpty()) for (MlpBench.Run r : runs.values()) r.warmUp(ms);
-    for (int round = 0; round < rounds; round++) for (MlpBench.Run r : runs.values()) r.window();
-    runs.forEach((k, r) -> into.put(k, r.best()));
+  /**
+   * One half of the peer's figures: per batch size, one process on one BLAS thread and one on every
+   * core, two repetitions each, the better kept in one and all (fewer examples per repetition where
+   * steps are slow). Returns why the peer failed, or null.
+   */
+  private static String peer(String python, int cores, boolean smoke, boolean quick, List<String> log,
+      Map<String, Double> one, Map<String, Double> all) {
+    try {
+      for (int b : smoke ? new int[] {16} : BATCHES) {
+        int examples = smoke ? 4 * b : (quick ? 1 : 2) * (b == 1 ? 1000 : b == 16 ? 3000 : 6000);
+        better(one, TorchPeer.measure(python, 1, new int[] {b}, examples, smoke ? 1 : 2, log));
+        if (cores > 1 && !smoke) better(all, TorchPeer.measure(python, cores, new int[] {b}, examples, 2, log));
+      }
+      return null;
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+      return e.toString();
+    }
   }
 
   private static void better(Map<String, Double> into, Map<String, Double> from) {
