@@ -25,8 +25,8 @@ import org.streamlearn.checkpoint.Checkpoints;
 import org.streamlearn.config.ConfigLoader;
 import org.streamlearn.config.ModelConfig;
 import org.streamlearn.learn.LearnerState;
-import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.stream.EmbeddedKafka;
+import org.streamlearn.stream.OfflineReplay;
 import org.streamlearn.stream.TrainingAudit;
 
 /**
@@ -121,14 +121,7 @@ class KillNineTest {
         audit.effective().size(), audit.lost().size());
 
     // The uninterrupted run: the same records, decoded by the same decoder, in order.
-    OnlineLearner ref = new OnlineLearner(mc.learnerConfig());
-    var decoder = mc.decoder();
-    float[] x = new float[8], y = new float[1];
-    for (byte[] r : records) {
-      assertThat(decoder.decode(r, x, 0, y, 0).ok()).isTrue();
-      ref.add(x, 0, y, 0);
-    }
-    LearnerState want = ref.exportState();
+    LearnerState want = OfflineReplay.replay(mc, records).exportState();
     assertThat(got.examples()).as("examples trained").isEqualTo(N);
     assertThat(got.step()).isEqualTo(N / B);
     assertThat(got.pending()).isZero();

@@ -44,6 +44,7 @@ import org.streamlearn.learn.OnlineLearner;
 import org.streamlearn.nn.Model;
 import org.streamlearn.stream.DemoProducer;
 import org.streamlearn.stream.EmbeddedKafka;
+import org.streamlearn.stream.OfflineReplay;
 import org.streamlearn.stream.TrainingAudit;
 
 /**
@@ -186,13 +187,7 @@ class ScaleOutTest {
       var groupFile = lastWeightsFile(bootstrap, versions);
       float[] group = flat(groupFile);
       assertThat(versions).hasSizeGreaterThan(5).isSorted().doesNotHaveDuplicates();
-      OnlineLearner single = new OnlineLearner(mc.learnerConfig());
-      var decoder = mc.decoder();
-      float[] x = new float[64], y = new float[1];
-      for (byte[] r : records) {
-        assertThat(decoder.decode(r, x, 0, y, 0).ok()).isTrue();
-        single.add(x, 0, y, 0);
-      }
+      OnlineLearner single = OfflineReplay.replay(mc, records);
       single.flush();
       double accGroup = HeldOut.accuracy(LAYERS, group, scaling(groupFile), d, test),
           accSingle = HeldOut.accuracy(LAYERS, single.liveParams(), single.scaling(), d, test);

@@ -286,7 +286,7 @@ class ControlEndToEndTest extends BrokerPerClass {
     var runnerWeights = readAll(bootstrap, Topics.weights(name), 1);
     var last = SafeTensors.read(runnerWeights.getLast().value());
     assertThat(last.metadata().get(SafeTensors.META_VERSION)).isEqualTo(Long.toString(all.size() / 4));
-    OnlineLearner offline = replay(mc, all);
+    OnlineLearner offline = OfflineReplay.replay(mc, all);
     assertThat(offline.step()).isEqualTo(all.size() / 4);
     double worst = 0;
     for (var t : offline.model().tensors()) {
@@ -325,7 +325,7 @@ class ControlEndToEndTest extends BrokerPerClass {
     var published = readAll(bootstrap, Topics.weights(name), 300 / 6);
     var last = SafeTensors.read(published.getLast().value());
     assertThat(last.metadata().get(SafeTensors.META_VERSION)).isEqualTo("300");
-    OnlineLearner offline = replay(mc, all);
+    OnlineLearner offline = OfflineReplay.replay(mc, all);
     float[] want = offline.liveParams();
     for (var t : offline.model().tensors()) {
       float[] got = last.tensor(t.name()).data();
@@ -335,15 +335,4 @@ class ControlEndToEndTest extends BrokerPerClass {
     }
   }
 
-  /** A learner of the model's configuration trained offline on the csv lines, in order. */
-  static OnlineLearner replay(ModelConfig mc, List<byte[]> lines) {
-    OnlineLearner offline = new OnlineLearner(mc.learnerConfig());
-    var dec = mc.decoder();
-    float[] x = new float[4], y = new float[1];
-    for (byte[] line : lines) {
-      assertThat(dec.decode(line, x, 0, y, 0).ok()).isTrue();
-      offline.add(x, 0, y, 0);
-    }
-    return offline;
-  }
 }

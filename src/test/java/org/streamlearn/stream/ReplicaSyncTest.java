@@ -149,13 +149,7 @@ class ReplicaSyncTest extends BrokerPerClass {
       await().atMost(Duration.ofSeconds(10)).until(() -> distance(a, b) < 1e-3);
       double acc = HeldOut.accuracy("input(64) dense(32) relu dense(10)", a.latest().snapshot().params(),
           a.latest().snapshot().scaling(), d, test);
-      OnlineLearner single = new OnlineLearner(mcA.learnerConfig());
-      var decoder = mcA.decoder();
-      float[] x = new float[64], y = new float[1];
-      for (var r : first) {
-        assertThat(decoder.decode(r.value(), x, 0, y, 0).ok()).isTrue();
-        single.add(x, 0, y, 0);
-      }
+      OnlineLearner single = OfflineReplay.replay(mcA, first.stream().map(r -> r.value()).toList());
       single.flush();
       double accSingle = HeldOut.accuracy("input(64) dense(32) relu dense(10)", single.liveParams(), single.scaling(), d, test);
       System.out.printf("replicas: held-out accuracy of the averaged model %.4f, single %.4f%n", acc, accSingle);
