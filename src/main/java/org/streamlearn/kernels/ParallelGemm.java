@@ -15,8 +15,10 @@ package org.streamlearn.kernels;
  * element alike, as do the 8-, 4-, 2- and 1-row kernels; the scalar column tail stays at the end of
  * the last range): the result is bit-identical to {@code Kernels.gemm*} whatever the team size
  * (tested). Cutting on vectors rather than panels balances the common widths: 256 split 128/128
- * where panels gave 96/160. Products too small to pay for a hand-over (a few µs) run on the caller
- * alone.
+ * where panels gave 96/160. A product too narrow for its usual cut is cut the other way: NT under
+ * three vectors wide (the 10-wide output layer's forward) by its rows, TN under two panels of rows
+ * (that layer's weight gradient) by its columns. Products too small to pay for a hand-over (a few
+ * µs) run on the caller alone.
  *
  * <p>One instance per team and caller: the call's arguments are kept in fields (no allocation per
  * call), so it is not for concurrent use.
@@ -72,15 +74,21 @@ public final class ParallelGemm implements Team.Task {
   /** As {@link Kernels#gemmNT}. */
   public void gemmNT(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    if (serial(M, N, K, N)) Kernels.gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
-    else start('T', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    if (!serial(M, N, K, N)) start('T', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    // Narrower than three vectors (the 10-wide output layer): its rows instead, which the dot form
+    // computes alike in any number (its choice depends on M only below 4 rows, and a part has 3 vectors).
+    else if (N < 3 * UNIT && !serial(M, N, K, M)) start('t', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else Kernels.gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
   /** As {@link Kernels#gemmTN}. */
   public void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    if (serial(M, N, K, M)) Kernels.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
-    else start('A', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    if (!serial(M, N, K, M)) start('A', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    // Fewer than two panels of rows (the 10-unit output layer's weight gradient): its columns instead,
+    // cut as NN cuts them (the same kernels, the same forms per column).
+    else if (!serial(M, N, K, N)) start('a', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else Kernels.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
   /**
@@ -136,13 +144,15 @@ public final class ParallelGemm implements Team.Task {
 
   @Override
   public void run(int p, int parts) {
-    int whole = layout == 'A' ? M : N, from = cut(whole, p, parts), to = cut(whole, p + 1, parts);
+    int whole = layout == 'A' || layout == 't' ? M : N, from = cut(whole, p, parts), to = cut(whole, p + 1, parts);
     int n = to - from;
     if (n <= 0) return;
     switch (layout) {
       // NN: B[K×N], columns j of C use B's columns j. NT: B[N×K], rows j. TN: A[K×M], rows i of C use A's columns i.
       case 'N' -> Kernels.gemmNN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
       case 'T' -> Kernels.gemmNT(M, n, K, alpha, A, aOff, lda, B, bOff + from * ldb, ldb, beta, C, cOff + from, ldc);
+      case 't' -> Kernels.gemmNT(n, N, K, alpha, A, aOff + from * lda, lda, B, bOff, ldb, beta, C, cOff + from * ldc, ldc);
+      case 'a' -> Kernels.gemmTN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
       // rank1ThenGemv: A = xp, B = W, C = y, alpha = lr; rows j of W go with d[j] and y[j].
       case 'U' -> Kernels.rank1ThenGemv(n, K, alpha, D, dOff + from, A, aOff, B, bOff + from * ldb, ldb, X, xOff,
           C, cOff + from);

@@ -36,7 +36,7 @@ class ParallelGemmTest {
     int[] ks = {1, 16, 31, 100, 257};
     float[][] ab = {{1f, 0f}, {1f, 1f}, {-0.01f, 1f}, {0.5f, -2f}};
     var r = new SplittableRandom(13);
-    int cases = 0, split = 0;
+    int cases = 0, split = 0, otherWay = 0;
     for (int threads : new int[] {2, 3, 4}) {
       try (Team team = new Team(threads, "test-gemm")) {
         ParallelGemm pg = new ParallelGemm(team, 0); // every product of two panels or more splits
@@ -60,6 +60,9 @@ class ParallelGemmTest {
           one.run(M, N, K, albe[0], A, OFF, lda, B, OFF, ldb, albe[1], C0, OFF, ldc);
           par.run(M, N, K, albe[0], A, OFF, lda, B, OFF, ldb, albe[1], C1, OFF, ldc);
           if ((layout.equals("TN") ? M : N) >= 2 * panel) split++;
+          // Too narrow for the usual cut: NT under 3 vectors by rows, TN under 2 panels of rows by columns.
+          if (layout.equals("NT") && N < panel && M >= 2 * panel || layout.equals("TN") && M < 2 * panel && N >= 2 * panel)
+            otherWay++;
           for (int i = 0; i < C0.length; i++)
             if (Float.floatToRawIntBits(C0[i]) != Float.floatToRawIntBits(C1[i]))
               throw new AssertionError(String.format("gemm%s M=%d N=%d K=%d alpha=%s beta=%s threads=%d: C[%d] %s"
@@ -68,6 +71,7 @@ class ParallelGemmTest {
       }
     }
     assertThat(split).as("products actually split across threads").isGreaterThan(50);
+    if (!layout.equals("NN")) assertThat(otherWay).as("products cut the other way").isGreaterThan(10);
   }
 
   /**
