@@ -32,11 +32,12 @@ class ParallelGemmTest {
   void bitIdenticalToOneThread(String layout) {
     int panel = Simd.ENABLED ? 3 * Simd.VectorProbe.lanes() : 1;
     int[] ms = {1, 3, 4, 7, 16, 33, 64, 2 * panel + 5, 301}; // TN cuts its rows: from 2 panels on
-    int[] ns = {2 * panel - 1, 2 * panel, 2 * panel + 5, 5 * panel + 3, 10, 256, 301};
+    int[] ns = {2, 2 * panel - 1, 2 * panel, 2 * panel + 5, 5 * panel + 3, 10, 256, 301};
     int[] ks = {1, 16, 31, 100, 257};
     float[][] ab = {{1f, 0f}, {1f, 1f}, {-0.01f, 1f}, {0.5f, -2f}};
     var r = new SplittableRandom(13);
     int cases = 0, split = 0, otherWay = 0;
+    int cutPanel = 3 * (Simd.ENABLED ? Simd.VectorProbe.lanes() : 1); // ParallelGemm's PANEL (3 on the scalar path)
     for (int threads : new int[] {2, 3, 4}) {
       try (Team team = new Team(threads, "test-gemm")) {
         ParallelGemm pg = new ParallelGemm(team, 0); // every product of two panels or more splits
@@ -61,7 +62,8 @@ class ParallelGemmTest {
           par.run(M, N, K, albe[0], A, OFF, lda, B, OFF, ldb, albe[1], C1, OFF, ldc);
           if ((layout.equals("TN") ? M : N) >= 2 * panel) split++;
           // Too narrow for the usual cut: NT under 3 vectors by rows, TN under 2 panels of rows by columns.
-          if (layout.equals("NT") && N < panel && M >= 2 * panel || layout.equals("TN") && M < 2 * panel && N >= 2 * panel)
+          if (layout.equals("NT") && N < cutPanel && M >= 2 * cutPanel
+              || layout.equals("TN") && M < 2 * cutPanel && N >= 2 * cutPanel)
             otherWay++;
           for (int i = 0; i < C0.length; i++)
             if (Float.floatToRawIntBits(C0[i]) != Float.floatToRawIntBits(C1[i]))
