@@ -48,16 +48,18 @@ public final class ParallelGemm implements Team.Task {
   private int dOff, xOff;
 
   public ParallelGemm(Team team) {
-    this.team = team;
-    this.minFmas = MIN_FMAS_PER_THREAD;
-    this.minUpdated = MIN_UPDATED_PER_THREAD;
+    this(team, MIN_FMAS_PER_THREAD, MIN_UPDATED_PER_THREAD);
   }
 
-  /** With other thresholds, for both kinds of call (tests split every product of at least two panels with 0). */
+  /** With one threshold for both kinds of call (tests split every product of at least two panels with 0). */
   ParallelGemm(Team team, long minPerThread) {
+    this(team, minPerThread, minPerThread);
+  }
+
+  private ParallelGemm(Team team, long minFmas, long minUpdated) {
     this.team = team;
-    this.minFmas = minPerThread;
-    this.minUpdated = minPerThread;
+    this.minFmas = minFmas;
+    this.minUpdated = minUpdated;
   }
 
   public Team team() {
@@ -67,27 +69,31 @@ public final class ParallelGemm implements Team.Task {
   /** As {@link Kernels#gemmNN}. */
   public void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    if (serial(M, N, K, N)) Kernels.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    long fmas = (long) M * N * K;
+    if (serial(fmas, minFmas, N)) Kernels.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     else start('N', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
   /** As {@link Kernels#gemmNT}. */
   public void gemmNT(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    if (!serial(M, N, K, N)) start('T', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    long fmas = (long) M * N * K;
+    if (!serial(fmas, minFmas, N)) start('T', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     // Narrower than three vectors (the 10-wide output layer): its rows instead, which the dot form
     // computes alike in any number (its choice depends on M only below 4 rows, and a part has 3 vectors).
-    else if (N < 3 * UNIT && !serial(M, N, K, M)) start('t', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else if (N < 3 * UNIT && !serial(fmas, minFmas, M))
+      start('t', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     else Kernels.gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
   /** As {@link Kernels#gemmTN}. */
   public void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-    if (!serial(M, N, K, M)) start('A', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    long fmas = (long) M * N * K;
+    if (!serial(fmas, minFmas, M)) start('A', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     // Fewer than two panels of rows (the 10-unit output layer's weight gradient): its columns instead,
     // cut as NN cuts them (the same kernels, the same forms per column).
-    else if (!serial(M, N, K, N)) start('a', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    else if (!serial(fmas, minFmas, N)) start('a', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     else Kernels.gemmTN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
@@ -99,8 +105,7 @@ public final class ParallelGemm implements Team.Task {
    */
   public void rank1ThenGemv(int N, int K, float lr, float[] d, int dOff, float[] xp, int xpOff, float[] W,
       int wOff, int ldw, float[] x, int xOff, float[] y, int yOff) {
-    int t = team.size();
-    if (t == 1 || (long) N * K < minUpdated * t || N < 2 * PANEL) {
+    if (serial((long) N * K, minUpdated, N)) {
       Kernels.rank1ThenGemv(N, K, lr, d, dOff, xp, xpOff, W, wOff, ldw, x, xOff, y, yOff);
       return;
     }
@@ -109,13 +114,13 @@ public final class ParallelGemm implements Team.Task {
   }
 
   /**
-   * True when the product runs on the caller: a team of one, too few multiply-adds per thread, or
-   * fewer than two panels to cut (columns; rows for TN). The choice never changes the result, only
-   * who computes it.
+   * True when a call runs on the caller: a team of one, too little work per thread (multiply-adds of
+   * a product, weights of a fused update), or fewer than two panels to cut. The choice never changes
+   * the result, only who computes it.
    */
-  private boolean serial(int M, int N, int K, int cut) {
+  private boolean serial(long work, long minPerThread, int cut) {
     int t = team.size();
-    return t == 1 || (long) M * N * K < minFmas * t || cut < 2 * PANEL;
+    return t == 1 || work < minPerThread * t || cut < 2 * PANEL;
   }
 
   /**
@@ -144,14 +149,16 @@ public final class ParallelGemm implements Team.Task {
 
   @Override
   public void run(int p, int parts) {
-    int whole = layout == 'A' || layout == 't' ? M : N, from = cut(whole, p, parts), to = cut(whole, p + 1, parts);
+    int whole = layout == 'A' || layout == 't' ? M : N;
+    int from = cut(whole, p, parts), to = cut(whole, p + 1, parts);
     int n = to - from;
     if (n <= 0) return;
     switch (layout) {
       // NN: B[K×N], columns j of C use B's columns j. NT: B[N×K], rows j. TN: A[K×M], rows i of C use A's columns i.
       case 'N' -> Kernels.gemmNN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
       case 'T' -> Kernels.gemmNT(M, n, K, alpha, A, aOff, lda, B, bOff + from * ldb, ldb, beta, C, cOff + from, ldc);
-      case 't' -> Kernels.gemmNT(n, N, K, alpha, A, aOff + from * lda, lda, B, bOff, ldb, beta, C, cOff + from * ldc, ldc);
+      case 't' -> Kernels.gemmNT(n, N, K, alpha, A, aOff + from * lda, lda, B, bOff, ldb, beta, C, cOff + from * ldc,
+          ldc);
       case 'a' -> Kernels.gemmTN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
       // rank1ThenGemv: A = xp, B = W, C = y, alpha = lr; rows j of W go with d[j] and y[j].
       case 'U' -> Kernels.rank1ThenGemv(n, K, alpha, D, dOff + from, A, aOff, B, bOff + from * ldb, ldb, X, xOff,
