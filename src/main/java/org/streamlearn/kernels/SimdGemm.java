@@ -14,7 +14,8 @@ import jdk.incubator.vector.FloatVector;
  * stays small on purpose: a larger fully unrolled body fails C2's register allocation ("out of
  * virtual registers") and then runs about 100× slower. With 16 lanes (AVX-512: 32 vector registers)
  * blocks of 8 rows take an 8 × 3 kernel (24 accumulators; 99% of the FMA peak on data in L1, against
- * 80–95% for 4 × 3), with the same arithmetic per element.
+ * 80–95% for 4 × 3), with the same arithmetic per element. With 16 registers, from 6 rows on, 2-vector
+ * panels take 6 × 2 tiles instead ({@link #PANEL2}): 256 and 784 columns are whole 2-vector panels.
  *
  * <p>NT below 32 rows of A, or with B narrower than a panel, is {@link SimdNtDot}'s dot-product form.
  * Otherwise NT (a dense layer's forward, B = weights [out × in]) transposes each 3-vector panel of B in
@@ -197,6 +198,12 @@ final class SimdGemm {
           float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, 4 * L, ws.b) : B;
           int bo = pack ? 0 : bk + j, ls = pack ? 4 * L : ldb;
           panel4(six, M, kc, alpha, A, ak, ars, aks, bs, bo, ls, ld, C, cOff + j, ldc);
+        }
+      if (PANEL2 && M >= 6)
+        for (; j + 2 * L <= N; j += 2 * L) {
+          float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, 2 * L, ws.b) : B;
+          int bo = pack ? 0 : bk + j, ls = pack ? 2 * L : ldb;
+          panel2(M, kc, alpha, A, ak, ars, aks, bs, bo, ls, ld, C, cOff + j, ldc);
         }
       for (; j + NB <= N; j += NB) {
         float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, NB, ws.b) : B;
@@ -491,6 +498,108 @@ final class SimdGemm {
     c53.fma(va, readC ? FloatVector.fromArray(F, C, r + 3 * L) : z).intoArray(C, r + 3 * L);
   }
 
+  /**
+   * With 16 vector registers, panels of 2 vectors in 6 × 2 tiles ({@link #kernel6x2}) from 6 rows on,
+   * instead of 3 vectors in 4 × 3 tiles: both run 12 FMAs per k step on 12 accumulators (8 loads
+   * where 4 × 3 takes 7, under the two a cycle that 12 FMAs leave room for), but 256 and 784 are whole
+   * numbers of 2-vector panels at 8 lanes and not of 3-vector ones: the 16 columns past 10 panels of a
+   * 256-wide layer (32 past 784) ran in 8 × 1 or a zero-padded 4 × 2, at half the FMA rate or less
+   * (JFR, 784-256-256-10 at batch 256 on Zen 3: kernel8x1 and NT's leftover took 6% of a step).
+   * The 6 × 2 loop for A read along k indexes A by the loop variable itself, so that C2 hoists the
+   * bounds checks of its six rows: with A[a + k·aks] it kept six compares a k step and ran 10–15%
+   * under 4 × 3. Zen 3, 256 bits, both builds in one JVM, alternating 0.3 s windows, best GFLOP/s 4 × 3
+   * → 6 × 2: TN 256×784×256 74 → 79, NT 256×256×784 76 → 78, NN 256×256×256 61 → 76, NN 64×256×256
+   * 73 → 80, NN 256×128×256 77 → 82, TN 256×784×64 74 → 77 (TN 128×784×256 74 → 71, within the
+   * host's noise that hour); the MLP at batch 256, SGD, one thread: +4% (medians of 9 pairs).
+   */
+  static final boolean PANEL2 = L != 16;
+
+  /**
+   * C[M × 2L] (+)= alpha·A(M rows)·B[kc × 2L] for M ≥ 6: blocks of 6 rows, then 8 (M % 6 = 2: two
+   * blocks of 4 rather than 6 and two single rows) or 4 rows, then a single row. A(i,k) = A[a + i·ars + k·aks].
+   */
+  private static void panel2(int M, int kc, float alpha, float[] A, int a, int ars, int aks, float[] B, int b,
+      int ldb, boolean readC, float[] C, int c, int ldc) {
+    int six = M / 6, rest = M - 6 * six;
+    if (rest == 2) {
+      six--;
+      rest = 8;
+    }
+    int i = 0;
+    for (int q = 0; q < six; q++, i += 6)
+      kernel6x2(kc, alpha, A, a + i * ars, ars, aks, B, b, ldb, readC, C, c + i * ldc, ldc);
+    for (; rest >= 4; rest -= 4, i += 4)
+      kernel4x2(kc, alpha, A, a + i * ars, ars, aks, B, b, ldb, readC, C, c + i * ldc, ldc);
+    for (; i < M; i++)
+      for (int v = 0; v < 2 * L; v += L) kernel1x1(kc, alpha, A, a + i * ars, aks, B, b + v, ldb, readC, C, c + i * ldc + v);
+  }
+
+  /** 6 rows × 2 vectors, 12 accumulators (see {@link #PANEL2}). The same arithmetic per element as {@link #kernel4x3}. */
+  private static void kernel6x2(int kc, float alpha, float[] A, int a, int ars, int aks,
+      float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
+    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+    FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+    FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+    FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+    FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+    int a1 = a + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
+    // A's rows read along k (aks = 1: NN's A, NT's, TN's transposed blocks): the index moves with the
+    // loop variable, so C2 hoists the six rows' bounds checks out of the loop.
+    if (aks == 1)
+      for (int k = 0; k < kc; k++, b += ldb) {
+        FloatVector b0 = FloatVector.fromArray(F, B, b), b1 = FloatVector.fromArray(F, B, b + L);
+        FloatVector x = FloatVector.broadcast(F, A[a + k]);
+        c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+        x = FloatVector.broadcast(F, A[a1 + k]);
+        c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+        x = FloatVector.broadcast(F, A[a2 + k]);
+        c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+        x = FloatVector.broadcast(F, A[a3 + k]);
+        c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+        x = FloatVector.broadcast(F, A[a4 + k]);
+        c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+        x = FloatVector.broadcast(F, A[a5 + k]);
+        c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+      }
+    else
+      for (int k = 0; k < kc; k++, b += ldb) {
+        int ka = k * aks;
+        FloatVector b0 = FloatVector.fromArray(F, B, b), b1 = FloatVector.fromArray(F, B, b + L);
+        FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+        c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+        x = FloatVector.broadcast(F, A[a1 + ka]);
+        c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+        x = FloatVector.broadcast(F, A[a2 + ka]);
+        c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+        x = FloatVector.broadcast(F, A[a3 + ka]);
+        c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+        x = FloatVector.broadcast(F, A[a4 + ka]);
+        c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+        x = FloatVector.broadcast(F, A[a5 + ka]);
+        c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+      }
+    FloatVector va = FloatVector.broadcast(F, alpha), z = va.sub(va);
+    int r = c;
+    c00.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c01.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    r += ldc;
+    c10.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c11.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    r += ldc;
+    c20.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c21.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    r += ldc;
+    c30.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c31.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    r += ldc;
+    c40.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c41.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+    r += ldc;
+    c50.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+    c51.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+  }
+
   private static void kernel2x3(int kc, float alpha, float[] A, int a, int ars, int aks,
       float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
     FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
@@ -779,6 +888,11 @@ final class SimdGemm {
         for (; j + 4 * L <= N; j += 4 * L) {
           packBT(kc, B, bOff + j * ldb + k0, ldb, bp, 4 * L);
           panel4(six, M4, kc, alpha, A, aOff + k0, lda, 1, bp, 0, 4 * L, ld, C, cOff + j, ldc);
+        }
+      if (PANEL2 && M4 >= 6)
+        for (; j + 2 * L <= N; j += 2 * L) {
+          packBT(kc, B, bOff + j * ldb + k0, ldb, bp, 2 * L);
+          panel2(M4, kc, alpha, A, aOff + k0, lda, 1, bp, 0, 2 * L, ld, C, cOff + j, ldc);
         }
       for (; j + NB <= N; j += NB) {
         packBT(kc, B, bOff + j * ldb + k0, ldb, bp, NB);

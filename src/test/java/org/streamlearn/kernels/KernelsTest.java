@@ -304,12 +304,13 @@ class KernelsTest {
    * Which micro-kernel computes an element (6 × 4, 8 × 3, 8 × 2, 4 × 2, … down to one row) does not
    * change its bits: NN and TN on several rows equal the same products one row at a time, for row
    * counts that take every split of {@code sixBlocks} (blocks of 6, then 8, 16 or 4 rows, an odd
-   * last row), widths with and without whole 4-vector panels, K within one K-block and over two;
+   * last row) and of the 2-vector panels' 6 × 2 tiles at 16 registers (then 8 as 4 + 4, or 4, rows,
+   * then single rows), widths with and without whole 4-vector panels, K within one K-block and over two;
    * TN from 128 rows on (A's K-blocks transposed first) against TN on one row (read in place).
    */
   @Test
   void gemmRowsHaveTheBitsOfOneRowAtATime() {
-    for (int M : new int[] {6, 10, 11, 16, 33, 50, 64, 131, 257}) for (int N : new int[] {64, 100, 257}) for (int K : new int[] {7, 300}) {
+    for (int M : new int[] {6, 10, 11, 13, 16, 33, 50, 64, 131, 257}) for (int N : new int[] {64, 100, 257}) for (int K : new int[] {7, 300}) {
       float[] A = random(M * K), B = random(K * N), C = new float[M * N], row = new float[N];
       Kernels.gemmNN(M, N, K, 1.3f, A, 0, K, B, 0, N, 0f, C, 0, N);
       for (int i = 0; i < M; i++) {
