@@ -1,5 +1,9 @@
 package org.streamlearn.learn;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.function.LongSupplier;
+
 /**
  * Chooses, by measurement, whether a learner's steps run on its whole team of threads or on the
  * trainer alone ({@code train.threads = auto}). A split step is bit-identical to the trainer alone,
@@ -17,6 +21,13 @@ package org.streamlearn.learn;
  * the other cores to the consumer, the broker and other models. The choice then holds for a while
  * of step time (1 s after the first probe, doubling up to 16 s) and a new probe follows.
  *
+ * <p>A probe during which the JIT compiled for more than {@link #JIT_SHARE} of the probe's time does
+ * not decide: the compiler threads took a core from the team's trials (on 2 cores a learner's first
+ * probe, a second into its life, read the team 1.1-1.8× slower than alone, and the next one, a
+ * second later, 0.5-0.8×). The choice before it stands and a new probe follows after the first hold,
+ * without doubling; after {@link #MAX_DISCARDED} such probes in a row the next one decides anyway (a
+ * JVM that never stops compiling still gets a choice).
+ *
  * <p>Pure bookkeeping: the caller times its steps and applies the answer. Allocates nothing.
  */
 final class ThreadTuner {
@@ -27,6 +38,10 @@ final class ThreadTuner {
   /** The team is kept when its time per example is below this fraction of the trainer alone's. */
   static final double MARGIN = 0.97;
   static final long FIRST_HOLD_NS = 1_000_000_000L, MAX_HOLD_NS = 16_000_000_000L;
+  /** A probe does not decide when the JIT compiled for more than this share of its step time. */
+  static final double JIT_SHARE = 0.1;
+  /** Probes in a row that may be set aside for the JIT; the next one decides whatever the JIT did. */
+  static final int MAX_DISCARDED = 3;
 
   /** The trials of a probe: true = team. The first two warm up and are not counted. */
   private static final boolean[] PROBE = {true, false, false, true, true, false};
@@ -39,8 +54,26 @@ final class ThreadTuner {
   private double teamBest = Double.POSITIVE_INFINITY, aloneBest = Double.POSITIVE_INFINITY;
   private long heldNs, holdNs, nextHoldNs = FIRST_HOLD_NS;
   private boolean team = PROBE[0];
-  private int probes;
+  private int probes, discarded, discardedInARow;
   private double lastRatio = Double.NaN;
+  /** Milliseconds the JIT has spent compiling so far (all compiler threads), and its value when the probe began. */
+  private final LongSupplier compileMillis;
+  private long compiledBefore, probeNs;
+
+  /** Watches the JVM's own JIT ({@link CompilationMXBean}; never, where it reports no time). */
+  ThreadTuner() {
+    this(jitClock());
+  }
+
+  ThreadTuner(LongSupplier compileMillis) {
+    this.compileMillis = compileMillis;
+    compiledBefore = compileMillis.getAsLong();
+  }
+
+  private static LongSupplier jitClock() {
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit::getTotalCompilationTime : () -> 0L;
+  }
 
   /** Whether the next step runs on the team. */
   boolean useTeam() {
@@ -62,6 +95,11 @@ final class ThreadTuner {
     return !(lastRatio >= MARGIN);
   }
 
+  /** Probes set aside because the JIT compiled during them. */
+  int discarded() {
+    return discarded;
+  }
+
   /** Team time per example over the trainer alone's in the last probe (NaN before the first). */
   double lastRatio() {
     return lastRatio;
@@ -75,6 +113,7 @@ final class ThreadTuner {
       return team;
     }
     trialNs += ns;
+    probeNs += ns;
     trialExamples += examples;
     trialSteps++;
     if (trialNs < TRIAL_NS || trialSteps < MIN_TRIAL_STEPS) return team;
@@ -89,16 +128,27 @@ final class ThreadTuner {
       team = PROBE[trial];
       return team;
     }
+    heldNs = 0;
+    long compiledMs = compileMillis.getAsLong() - compiledBefore;
+    if (compiledMs * 1e6 > JIT_SHARE * probeNs && discardedInARow < MAX_DISCARDED) {
+      discarded++;
+      discardedInARow++;
+      team = chosenTeam();
+      holdNs = FIRST_HOLD_NS;
+      return team;
+    }
+    discardedInARow = 0;
     lastRatio = teamBest / aloneBest;
     team = lastRatio < MARGIN;
     probes++;
-    heldNs = 0;
     holdNs = nextHoldNs;
     nextHoldNs = Math.min(2 * nextHoldNs, MAX_HOLD_NS);
     return team;
   }
 
   private void startProbe() {
+    compiledBefore = compileMillis.getAsLong();
+    probeNs = 0;
     trial = 0;
     teamBest = aloneBest = Double.POSITIVE_INFINITY;
     team = PROBE[0];

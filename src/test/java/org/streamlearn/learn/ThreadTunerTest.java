@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 /** The auto thread choice against a simulated machine: step times given per choice, no clock. */
 class ThreadTunerTest {
   /** A batch of 64 examples taking nsPerExample × 64 on the team or alone. */
   private static final int B = 64;
+  /** A JIT that has finished compiling. */
+  private static final LongSupplier NO_JIT = () -> 0L;
 
   /** Steps until the next probe ends; returns the choices taken step by step. */
   private static List<Boolean> untilProbeEnds(ThreadTuner t, double teamNsPerExample, double aloneNsPerExample) {
@@ -40,13 +43,13 @@ class ThreadTunerTest {
 
   @Test
   void aFasterTeamIsKeptASlowerOrTiedOneIsNot() {
-    ThreadTuner faster = new ThreadTuner();
+    ThreadTuner faster = new ThreadTuner(NO_JIT);
     untilProbeEnds(faster, 800, 1000);
     assertThat(faster.useTeam()).isTrue();
     assertThat(faster.chosenTeam()).isTrue();
     assertThat(faster.lastRatio()).isCloseTo(0.8, org.assertj.core.data.Offset.offset(1e-9));
 
-    ThreadTuner slower = new ThreadTuner();
+    ThreadTuner slower = new ThreadTuner(NO_JIT);
     untilProbeEnds(slower, 1300, 1000);
     assertThat(slower.useTeam()).isFalse();
     assertThat(slower.chosenTeam()).isFalse();
@@ -54,14 +57,14 @@ class ThreadTunerTest {
     assertThat(slower.useTeam()).isTrue();
     assertThat(slower.chosenTeam()).isFalse();
 
-    ThreadTuner tied = new ThreadTuner(); // within the margin: one thread leaves the core to others
+    ThreadTuner tied = new ThreadTuner(NO_JIT); // within the margin: one thread leaves the core to others
     untilProbeEnds(tied, 980, 1000);
     assertThat(tied.useTeam()).isFalse();
   }
 
   @Test
   void aProbeRunsSixTrialsOfAtLeastTheTrialTimeInABBAOrder() {
-    ThreadTuner t = new ThreadTuner();
+    ThreadTuner t = new ThreadTuner(NO_JIT);
     List<Boolean> c = untilProbeEnds(t, 1000, 1000);
     // 40 ms per trial at 64 µs per step: 625 steps each.
     int perTrial = (int) Math.ceil(ThreadTuner.TRIAL_NS / (1000.0 * B));
@@ -74,7 +77,7 @@ class ThreadTunerTest {
   /** A burst of another tenant inside one trial does not decide: each side counts its better trial. */
   @Test
   void aBurstInOneTrialDoesNotDecide() {
-    ThreadTuner t = new ThreadTuner();
+    ThreadTuner t = new ThreadTuner(NO_JIT);
     // Trials: team (warm-up), alone, alone, team, team, alone. The first counted team trial (the
     // first 40 ms of the second run of team steps) is 5× slower.
     int runs = 0;
@@ -95,7 +98,7 @@ class ThreadTunerTest {
 
   @Test
   void warmUpTrialsAreNotCounted() {
-    ThreadTuner t = new ThreadTuner();
+    ThreadTuner t = new ThreadTuner(NO_JIT);
     // The first two trials (team, then alone) are far slower, as before the JIT: they must not count.
     int steps = 0;
     while (t.probes() == 0) {
@@ -110,7 +113,7 @@ class ThreadTunerTest {
 
   @Test
   void trialsNeedThreeStepsEvenWhenStepsAreLong() {
-    ThreadTuner t = new ThreadTuner();
+    ThreadTuner t = new ThreadTuner(NO_JIT);
     // Each step alone takes longer than a trial: a trial still averages three steps.
     for (int i = 0; i < 3 * 5; i++) t.observe(ThreadTuner.TRIAL_NS * 2, B);
     assertThat(t.probes()).isZero();
@@ -122,7 +125,7 @@ class ThreadTunerTest {
 
   @Test
   void theChoiceHoldsThenAProbeFollowsTheMachineAndHoldsLonger() {
-    ThreadTuner t = new ThreadTuner();
+    ThreadTuner t = new ThreadTuner(NO_JIT);
     untilProbeEnds(t, 800, 1000);
     assertThat(t.useTeam()).isTrue();
     long first = holdNs(t, 800);
@@ -139,5 +142,60 @@ class ThreadTunerTest {
     }
     untilProbeEnds(t, 1500, 1000);
     assertThat(holdNs(t, 1000)).isBetween(ThreadTuner.MAX_HOLD_NS, ThreadTuner.MAX_HOLD_NS + 1000 * B);
+  }
+
+  /**
+   * A probe while the JIT compiles (its threads take the second core from the team) does not decide:
+   * the choice before it stands, and the next probe follows after the first hold, without doubling.
+   */
+  @Test
+  void aProbeWhileTheJitCompilesDoesNotDecide() {
+    long[] compiledMs = {0};
+    ThreadTuner t = new ThreadTuner(() -> compiledMs[0]);
+    // The first probe: the JIT compiles 30 ms per 100 ms of steps, and the team reads slower.
+    long stepNs = 1500L * B, sinceTick = 0;
+    while (t.probing()) {
+      boolean team = t.useTeam();
+      long ns = team ? stepNs : 1000L * B;
+      t.observe(ns, B);
+      if ((sinceTick += ns) >= 100_000_000L) {
+        sinceTick = 0;
+        compiledMs[0] += 30;
+      }
+    }
+    assertThat(t.discarded()).isEqualTo(1);
+    assertThat(t.probes()).isZero();
+    assertThat(t.useTeam()).as("the choice before the probe (the team) stands").isTrue();
+    assertThat(Double.isNaN(t.lastRatio())).isTrue();
+    assertThat(holdNs(t, 800)).isBetween(ThreadTuner.FIRST_HOLD_NS, ThreadTuner.FIRST_HOLD_NS + 800 * B);
+    // The JIT is done: the next probe decides, and its hold is the first one.
+    untilProbeEnds(t, 800, 1000);
+    assertThat(t.useTeam()).isTrue();
+    assertThat(t.lastRatio()).isCloseTo(0.8, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(holdNs(t, 800)).isBetween(ThreadTuner.FIRST_HOLD_NS, ThreadTuner.FIRST_HOLD_NS + 800 * B);
+    // Compile time under the share does not set a probe aside.
+    compiledMs[0] += 5; // 5 ms over a probe of at least 240 ms of steps
+    untilProbeEnds(t, 1500, 1000);
+    assertThat(t.useTeam()).isFalse();
+    assertThat(t.discarded()).isEqualTo(1);
+  }
+
+  @Test
+  void aJitThatNeverStopsCompilingStillGetsAChoice() {
+    long[] compiledMs = {0};
+    ThreadTuner t = new ThreadTuner(() -> compiledMs[0]);
+    for (int probe = 0; probe <= ThreadTuner.MAX_DISCARDED; probe++) {
+      assertThat(t.probes()).isZero();
+      while (t.probing()) {
+        t.observe((t.useTeam() ? 1500L : 1000L) * B, B);
+        compiledMs[0] += 1; // 1 ms per 64-96 µs step
+      }
+      if (probe < ThreadTuner.MAX_DISCARDED) {
+        assertThat(t.discarded()).isEqualTo(probe + 1);
+        holdNs(t, 1000);
+      }
+    }
+    assertThat(t.probes()).isEqualTo(1);
+    assertThat(t.useTeam()).isFalse();
   }
 }
