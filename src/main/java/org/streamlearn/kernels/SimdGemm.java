@@ -930,11 +930,13 @@ final class SimdGemm {
    * 512 bits, the two in one JVM (% of the FMA peak, packed → swapped): 32×256×784 64 → 76,
    * 32×256×256 66 → 80, 48×256×256 73 → 90, 64×256×784 74 → 87, 64×256×256 73 → 85, 64×128×784 75 →
    * 83; 96 and 128 rows against 784 inputs even (78, 79). With 16 vector registers (AVX2) the swapped
-   * form runs 4 × 3 tiles and lost (64×256×784 83 → 71, 32×256×256 79 → 74 of the 256-bit peak): it
-   * is for 32 registers only.
+   * form lost in 4 × 3 tiles (64×256×784 83 → 71, 32×256×256 79 → 74 of the 256-bit peak); in the
+   * 6 × 2 tiles of {@link #PANEL2} it pays up to 64 rows (Zen 3, best GFLOP/s of alternating windows:
+   * 32×256×784 56 → 77, 64×256×784 72 → 75, 64×256×256 72 → 77, 64×128×784 71 → 75) and not at 96
+   * or 128 (77 → 73, 77 → 72).
    */
   private static boolean swapPays(int M, int N, int K) {
-    return MR8 && (long) M * (K + N) < (long) N * K;
+    return (MR8 || PANEL2 && M <= 64) && (long) M * (K + N) < (long) N * K;
   }
 
   /**
