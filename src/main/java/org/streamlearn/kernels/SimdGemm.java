@@ -17,7 +17,8 @@ import jdk.incubator.vector.FloatVector;
  * 80–95% for 4 × 3), with the same arithmetic per element. With 16 registers, from 6 rows on, 2-vector
  * panels take 6 × 2 tiles instead ({@link #PANEL2}): 256 and 784 columns are whole 2-vector panels.
  *
- * <p>NT below 32 rows of A, or with B narrower than a panel, is {@link SimdNtDot}'s dot-product form.
+ * <p>NT below 32 rows of A (16 with 16 registers: {@link #SWAP_MIN_ROWS}), or with B narrower than a
+ * panel, is {@link SimdNtDot}'s dot-product form.
  * Otherwise NT (a dense layer's forward, B = weights [out × in]) transposes each 3-vector panel of B in
  * registers ({@link SimdTranspose}) and runs the packed NN micro-kernel, or, where A and C are much
  * smaller than B (a batch of 32–64 rows), transposes those instead ({@link #ntSwapped}, same bits).
@@ -808,6 +809,10 @@ final class SimdGemm {
       ntRows(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
       return;
     }
+    if (PANEL2 && M >= SWAP_MIN_ROWS && M < NT_DOT_MAX_ROWS && N >= 3 * L) {
+      ntSwapped(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+      return;
+    }
     if (SimdNtDot.AVAILABLE && M >= SimdNtDot.ROWS && (N < 3 * L || M < NT_DOT_MAX_ROWS)) {
       ntDot(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
       return;
@@ -839,6 +844,15 @@ final class SimdGemm {
    * computed the same way whichever part of a split holds it.
    */
   static final int NT_DOT_MAX_ROWS = 32;
+
+  /**
+   * With 16 vector registers ({@link #PANEL2}), from this many rows of A up to {@link #NT_DOT_MAX_ROWS}
+   * NT takes the swapped form instead of the dot-product form, at every width of B from one panel (the
+   * choice depends on M, as the dot form's does: a split's parts take the form the whole takes).
+   * Zen 3, best GFLOP/s of alternating windows, dot → swapped: 16×256×256 51 → 83, 16×256×784 54 →
+   * 79, 16×128×256 46 → 79, 24×256×256 42 → 60; at 8 rows it lost (50 → 39).
+   */
+  static final int SWAP_MIN_ROWS = 16;
   /** 8-row micro-kernel where there are 32 vector registers. */
   static final boolean MR8 = L == 16;
 
