@@ -152,7 +152,10 @@ public final class Kernels {
     else ScalarKernels.relu(n, x, xOff, y, yOff);
   }
 
-  /** dx += dy where y &gt; 0 (y is the ReLU output). */
+  /**
+   * dx = dy where y &gt; 0, else 0 (y is the ReLU output; dx overwritten, in one pass): the bits of
+   * adding that to a zeroed dx, 0 + dy (a −0 gradient becomes +0).
+   */
   public static void reluBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
     if (Simd.ENABLED) SimdKernels.reluBackward(n, y, yOff, dy, dyOff, dx, dxOff);
     else ScalarKernels.reluBackward(n, y, yOff, dy, dyOff, dx, dxOff);

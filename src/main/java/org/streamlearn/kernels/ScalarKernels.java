@@ -112,7 +112,7 @@ final class ScalarKernels {
   }
 
   static void reluBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
-    for (int i = 0; i < n; i++) dx[dxOff + i] += y[yOff + i] > 0f ? dy[dyOff + i] : 0f;
+    for (int i = 0; i < n; i++) dx[dxOff + i] = 0f + (y[yOff + i] > 0f ? dy[dyOff + i] : 0f);
   }
 
   static void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff) {

@@ -157,10 +157,9 @@ final class SimdKernels {
     int i = 0;
     for (int end = F.loopBound(n); i < end; i += L) {
       VectorMask<Float> on = FloatVector.fromArray(F, y, yOff + i).compare(VectorOperators.GT, 0f);
-      FloatVector vdx = FloatVector.fromArray(F, dx, dxOff + i);
-      vdx.add(FloatVector.fromArray(F, dy, dyOff + i), on).intoArray(dx, dxOff + i);
+      FloatVector.zero(F).add(FloatVector.fromArray(F, dy, dyOff + i), on).intoArray(dx, dxOff + i);
     }
-    for (; i < n; i++) dx[dxOff + i] += y[yOff + i] > 0f ? dy[dyOff + i] : 0f;
+    for (; i < n; i++) dx[dxOff + i] = 0f + (y[yOff + i] > 0f ? dy[dyOff + i] : 0f);
   }
 
   static void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff) {

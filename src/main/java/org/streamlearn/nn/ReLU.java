@@ -1,6 +1,5 @@
 package org.streamlearn.nn;
 
-import java.util.Arrays;
 import org.streamlearn.kernels.Kernels;
 
 /** y = max(0, x) element-wise. Backward overwrites dx = dy where y &gt; 0, else 0. */
@@ -21,7 +20,6 @@ final class ReLU implements Layer {
   public void backward(int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy, float[] dx,
       float[] s) {
     if (dx == null) return;
-    Arrays.fill(dx, 0, B * n, 0f); // the kernel accumulates
-    Kernels.reluBackward(B * n, y, 0, dy, 0, dx, 0);
+    Kernels.reluBackward(B * n, y, 0, dy, 0, dx, 0); // overwrites dx: no zeroing pass first
   }
 }

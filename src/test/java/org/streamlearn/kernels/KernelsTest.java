@@ -109,7 +109,7 @@ class KernelsTest {
         (x, y) -> SimdKernels.tanh(n, x, OFF, y, OFF));
     compareUnary("exp", n, 0, 0, (x, y) -> ScalarKernels.exp(n, x, OFF, y, OFF),
         (x, y) -> SimdKernels.exp(n, x, OFF, y, OFF));
-    // Backward kernels accumulate into dx: start from a non-zero dx.
+    // Backward kernels accumulate into dx (reluBackward overwrites it): start from a non-zero dx.
     float[] out = guarded(n), dy = guarded(n);
     compareUnary("reluBackward", n, 1e-7, 1e-6, (x, dx) -> ScalarKernels.reluBackward(n, out, OFF, dy, OFF, dx, OFF),
         (x, dx) -> SimdKernels.reluBackward(n, out, OFF, dy, OFF, dx, OFF));
@@ -298,6 +298,31 @@ class KernelsTest {
           C0, C1, 2e-6 * K + 1e-6, 1e-6);
     }
     assertThat(cases).isGreaterThan(100);
+  }
+
+  /**
+   * ReLU's backward overwrites dx in one pass, dx = dy where y &gt; 0 and 0 elsewhere, with the bits of
+   * adding that to a zeroed dx (0 + dy: a −0 gradient becomes +0), whatever dx held; at every width
+   * the vector loop and the scalar tail take.
+   */
+  @Test
+  void reluBackwardOverwritesWithTheBitsOfZeroPlusTheMaskedGradient() {
+    for (int n : new int[] {1, 7, 8, 17, 33, 100}) {
+      float[] y = new float[n], dy = new float[n];
+      for (int i = 0; i < n; i++) {
+        y[i] = i % 3 == 0 ? -1f : i % 3 == 1 ? 0f : 0.5f + i;
+        dy[i] = i % 4 == 0 ? -0f : (i % 2 == 0 ? 1 : -1) * (0.25f + i);
+      }
+      for (boolean simd : new boolean[] {false, true}) {
+        float[] dx = new float[n];
+        java.util.Arrays.fill(dx, Float.NaN);
+        if (simd) SimdKernels.reluBackward(n, y, 0, dy, 0, dx, 0);
+        else ScalarKernels.reluBackward(n, y, 0, dy, 0, dx, 0);
+        for (int i = 0; i < n; i++)
+          assertThat(Float.floatToRawIntBits(dx[i])).as("%s n=%d i=%d", simd ? "simd" : "scalar", n, i)
+              .isEqualTo(Float.floatToRawIntBits(0f + (y[i] > 0f ? dy[i] : 0f)));
+      }
+    }
   }
 
   /**
