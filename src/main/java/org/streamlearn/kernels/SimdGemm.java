@@ -182,7 +182,7 @@ final class SimdGemm {
     // packing them cost more than it saved (measured on Zen 5 at 512 and 256 bits: NN 64×256×256 53 →
     // 49 µs, 256×256×256 204 → 186 µs without), and each thread of a split packed all of A again.
     Scratch ws = pack ? SCRATCH.get() : null;
-    int M4 = M & ~3, six = sixBlocks(M);
+    int M4 = M & ~3, six = sixBlocks(M), wide = wideWidth(six, M);
     int kb = kBlock(K);
     for (int k0 = 0; k0 < K; k0 += kb) {
       int kc = Math.min(kb, K - k0);
@@ -194,18 +194,11 @@ final class SimdGemm {
       // Packed, each K-panel of B is copied to a contiguous buffer once and reused for every block of
       // rows: rows of B lie ldb apart (often a multiple of 1 KiB) and would otherwise share a few L1
       // sets. bs, bo, ls: the panel's array, start and row stride.
-      if (six > 0)
-        for (; j + 4 * L <= N; j += 4 * L) {
-          float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, 4 * L, ws.b) : B;
-          int bo = pack ? 0 : bk + j, ls = pack ? 4 * L : ldb;
-          panel4(six, M, kc, alpha, A, ak, ars, aks, bs, bo, ls, ld, C, cOff + j, ldc);
-        }
-      if (PANEL2 && M >= 6)
-        for (; j + 2 * L <= N; j += 2 * L) {
-          float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, 2 * L, ws.b) : B;
-          int bo = pack ? 0 : bk + j, ls = pack ? 2 * L : ldb;
-          panel2(M, kc, alpha, A, ak, ars, aks, bs, bo, ls, ld, C, cOff + j, ldc);
-        }
+      for (; wide > 0 && j + wide <= N; j += wide) {
+        float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, wide, ws.b) : B;
+        int bo = pack ? 0 : bk + j, ls = pack ? wide : ldb;
+        widePanel(wide, six, M, kc, alpha, A, ak, ars, aks, bs, bo, ls, ld, C, cOff + j, ldc);
+      }
       for (; j + NB <= N; j += NB) {
         float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, NB, ws.b) : B;
         int bo = pack ? 0 : bk + j, ls = pack ? NB : ldb;
@@ -514,6 +507,22 @@ final class SimdGemm {
    * host's noise that hour); the MLP at batch 256, SGD, one thread: +4% (medians of 9 pairs).
    */
   static final boolean PANEL2 = L != 16;
+
+  /**
+   * Columns per panel of the wide tiles that a block of {@code rows} rows takes first: 4 vectors (6 × 4
+   * tiles, 32 registers: {@code six} blocks of 6 from {@link #sixBlocks}), 2 vectors (6 × 2 tiles, 16
+   * registers, from 6 rows on: {@link #PANEL2}), or 0 (the 3-vector panels only).
+   */
+  private static int wideWidth(int six, int rows) {
+    return six > 0 ? 4 * L : PANEL2 && rows >= 6 ? 2 * L : 0;
+  }
+
+  /** {@link #panel4} or {@link #panel2}, as {@link #wideWidth} chose. */
+  private static void widePanel(int wide, int six, int M, int kc, float alpha, float[] A, int a, int ars, int aks,
+      float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
+    if (wide == 4 * L) panel4(six, M, kc, alpha, A, a, ars, aks, B, b, ldb, readC, C, c, ldc);
+    else panel2(M, kc, alpha, A, a, ars, aks, B, b, ldb, readC, C, c, ldc);
+  }
 
   /**
    * C[M × 2L] (+)= alpha·A(M rows)·B[kc × 2L] for M ≥ 6: blocks of 6 rows, then 8 (M % 6 = 2: two
@@ -889,7 +898,7 @@ final class SimdGemm {
     if (beta != 0f) applyBeta(M, N, beta, C, cOff, ldc);
     final int NB = 3 * L;
     Scratch ws = SCRATCH.get();
-    int M4 = M & ~3, six = sixBlocks(M4);
+    int M4 = M & ~3, six = sixBlocks(M4), wide = wideWidth(six, M4);
     float[] bp = ws.b;
     int kb = kBlock(K);
     for (int k0 = 0; k0 < K; k0 += kb) {
@@ -898,16 +907,10 @@ final class SimdGemm {
       int j = 0;
       // A is read in place, not packed: its rows are contiguous in k already, and copying them cost
       // about a tenth of the time at 64 rows (measured 61% → 67% of the FMA peak at 64×256×784).
-      if (six > 0)
-        for (; j + 4 * L <= N; j += 4 * L) {
-          packBT(kc, B, bOff + j * ldb + k0, ldb, bp, 4 * L);
-          panel4(six, M4, kc, alpha, A, aOff + k0, lda, 1, bp, 0, 4 * L, ld, C, cOff + j, ldc);
-        }
-      if (PANEL2 && M4 >= 6)
-        for (; j + 2 * L <= N; j += 2 * L) {
-          packBT(kc, B, bOff + j * ldb + k0, ldb, bp, 2 * L);
-          panel2(M4, kc, alpha, A, aOff + k0, lda, 1, bp, 0, 2 * L, ld, C, cOff + j, ldc);
-        }
+      for (; wide > 0 && j + wide <= N; j += wide) {
+        packBT(kc, B, bOff + j * ldb + k0, ldb, bp, wide);
+        widePanel(wide, six, M4, kc, alpha, A, aOff + k0, lda, 1, bp, 0, wide, ld, C, cOff + j, ldc);
+      }
       for (; j + NB <= N; j += NB) {
         packBT(kc, B, bOff + j * ldb + k0, ldb, bp, NB);
         int i = 0;
