@@ -76,6 +76,24 @@ final class FloatMath {
     return x < 0f ? -t : t;
   }
 
+  /** The exponent bits of a float: 0 for ±0 and the subnormals. */
+  static final int EXPONENT = 0x7f800000;
+
+  /**
+   * x, or +0 where x is subnormal (or ±0): the optimizers store their state (momentum, Adam's m and v,
+   * RMSProp's and AdaGrad's s) through this. A state that decays geometrically (m = 0.9·m while a
+   * weight's gradient is 0, as for an input pixel that stays dark) spends hundreds of steps among the
+   * subnormals on its way to 0, and on Intel cores every arithmetic instruction with a subnormal
+   * operand or result takes a microcode assist (about 150 cycles; Java cannot set the FTZ/DAZ bits):
+   * Adam's sweep at 512 bits went from 147 µs to 1.1 ms with its m subnormal, and Adam trained at
+   * batch 1 at 1% of SGD's rate. Below 2^−126 a state value moves a weight by less than 10^−30 of the
+   * learning rate (eps is 10^−8 or more), so the flush changes no meaningful digit. A bit test, not
+   * a float compare: exact in every JIT tier and free of assists itself.
+   */
+  static float flushSubnormal(float x) {
+    return (Float.floatToRawIntBits(x) & EXPONENT) == 0 ? 0f : x;
+  }
+
   /** 1/(1 + e^−x) for x ≥ 0, e^x/(1 + e^x) below: e^−|x| never overflows. */
   static float sigmoid(float x) {
     float e = exp(-Math.abs(x));

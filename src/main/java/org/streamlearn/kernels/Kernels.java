@@ -230,6 +230,10 @@ public final class Kernels {
     else ScalarKernels.sgd(from, to, p, g, lr, l2);
   }
 
+  // The optimizers' state (v, s, m) is stored through FloatMath.flushSubnormal: a value below 2^−126
+  // is kept as +0, so a state that decays while a weight's gradient is 0 never sits among the
+  // subnormals, where every instruction costs a microcode assist on Intel cores.
+
   /**
    * Classical momentum (PyTorch form): v = mu·v + g'; p −= lr·v; Nesterov: p −= lr·(g' + mu·v),
    * with g' = g + l2·p.

@@ -191,7 +191,7 @@ final class ScalarKernels {
       boolean nesterov) {
     for (int i = from; i < to; i++) {
       float gi = g[i] + l2 * p[i];
-      float vi = mu * v[i] + gi;
+      float vi = FloatMath.flushSubnormal(mu * v[i] + gi);
       v[i] = vi;
       p[i] -= lr * (nesterov ? gi + mu * vi : vi);
     }
@@ -200,7 +200,7 @@ final class ScalarKernels {
   static void adagrad(int from, int to, float[] p, float[] g, float[] s, float lr, float eps, float l2) {
     for (int i = from; i < to; i++) {
       float gi = g[i] + l2 * p[i];
-      float si = s[i] + gi * gi;
+      float si = FloatMath.flushSubnormal(s[i] + gi * gi);
       s[i] = si;
       p[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
     }
@@ -209,7 +209,7 @@ final class ScalarKernels {
   static void rmsprop(int from, int to, float[] p, float[] g, float[] s, float lr, float rho, float eps, float l2) {
     for (int i = from; i < to; i++) {
       float gi = g[i] + l2 * p[i];
-      float si = rho * s[i] + (1f - rho) * gi * gi;
+      float si = FloatMath.flushSubnormal(rho * s[i] + (1f - rho) * gi * gi);
       s[i] = si;
       p[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
     }
@@ -219,8 +219,8 @@ final class ScalarKernels {
       float beta2, float eps, float c1, float c2, float l2, float decay) {
     for (int i = from; i < to; i++) {
       float gi = g[i] + l2 * p[i];
-      float mi = beta1 * m[i] + (1f - beta1) * gi;
-      float vi = beta2 * v[i] + (1f - beta2) * gi * gi;
+      float mi = FloatMath.flushSubnormal(beta1 * m[i] + (1f - beta1) * gi);
+      float vi = FloatMath.flushSubnormal(beta2 * v[i] + (1f - beta2) * gi * gi);
       m[i] = mi;
       v[i] = vi;
       float mhat = mi / c1, vhat = vi / c2;

@@ -318,14 +318,14 @@ final class SimdKernels {
     for (int end = from + F.loopBound(to - from); i < end; i += L) {
       FloatVector vp = FloatVector.fromArray(F, p, i);
       FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
-      FloatVector vi = FloatVector.fromArray(F, v, i).fma(FloatVector.broadcast(F, mu), gi);
+      FloatVector vi = VectorMath.flushSubnormal(FloatVector.fromArray(F, v, i).fma(FloatVector.broadcast(F, mu), gi));
       vi.intoArray(v, i);
       FloatVector upd = nesterov ? vi.fma(FloatVector.broadcast(F, mu), gi) : vi;
       upd.fma(FloatVector.broadcast(F, -lr), vp).intoArray(p, i);
     }
     for (; i < to; i++) {
       float gi = g[i] + l2 * p[i];
-      float vi = mu * v[i] + gi;
+      float vi = FloatMath.flushSubnormal(mu * v[i] + gi);
       v[i] = vi;
       p[i] -= lr * (nesterov ? gi + mu * vi : vi);
     }
@@ -336,13 +336,13 @@ final class SimdKernels {
     for (int end = from + F.loopBound(to - from); i < end; i += L) {
       FloatVector vp = FloatVector.fromArray(F, p, i);
       FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
-      FloatVector si = gi.fma(gi, FloatVector.fromArray(F, s, i));
+      FloatVector si = VectorMath.flushSubnormal(gi.fma(gi, FloatVector.fromArray(F, s, i)));
       si.intoArray(s, i);
       vp.sub(gi.mul(lr).div(si.sqrt().add(eps))).intoArray(p, i);
     }
     for (; i < to; i++) {
       float gi = g[i] + l2 * p[i];
-      float si = s[i] + gi * gi;
+      float si = FloatMath.flushSubnormal(s[i] + gi * gi);
       s[i] = si;
       p[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
     }
@@ -354,13 +354,13 @@ final class SimdKernels {
     for (int end = from + F.loopBound(to - from); i < end; i += L) {
       FloatVector vp = FloatVector.fromArray(F, p, i);
       FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
-      FloatVector si = FloatVector.fromArray(F, s, i).mul(rho).add(gi.mul(gi).mul(oneMinusRho));
+      FloatVector si = VectorMath.flushSubnormal(FloatVector.fromArray(F, s, i).mul(rho).add(gi.mul(gi).mul(oneMinusRho)));
       si.intoArray(s, i);
       vp.sub(gi.mul(lr).div(si.sqrt().add(eps))).intoArray(p, i);
     }
     for (; i < to; i++) {
       float gi = g[i] + l2 * p[i];
-      float si = rho * s[i] + (1f - rho) * gi * gi;
+      float si = FloatMath.flushSubnormal(rho * s[i] + (1f - rho) * gi * gi);
       s[i] = si;
       p[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
     }
@@ -373,8 +373,8 @@ final class SimdKernels {
     for (int end = from + F.loopBound(to - from); i < end; i += L) {
       FloatVector vp = FloatVector.fromArray(F, p, i);
       FloatVector gi = vp.fma(FloatVector.broadcast(F, l2), FloatVector.fromArray(F, g, i));
-      FloatVector mi = FloatVector.fromArray(F, m, i).mul(beta1).add(gi.mul(ob1));
-      FloatVector vi = FloatVector.fromArray(F, v, i).mul(beta2).add(gi.mul(gi).mul(ob2));
+      FloatVector mi = VectorMath.flushSubnormal(FloatVector.fromArray(F, m, i).mul(beta1).add(gi.mul(ob1)));
+      FloatVector vi = VectorMath.flushSubnormal(FloatVector.fromArray(F, v, i).mul(beta2).add(gi.mul(gi).mul(ob2)));
       mi.intoArray(m, i);
       vi.intoArray(v, i);
       FloatVector upd = mi.mul(ic1).div(vi.mul(ic2).sqrt().add(eps)).add(vp.mul(decay));
@@ -382,8 +382,8 @@ final class SimdKernels {
     }
     for (; i < to; i++) {
       float gi = g[i] + l2 * p[i];
-      float mi = beta1 * m[i] + (1f - beta1) * gi;
-      float vi = beta2 * v[i] + (1f - beta2) * gi * gi;
+      float mi = FloatMath.flushSubnormal(beta1 * m[i] + (1f - beta1) * gi);
+      float vi = FloatMath.flushSubnormal(beta2 * v[i] + (1f - beta2) * gi * gi);
       m[i] = mi;
       v[i] = vi;
       float mhat = mi / c1, vhat = vi / c2;

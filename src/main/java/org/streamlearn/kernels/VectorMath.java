@@ -3,6 +3,7 @@ package org.streamlearn.kernels;
 import static org.streamlearn.kernels.FloatMath.*;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -117,6 +118,12 @@ final class VectorMath {
     FloatVector t = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(exp(a.add(a)).add(1f)));
     FloatVector big = t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
     return big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
+  }
+
+  /** {@link FloatMath#flushSubnormal} per lane, on the bits (no float arithmetic touches a subnormal). */
+  static FloatVector flushSubnormal(FloatVector x) {
+    IntVector b = x.reinterpretAsInts();
+    return b.blend(0, b.and(EXPONENT).eq(0)).reinterpretAsFloats();
   }
 
   /** {@link FloatMath#sigmoid} per lane. */

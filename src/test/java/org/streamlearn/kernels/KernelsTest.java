@@ -503,6 +503,56 @@ class KernelsTest {
     }
   }
 
+  /**
+   * A state that decays below 2^−126 (here: from the smallest normal float, with a zero gradient) is
+   * stored as +0 by every optimizer, on both paths and in the SIMD kernels' scalar tails; a state
+   * that stays normal is kept. Without the flush the state sits among the subnormals for hundreds of
+   * steps, and on Intel cores every instruction that touches one takes a microcode assist.
+   */
+  @Test
+  void optimizerStateThatDecaysBelowTheNormalRangeIsStoredAsZero() {
+    float tiny = Float.MIN_NORMAL, sub = Float.MIN_NORMAL / 2;
+    for (int n : SIZES)
+      for (boolean simd : new boolean[] {false, true}) {
+        String on = (simd ? "simd" : "scalar") + " n=" + n;
+        float[] p = random(n), g = new float[n], v = filled(n, tiny);
+        if (simd) SimdKernels.momentum(0, n, p.clone(), g, v, 0.1f, 0.9f, 0f, true);
+        else ScalarKernels.momentum(0, n, p.clone(), g, v, 0.1f, 0.9f, 0f, true);
+        assertPlusZero("momentum " + on, v);
+        float[] s = filled(n, sub);
+        if (simd) SimdKernels.adagrad(0, n, p.clone(), g, s, 0.1f, 1e-10f, 0f);
+        else ScalarKernels.adagrad(0, n, p.clone(), g, s, 0.1f, 1e-10f, 0f);
+        assertPlusZero("adagrad " + on, s);
+        s = filled(n, tiny);
+        if (simd) SimdKernels.rmsprop(0, n, p.clone(), g, s, 0.01f, 0.99f, 1e-8f, 0f);
+        else ScalarKernels.rmsprop(0, n, p.clone(), g, s, 0.01f, 0.99f, 1e-8f, 0f);
+        assertPlusZero("rmsprop " + on, s);
+        float[] m = filled(n, -tiny), w = filled(n, tiny), q = p.clone();
+        if (simd) SimdKernels.adam(0, n, q, g, m, w, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0f, 0f);
+        else ScalarKernels.adam(0, n, q, g, m, w, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0f, 0f);
+        assertPlusZero("adam m " + on, m);
+        assertPlusZero("adam v " + on, w);
+        assertThat(q).as("adam p " + on).containsExactly(p);
+        m = filled(n, 1f);
+        w = filled(n, 1f);
+        if (simd) SimdKernels.adam(0, n, p.clone(), g, m, w, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0f, 0f);
+        else ScalarKernels.adam(0, n, p.clone(), g, m, w, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0f, 0f);
+        assertThat(m).as("adam m stays normal " + on).containsOnly(0.9f);
+        assertThat(w).as("adam v stays normal " + on).containsOnly(0.999f);
+      }
+  }
+
+  private static float[] filled(int n, float x) {
+    float[] a = new float[n];
+    java.util.Arrays.fill(a, x);
+    return a;
+  }
+
+  private static void assertPlusZero(String what, float[] a) {
+    for (int i = 0; i < a.length; i++)
+      assertThat(Float.floatToRawIntBits(a[i])).as("%s [%d] = %s", what, i, a[i]).isZero();
+  }
+
   private void check(String name, int n, float[] p, float[] g, float[] s1, float[] s2,
       Consumer<float[][]> scalar, Consumer<float[][]> simd) {
     float[][] a = {p.clone(), g.clone(), s1 == null ? null : s1.clone(), s2 == null ? null : s2.clone()};
