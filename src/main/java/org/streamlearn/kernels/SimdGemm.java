@@ -41,8 +41,14 @@ import jdk.incubator.vector.FloatVector;
 final class SimdGemm {
   private SimdGemm() {}
 
-  /** K-block: a 3-vector panel of B over KC rows stays in L1. */
-  private static final int KC = 256;
+  /**
+   * K-block: a panel of B over KC rows stays in L1. At 16 lanes a 4-vector panel is 256 bytes a row,
+   * so 128 rows (32 KiB) where 256 rows (64 KiB) overflowed a 48 KiB L1 and came from L2 for every
+   * block of rows. Xeon with AVX-512, median GFLOP/s of alternating windows in one JVM, 256 → 128
+   * (with {@link #kernel6x4}'s k-indexed loop): NN 256×256×256 119 → 136, TN 256×256×256 112 → 127,
+   * NT 64×256×784 118 → 129, NT 256×256×256 116 → 133, TN 256×784×64 121 → 126.
+   */
+  private static final int KC = L == 16 ? 128 : 256;
 
   /**
    * TN copies each K-panel of B (a 3-vector panel) to a contiguous buffer from this many rows of C
@@ -442,23 +448,43 @@ final class SimdGemm {
     FloatVector c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
     FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
     int a1 = a + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
-    for (int k = 0; k < kc; k++, b += ldb) {
-      int ka = k * aks;
-      FloatVector b0 = FloatVector.fromArray(F, B, b), b1 = FloatVector.fromArray(F, B, b + L);
-      FloatVector b2 = FloatVector.fromArray(F, B, b + 2 * L), b3 = FloatVector.fromArray(F, B, b + 3 * L);
-      FloatVector x = FloatVector.broadcast(F, A[a + ka]);
-      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-      x = FloatVector.broadcast(F, A[a1 + ka]);
-      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-      x = FloatVector.broadcast(F, A[a2 + ka]);
-      c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-      x = FloatVector.broadcast(F, A[a3 + ka]);
-      c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-      x = FloatVector.broadcast(F, A[a4 + ka]);
-      c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
-      x = FloatVector.broadcast(F, A[a5 + ka]);
-      c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
-    }
+    // As in kernel6x2: with aks = 1 the index moves with the loop variable and C2 hoists the six rows'
+    // bounds checks out of the loop.
+    if (aks == 1)
+      for (int k = 0; k < kc; k++, b += ldb) {
+        FloatVector b0 = FloatVector.fromArray(F, B, b), b1 = FloatVector.fromArray(F, B, b + L);
+        FloatVector b2 = FloatVector.fromArray(F, B, b + 2 * L), b3 = FloatVector.fromArray(F, B, b + 3 * L);
+        FloatVector x = FloatVector.broadcast(F, A[a + k]);
+        c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+        x = FloatVector.broadcast(F, A[a1 + k]);
+        c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+        x = FloatVector.broadcast(F, A[a2 + k]);
+        c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+        x = FloatVector.broadcast(F, A[a3 + k]);
+        c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+        x = FloatVector.broadcast(F, A[a4 + k]);
+        c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+        x = FloatVector.broadcast(F, A[a5 + k]);
+        c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+      }
+    else
+      for (int k = 0; k < kc; k++, b += ldb) {
+        int ka = k * aks;
+        FloatVector b0 = FloatVector.fromArray(F, B, b), b1 = FloatVector.fromArray(F, B, b + L);
+        FloatVector b2 = FloatVector.fromArray(F, B, b + 2 * L), b3 = FloatVector.fromArray(F, B, b + 3 * L);
+        FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+        c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+        x = FloatVector.broadcast(F, A[a1 + ka]);
+        c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+        x = FloatVector.broadcast(F, A[a2 + ka]);
+        c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+        x = FloatVector.broadcast(F, A[a3 + ka]);
+        c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+        x = FloatVector.broadcast(F, A[a4 + ka]);
+        c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+        x = FloatVector.broadcast(F, A[a5 + ka]);
+        c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+      }
     FloatVector va = FloatVector.broadcast(F, alpha), z = va.sub(va);
     int r = c;
     c00.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
