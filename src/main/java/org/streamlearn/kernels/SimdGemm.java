@@ -385,28 +385,54 @@ final class SimdGemm {
     FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F), c52 = FloatVector.zero(F);
     FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F), c62 = FloatVector.zero(F);
     FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F), c72 = FloatVector.zero(F);
-    for (int k = 0; k < kc; k++, b += ldb) {
-      int ka = k * aks;
-      FloatVector b0 = FloatVector.fromArray(F, B, b);
-      FloatVector b1 = FloatVector.fromArray(F, B, b + L);
-      FloatVector b2 = FloatVector.fromArray(F, B, b + 2 * L);
-      FloatVector x = FloatVector.broadcast(F, A[a + ka]);
-      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
-      x = FloatVector.broadcast(F, A[a + ars + ka]);
-      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
-      x = FloatVector.broadcast(F, A[a + 2 * ars + ka]);
-      c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
-      x = FloatVector.broadcast(F, A[a + 3 * ars + ka]);
-      c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
-      x = FloatVector.broadcast(F, A[a4 + ka]);
-      c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
-      x = FloatVector.broadcast(F, A[a4 + ars + ka]);
-      c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
-      x = FloatVector.broadcast(F, A[a4 + 2 * ars + ka]);
-      c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
-      x = FloatVector.broadcast(F, A[a4 + 3 * ars + ka]);
-      c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
-    }
+    // As in kernel6x2: with aks = 1 the index moves with the loop variable and C2 hoists the eight rows'
+    // bounds checks out of the loop.
+    if (aks == 1) {
+      int a1 = a + ars, a2 = a1 + ars, a3 = a2 + ars, a5 = a4 + ars, a6 = a5 + ars, a7 = a6 + ars;
+      for (int k = 0; k < kc; k++, b += ldb) {
+        FloatVector b0 = FloatVector.fromArray(F, B, b);
+        FloatVector b1 = FloatVector.fromArray(F, B, b + L);
+        FloatVector b2 = FloatVector.fromArray(F, B, b + 2 * L);
+        FloatVector x = FloatVector.broadcast(F, A[a + k]);
+        c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+        x = FloatVector.broadcast(F, A[a1 + k]);
+        c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+        x = FloatVector.broadcast(F, A[a2 + k]);
+        c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+        x = FloatVector.broadcast(F, A[a3 + k]);
+        c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+        x = FloatVector.broadcast(F, A[a4 + k]);
+        c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
+        x = FloatVector.broadcast(F, A[a5 + k]);
+        c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
+        x = FloatVector.broadcast(F, A[a6 + k]);
+        c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
+        x = FloatVector.broadcast(F, A[a7 + k]);
+        c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
+      }
+    } else
+      for (int k = 0; k < kc; k++, b += ldb) {
+        int ka = k * aks;
+        FloatVector b0 = FloatVector.fromArray(F, B, b);
+        FloatVector b1 = FloatVector.fromArray(F, B, b + L);
+        FloatVector b2 = FloatVector.fromArray(F, B, b + 2 * L);
+        FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+        c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+        x = FloatVector.broadcast(F, A[a + ars + ka]);
+        c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+        x = FloatVector.broadcast(F, A[a + 2 * ars + ka]);
+        c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+        x = FloatVector.broadcast(F, A[a + 3 * ars + ka]);
+        c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+        x = FloatVector.broadcast(F, A[a4 + ka]);
+        c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
+        x = FloatVector.broadcast(F, A[a4 + ars + ka]);
+        c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
+        x = FloatVector.broadcast(F, A[a4 + 2 * ars + ka]);
+        c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
+        x = FloatVector.broadcast(F, A[a4 + 3 * ars + ka]);
+        c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
+      }
     FloatVector va = FloatVector.broadcast(F, alpha), z = va.sub(va);
     c00.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
     c01.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
