@@ -24,6 +24,14 @@ import org.streamlearn.kernels.Kernels;
  * feature so far) is published as 1, so such a feature is only centred. Applying is one float
  * subtraction and one float division per value, which any float32 consumer (numpy) repeats bit for bit.
  * Allocates nothing after construction; single-threaded.
+ *
+ * <p>A mean or variance below the smallest normal double (2.2e−308) is stored as 0. Weighted
+ * exponentially, the variance of a feature that stops varying (a sensor gone dark, a constant
+ * column) halves every half-life and passes into the subnormals after about 1,000 half-lives: a
+ * million examples at a half-life of 1,000, half a minute of a fast stream. On Intel cores each
+ * instruction with a subnormal operand or result then takes a microcode assist (about 150 cycles;
+ * see the optimizer state's flush in learning.md), twice per such feature per example, for as long
+ * as the stream runs. Such a value rounds to 0 in the float32 statistics anyway.
  */
 public final class Standardizer {
   /** Standard deviations below this are published as 1 (the feature has been constant so far). */
@@ -63,8 +71,9 @@ public final class Standardizer {
       int o = off + r * stride;
       for (int i = 0; i < n; i++) {
         double d = x[o + i] - mean[i];
-        mean[i] += a * d;
-        var[i] = (1 - a) * (var[i] + a * d * d);
+        double m = mean[i] + a * d, v = (1 - a) * (var[i] + a * d * d);
+        mean[i] = Math.abs(m) < Double.MIN_NORMAL ? 0 : m; // see the class comment: no subnormal state
+        var[i] = v < Double.MIN_NORMAL ? 0 : v;
       }
     }
     refresh();

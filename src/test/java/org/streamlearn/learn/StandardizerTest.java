@@ -72,6 +72,40 @@ class StandardizerTest {
     assertThat(s.meanOf(0)).isCloseTo(1001, org.assertj.core.data.Offset.offset(1.0));
   }
 
+  /**
+   * A feature that stops varying: its variance (and a mean falling towards 0) halves every
+   * half-life. It must go from the normal range straight to 0, never through the subnormals, while a
+   * varying feature beside it keeps the unflushed update's bits.
+   */
+  @Test
+  void statisticsThatDecayBelowTheNormalRangeAreStoredAsZero() {
+    Standardizer s = new Standardizer(3, 1); // a half-life of one example: 1,100 examples reach 2^-1100
+    SplittableRandom r = new SplittableRandom(5);
+    double mean2 = 0, var2 = 0;
+    boolean zeroVar = false, zeroMean = false;
+    float[] row = new float[3];
+    for (int k = 1; k <= 3000; k++) {
+      row[0] = k == 1 ? 1e3f : 0f; // one spike, then dark: mean and variance both decay
+      row[1] = 7f; // constant from the start
+      row[2] = (float) r.nextGaussian();
+      s.update(1, row, 0, 3);
+      double a = Math.max(1 - Math.pow(0.5, 1.0), 1.0 / k), d = row[2] - mean2;
+      mean2 += a * d;
+      var2 = (1 - a) * (var2 + a * d * d);
+      for (int j = 0; j < 2; j++) {
+        assertThat(Math.abs(s.meanOf(j)) == 0 || Math.abs(s.meanOf(j)) >= Double.MIN_NORMAL).as("mean %d at %d", j, k).isTrue();
+        assertThat(s.varianceOf(j) == 0 || s.varianceOf(j) >= Double.MIN_NORMAL).as("variance %d at %d", j, k).isTrue();
+      }
+      assertThat(s.meanOf(2)).isEqualTo(mean2);
+      assertThat(s.varianceOf(2)).isEqualTo(var2);
+      zeroVar |= k > 1 && s.varianceOf(0) == 0;
+      zeroMean |= k > 1 && s.meanOf(0) == 0;
+    }
+    assertThat(zeroVar).as("the dark feature's variance reached 0").isTrue();
+    assertThat(zeroMean).as("the dark feature's mean reached 0").isTrue();
+    assertThat(s.std()[0]).isEqualTo(1f);
+  }
+
   @Test
   void applyIsFloatSubtractThenDivideAndConstantFeaturesAreOnlyCentred() {
     Standardizer s = new Standardizer(2, 0);
