@@ -64,8 +64,12 @@ final class SimdGemm {
    * yet without the copy it ran faster up to 128 rows (Zen 5, 512 bits, the two in one JVM: NN
    * 32×256×256 73 → 90%, 64×256×256 81 → 90%, 128×256×256 89 → 90%, 32×256×10 57 → 67% of the FMA
    * peak; 192 rows even, 256 rows 87 → 85% worse). These are the input gradients at batch 32 to 128.
+   * With 16 registers (Zen 3, 256 bits: a 32 KiB L1, the copy by vectors and {@link
+   * #kernel6x2Packed}) the copy pays from 96 rows on: median ratio of 201 pairs of alternating 15 ms
+   * windows, copied / in place, 96×256×256 1.07, 128×256×256 1.08, 160×256×256 1.13, 128×256×784
+   * 1.08, 128×784×256 0.99; at 64 rows 0.96 and at 16 rows 0.75.
    */
-  private static final int NN_PACK_MIN_ROWS = 192;
+  private static final int NN_PACK_MIN_ROWS = L == 16 ? 192 : 96;
 
   /** TN transposes A's K-blocks from this many rows of C on: {@link #tnTransposed}. */
   private static final int TN_TRANSPOSE_MIN_ROWS = 128;
