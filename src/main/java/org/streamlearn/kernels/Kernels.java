@@ -76,6 +76,11 @@ public final class Kernels {
   // BLAS-1 and reductions
   // ---------------------------------------------------------------------------------------------
 
+  /** base^n for n ≥ 0 in double, the same bits in every JIT tier and allocation-free: see FloatMath.powInt. */
+  public static double powInt(double base, long n) {
+    return FloatMath.powInt(base, n);
+  }
+
   /** y[0..n) += a·x[0..n). */
   public static void axpy(int n, float a, float[] x, int xOff, float[] y, int yOff) {
     if (Simd.ENABLED) SimdKernels.axpy(n, a, x, xOff, y, yOff);

@@ -99,7 +99,7 @@ final class Plasticity {
         double worstU = Double.POSITIVE_INFINITY;
         for (int u = 0; u < h.units(); u++) {
           if (age[l][u] <= spec.maturity()) continue;
-          double bc = utility[l][u] / (1 - StrictMath.pow(eta, age[l][u])); // StrictMath: same in every JIT tier
+          double bc = utility[l][u] / (1 - org.streamlearn.kernels.Kernels.powInt(eta, age[l][u])); // same in every JIT tier, no allocation
           if (bc < worstU) {
             worstU = bc;
             worst = u;

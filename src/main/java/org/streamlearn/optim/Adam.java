@@ -33,9 +33,10 @@ sealed class Adam extends Optimizer permits AdamW {
 
   @Override
   void beginStep() {
-    // StrictMath: Math.pow may be an intrinsic in one JIT tier and not another, and differ by an ulp.
-    c1 = (float) (1 - StrictMath.pow(spec.beta1(), t));
-    c2 = (float) (1 - StrictMath.pow(spec.beta2(), t));
+    // Kernels.powInt: the same bits in every JIT tier (Math.pow may be an intrinsic in one and not
+    // another) and no allocation (StrictMath.pow allocates on every call until C2 compiles it).
+    c1 = (float) (1 - Kernels.powInt(spec.beta1(), t));
+    c2 = (float) (1 - Kernels.powInt(spec.beta2(), t));
   }
 
   @Override

@@ -2,6 +2,7 @@ package org.streamlearn.optim;
 
 import java.util.List;
 import java.util.Map;
+import org.streamlearn.kernels.Kernels;
 
 /**
  * A learning-rate schedule: the lr to use for the optimizer step after {@code step} steps have been
@@ -11,7 +12,8 @@ import java.util.Map;
  *
  * <p>Warm-ups are linear and start at base/warmup rather than 0 (step s uses base·(s+1)/warmup and
  * the last warm-up step reaches base): optax starts at exactly 0, which wastes the first step.
- * pow is StrictMath's and cos our own series: the same bits on every JIT tier (Math's may differ).
+ * pow is Kernels.powInt (binary exponentiation) and cos our own series: the same bits on every JIT
+ * tier (Math's may differ), and no allocation (StrictMath's allocate until C2 compiles them).
  */
 public sealed interface Schedule
     permits Schedule.Constant, Schedule.Step, Schedule.Exponential, Schedule.Cosine,
@@ -52,7 +54,7 @@ public sealed interface Schedule
     @Override
     public float lr(long step) {
       checkStep(step);
-      return (float) (base * StrictMath.pow(gamma, step / every));
+      return (float) (base * Kernels.powInt(gamma, step / every));
     }
 
     @Override
@@ -71,7 +73,7 @@ public sealed interface Schedule
     @Override
     public float lr(long step) {
       checkStep(step);
-      return (float) (base * StrictMath.pow(gamma, step));
+      return (float) (base * Kernels.powInt(gamma, step));
     }
 
     @Override

@@ -44,6 +44,31 @@ class FloatMathTest {
     return x >= 0 ? 1 / (1 + StrictMath.exp(-x)) : StrictMath.exp(x) / (1 + StrictMath.exp(x));
   }
 
+  /**
+   * powInt against StrictMath.pow: within n·2^−53 relative (half an ulp per squaring and per
+   * multiplication) wherever the power is a normal double, and exact at n = 0 and 1. The bases are
+   * Adam's betas, schedules' gammas, continual backprop's decay, and two above 1.
+   */
+  @Test
+  void powIntIsWithinItsBoundOfStrictMathPow() {
+    double[] bases = {0.9, 0.99, 0.999, 0.9999, 0.5, 0.25 + 1e-9, 1.0001, 1.7};
+    java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+    for (double b : bases) {
+      assertThat(FloatMath.powInt(b, 0)).isEqualTo(1.0);
+      assertThat(FloatMath.powInt(b, 1)).isEqualTo(b);
+      for (int q = 0; q < 3000; q++) {
+        long n = q < 2000 ? q : r.nextLong(1, 10_000_000);
+        double exact = StrictMath.pow(b, n), got = FloatMath.powInt(b, n);
+        if (exact >= Double.MIN_NORMAL && exact < Double.MAX_VALUE)
+          assertThat(Math.abs(got - exact)).as("%s^%d", b, n).isLessThanOrEqualTo((n + 1) * 0x1p-53 * exact);
+        else if (exact < Double.MIN_NORMAL)
+          assertThat(got).as("%s^%d", b, n).isLessThan(1e-300);
+      }
+    }
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> FloatMath.powInt(0.9, -1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
   @Test
   void expWithin1Point01UlpsOverItsRange() {
     assertThat(maxUlps("exp", FloatMath.EXP_UNDER, 88.72283f, FloatMath::exp, StrictMath::exp)).isLessThanOrEqualTo(1.01);
