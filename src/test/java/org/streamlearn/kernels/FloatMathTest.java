@@ -45,6 +45,21 @@ class FloatMathTest {
   }
 
   /**
+   * powInt allocates nothing in any tier, cold ones included: StrictMath.pow builds arrays on every
+   * call until C2 compiles it (192 bytes an Adam step for the first ~3,000 steps).
+   */
+  @Test
+  void powIntAllocatesNothingEvenCold() {
+    var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    double sink = 0;
+    long before = mx.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < 2000; i++) sink += FloatMath.powInt(0.999, i);
+    long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+    assertThat(bytes).as("bytes allocated by 2,000 powInt calls").isZero();
+    assertThat(sink).isGreaterThan(0);
+  }
+
+  /**
    * powInt against StrictMath.pow: within n·2^−53 relative (half an ulp per squaring and per
    * multiplication) wherever the power is a normal double, and exact at n = 0 and 1. The bases are
    * Adam's betas, schedules' gammas, continual backprop's decay, and two above 1.
