@@ -1084,11 +1084,9 @@ final class SimdGemm {
    * floats {@link #ntPacked} transposes (all of B, every call). Each element gets the same arithmetic
    * as in ntPacked (the same K-blocks, the same FMA chain in k, fma(acc, alpha, C) per block; the
    * rows past M4 in ntBlock's dot form, per K-block, over column triples from 0): the same bits.
-   */
-  /**
-   * NT as (B·Aᵀ)ᵀ: each K-block of A transposed to scratch, multiplied as NN into Cᵀ, transposed back.
-   * With 16 registers the transposed block is laid out panel by panel, each 2-vector panel [kc × 2L]
-   * contiguous, and runs in {@link #kernel6x2Packed}. In one block of Mp floats a row, a panel's kc
+   *
+   * <p>With 16 registers the transposed block is laid out panel by panel, each 2-vector panel [kc ×
+   * 2L] contiguous, and runs in {@link #kernel6x2Packed}. In one block of Mp floats a row, a panel's kc
    * rows lie Mp·4 bytes apart (256 at 64 rows of A): 200 lines in 16 of the 64 sets of a 32 KiB
    * 8-way L1, which hold 128, so every block of 6 rows of B fetched the panel from L2 again. Zen 3 at
    * 256 bits, both in one JVM, median ratio of 301 pairs of alternating 15 ms windows: 64×256×784
