@@ -1,6 +1,7 @@
 package org.streamlearn.learn;
 
 import java.util.List;
+import org.streamlearn.kernels.Kernels;
 import org.streamlearn.nn.Model;
 
 /**
@@ -99,7 +100,8 @@ final class Plasticity {
         double worstU = Double.POSITIVE_INFINITY;
         for (int u = 0; u < h.units(); u++) {
           if (age[l][u] <= spec.maturity()) continue;
-          double bc = utility[l][u] / (1 - org.streamlearn.kernels.Kernels.powInt(eta, age[l][u])); // same in every JIT tier, no allocation
+          // powInt: the same bits in every JIT tier, and no allocation
+          double bc = utility[l][u] / (1 - Kernels.powInt(eta, age[l][u]));
           if (bc < worstU) {
             worstU = bc;
             worst = u;
