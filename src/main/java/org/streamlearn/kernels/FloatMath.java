@@ -114,6 +114,11 @@ final class FloatMath {
     return (Float.floatToRawIntBits(x) & EXPONENT) == 0 ? 0f : x;
   }
 
+  /** {@link #flushSubnormal(float)} for a double: +0 below 2^−1022 (the Standardizer's statistics). */
+  static double flushSubnormal(double x) {
+    return (Double.doubleToRawLongBits(x) & 0x7ff0000000000000L) == 0 ? 0.0 : x;
+  }
+
   /** 1/(1 + e^−x) for x ≥ 0, e^x/(1 + e^x) below: e^−|x| never overflows. */
   static float sigmoid(float x) {
     float e = exp(-Math.abs(x));

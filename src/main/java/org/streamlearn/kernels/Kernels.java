@@ -81,6 +81,14 @@ public final class Kernels {
     return FloatMath.powInt(base, n);
   }
 
+  /**
+   * x, or +0 where x is a subnormal double (or ±0): running statistics stored through this never sit
+   * among the subnormals (see FloatMath.flushSubnormal, the optimizers' float version).
+   */
+  public static double flushSubnormal(double x) {
+    return FloatMath.flushSubnormal(x);
+  }
+
   /** y[0..n) += a·x[0..n). */
   public static void axpy(int n, float a, float[] x, int xOff, float[] y, int yOff) {
     if (Simd.ENABLED) SimdKernels.axpy(n, a, x, xOff, y, yOff);

@@ -71,9 +71,8 @@ public final class Standardizer {
       int o = off + r * stride;
       for (int i = 0; i < n; i++) {
         double d = x[o + i] - mean[i];
-        double m = mean[i] + a * d, v = (1 - a) * (var[i] + a * d * d);
-        mean[i] = Math.abs(m) < Double.MIN_NORMAL ? 0 : m; // see the class comment: no subnormal state
-        var[i] = v < Double.MIN_NORMAL ? 0 : v;
+        mean[i] = Kernels.flushSubnormal(mean[i] + a * d); // see the class comment: no subnormal state
+        var[i] = Kernels.flushSubnormal((1 - a) * (var[i] + a * d * d));
       }
     }
     refresh();
