@@ -609,7 +609,20 @@ final class SimdGemm {
       for (int v = 0; v < 2 * L; v += L) kernel1x1(kc, alpha, A, a + i * ars, aks, B, b + v, ldb, readC, C, c + i * ldc + v);
   }
 
-  /** 6 rows × 2 vectors, 12 accumulators (see {@link #PANEL2}). The same arithmetic per element as {@link #kernel4x3}. */
+  /**
+   * 6 rows × 2 vectors, 12 accumulators (see {@link #PANEL2}). The same arithmetic per element as {@link #kernel4x3}.
+   *
+   * <p>With alpha 1 (every GEMM of a training step but plain SGD's direct update) the tile is stored as
+   * acc + c instead of fma(acc, alpha, c): acc·1 is exact, so both round the same sum once and give
+   * the same bits (−0 + +0 = +0 as well). On Zen the adds run on the FP adders, pipes of their own
+   * beside the two FMA pipes, so a tile's 12 results no longer take FMA slots from the next tile's
+   * loop, which weighs where K is short. Zen 3 at 256 bits, median ratio of 101 pairs of alternating
+   * 15 ms windows (this, {@link #kernel6x2Packed} and {@link #kernel4x2}): TN 256×256×16 1.078, TN
+   * 256×784×16 1.031, NN 256×256×10 1.03–1.05, 16- and 64-row NN with K = 10 even, NT 64×256×784 and
+   * NN 256³ not slower. A helper holding the choice (alpha == 1 ? add : fma) in {@link VectorMath}
+   * measured as well at K = 16 but, once C2 recompiled the kernel for another shape, ran NT
+   * 64×256×784 and NN 256³ at 0.36–0.39: the choice is written out in each kernel.
+   */
   private static void kernel6x2(int kc, float alpha, float[] A, int a, int ars, int aks,
       float[] B, int b, int ldb, boolean readC, float[] C, int c, int ldc) {
     FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
@@ -655,6 +668,27 @@ final class SimdGemm {
         c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
       }
     FloatVector va = FloatVector.broadcast(F, alpha), z = va.sub(va);
+    if (alpha == 1f) { // acc + c: the bits of fma(acc, 1, c), on the FP adders (see kernel6x2)
+      int r = c;
+      c00.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c01.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c10.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c11.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c20.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c21.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c30.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c31.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c40.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c41.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c50.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c51.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      return;
+    }
     int r = c;
     c00.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
     c01.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
@@ -710,6 +744,27 @@ final class SimdGemm {
       c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
     }
     FloatVector va = FloatVector.broadcast(F, alpha), z = va.sub(va);
+    if (alpha == 1f) { // acc + c: the bits of fma(acc, 1, c), on the FP adders (see kernel6x2)
+      int r = c;
+      c00.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c01.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c10.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c11.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c20.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c21.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c30.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c31.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c40.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c41.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      r += ldc;
+      c50.add(readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
+      c51.add(readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+      return;
+    }
     int r = c;
     c00.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
     c01.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
@@ -1213,6 +1268,17 @@ final class SimdGemm {
       c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
     }
     FloatVector va = FloatVector.broadcast(F, alpha), z = va.sub(va);
+    if (alpha == 1f) { // acc + c: the bits of fma(acc, 1, c), on the FP adders (see kernel6x2)
+      c00.add((readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
+      c01.add((readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
+      c10.add((readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
+      c11.add((readC ? FloatVector.fromArray(F, C, c + ldc + L) : z)).intoArray(C, c + ldc + L);
+      c20.add((readC ? FloatVector.fromArray(F, C, c + 2 * ldc) : z)).intoArray(C, c + 2 * ldc);
+      c21.add((readC ? FloatVector.fromArray(F, C, c + 2 * ldc + L) : z)).intoArray(C, c + 2 * ldc + L);
+      c30.add((readC ? FloatVector.fromArray(F, C, c + 3 * ldc) : z)).intoArray(C, c + 3 * ldc);
+      c31.add((readC ? FloatVector.fromArray(F, C, c + 3 * ldc + L) : z)).intoArray(C, c + 3 * ldc + L);
+      return;
+    }
     c00.fma(va, (readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
     c01.fma(va, (readC ? FloatVector.fromArray(F, C, c + L) : z)).intoArray(C, c + L);
     c10.fma(va, (readC ? FloatVector.fromArray(F, C, c + ldc) : z)).intoArray(C, c + ldc);
