@@ -276,19 +276,25 @@ final class SimdGemm {
     return bp;
   }
 
-  /** K-blocks up to this long run {@link #rowwise}. */
-  private static final int ROWWISE_MAX_K = 32;
+  /**
+   * K-blocks up to this long run {@link #rowwise}. Zen 3, 256 bits, median ratios against 32, then 64:
+   * 64 → TN 256×784×64 1.069, 256×256×64 1.080, 10×256×64 1.068; 128 → TN 256×784×128 1.034,
+   * 256×256×128 1.047. At 256 (every K-block at 8 lanes), even (TN 256×784×256 0.996, NN 256³ 1.03)
+   * while B's copied panels (784 × 256 floats, 800 KB) outgrow L2: not taken.
+   */
+  private static final int ROWWISE_MAX_K = 128;
 
   /**
-   * A short K-block (a weight gradient's batch, an input gradient through a 10-wide layer) on
-   * 2-vector panels ({@link #PANEL2}), C written row block by row block: packed, every whole panel of
-   * B is copied first (N·kc floats), then each block of 6 rows runs along all of them, so C, the bulk
-   * of the memory traffic when K is short, is written in 6 sequential streams rather than in 2-vector
-   * strips down all M rows (TN 256×784×16: 800 KB of C, past a 512 KiB L2, a line per row and panel).
-   * Unpacked, B is read in place. The same kernels on the same K-block per element: the same bits. Zen
-   * 3, median ratio of 101 pairs of alternating 15 ms windows: TN 256×784×16 1.09–1.11, NN 16×256×10
-   * 1.107, NN 64×256×10 1.069, TN 10×256×16 1.060, NN 256×256×10 0.98–1.06, TN 256×256×16 1.02, TN
-   * 64×256×16 1.01. Returns the columns done (whole panels).
+   * A K-block up to {@link #ROWWISE_MAX_K} long (a weight gradient's batch, an input gradient through
+   * a 10-wide layer) on 2-vector panels ({@link #PANEL2}), C written row block by row block: packed,
+   * every whole panel of B is copied first (N·kc floats), then each block of 6 rows runs along all of
+   * them, so C, the bulk of the memory traffic when K is short, is written in 6 sequential streams
+   * rather than in 2-vector strips down all M rows (TN 256×784×16: 800 KB of C, past a 512 KiB L2, a
+   * line per row and panel). Unpacked, B is read in place. The same kernels on the same K-block per
+   * element: the same bits. Zen 3, median ratio of 101 pairs of alternating 15 ms windows, against
+   * panel by panel: TN 256×784×16 1.09–1.11, NN 16×256×10 1.107, NN 64×256×10 1.069, TN 10×256×16
+   * 1.060, NN 256×256×10 0.98–1.06, TN 256×256×16 1.02, TN 64×256×16 1.01. Returns the columns done
+   * (whole panels).
    */
   private static int rowwise(int M, int N, int kc, float alpha, float[] A, int a, int ars, int aks, float[] B, int b,
       int ldb, boolean pack, boolean readC, float[] C, int c, int ldc) {
