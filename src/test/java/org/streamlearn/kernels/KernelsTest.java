@@ -463,6 +463,45 @@ class KernelsTest {
    * beta 0 never reads C, in every layout, including matrix-vector products, rank-1 updates (K = 1)
    * and NT's panel form, which writes C in its first K-block instead of zeroing it first.
    */
+  /**
+   * NN and TN give every element of C (over whole vectors of columns, one K-block) the bits of its
+   * definition as the kernels compute it: one FMA chain in k from +0, then fma(acc, alpha, C or +0).
+   * Every micro-kernel, packed or in place, panel by panel or row block by row block (rowwise), and
+   * the store as acc + c when alpha is 1 (exact: acc·1 rounds nowhere), must agree with it: thread
+   * splits and the choice among them rely on it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"NN", "TN"})
+  void gemmElementsAreOneFmaChainInK(String layout) {
+    int L = SimdKernels.L;
+    int cases = 0;
+    for (int M : new int[] {1, 2, 5, 6, 7, 10, 16, 33, 100, 130}) for (int w : new int[] {1, 2, 3, 5, 16, 98})
+      for (int K : new int[] {1, 2, 10, 16, 31, 100}) {
+        int N = w * L;
+        if ((long) M * N * K > 1_500_000) continue;
+        for (float alpha : new float[] {1f, -0.7f}) for (float beta : new float[] {0f, 1f}) {
+          boolean tn = layout.equals("TN");
+          int lda = (tn ? M : K) + 3, ldb = N + 1, ldc = N + 2;
+          float[] A = guarded((tn ? K : M) * lda), B = guarded(K * ldb), C = guarded(M * ldc), C0 = C.clone();
+          if (tn) SimdGemm.gemmTN(M, N, K, alpha, A, OFF, lda, B, OFF, ldb, beta, C, OFF, ldc);
+          else SimdGemm.gemmNN(M, N, K, alpha, A, OFF, lda, B, OFF, ldb, beta, C, OFF, ldc);
+          for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+              float acc = 0f;
+              for (int k = 0; k < K; k++)
+                acc = Math.fma(tn ? A[OFF + k * lda + i] : A[OFF + i * lda + k], B[OFF + k * ldb + j], acc);
+              int c = OFF + i * ldc + j;
+              float want = Math.fma(acc, alpha, beta == 0f ? 0f : C0[c]);
+              if (Float.floatToRawIntBits(C[c]) != Float.floatToRawIntBits(want))
+                fail(String.format("gemm%s M=%d N=%d K=%d alpha=%s beta=%s: C[%d][%d] = %s, its FMA chain %s", layout,
+                    M, N, K, alpha, beta, i, j, C[c], want));
+            }
+          cases++;
+        }
+      }
+    assertThat(cases).isGreaterThan(200);
+  }
+
   @Test
   void gemmWithBetaZeroIgnoresGarbageInC() {
     // NT's panel form from 32 rows on: whole panels, a zero-padded leftover panel (through a tile
