@@ -71,6 +71,15 @@ final class SimdGemm {
    */
   private static final int NN_PACK_MIN_ROWS = L == 16 ? 192 : 96;
 
+  /**
+   * With 16 registers ({@link #PANEL2}) NN copies B also from 16 rows on when K is at most this: the
+   * input gradient through a 10-wide layer (K = 10). {@link #rowwise} then runs each block of 6 rows
+   * along all the copied panels in one call ({@link #kernel6x2PackedRow}). Zen 3, median ratio of 61
+   * pairs of alternating 15 ms windows, against B read in place: NN 64×256×10 1.19–1.22, 18×256×10
+   * 1.08, 16×256×10 and 12×256×10 even (the copy, 2560 floats, weighs against 16 rows), 4×256×10 0.64.
+   */
+  private static final int NN_PACK_MAX_K = 32;
+
   /** TN transposes A's K-blocks from this many rows of C on: {@link #tnTransposed}. */
   private static final int TN_TRANSPOSE_MIN_ROWS = 128;
 
@@ -81,7 +90,8 @@ final class SimdGemm {
       applyBeta(M, N, beta, C, cOff, ldc);
       if (K == 0 || alpha == 0f) return;
     }
-    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, M >= NN_PACK_MIN_ROWS, beta != 0f, C, cOff, ldc);
+    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, 
+        M >= NN_PACK_MIN_ROWS || PANEL2 && K <= NN_PACK_MAX_K && M >= 16, beta != 0f, C, cOff, ldc);
   }
 
   static void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
@@ -266,14 +276,23 @@ final class SimdGemm {
    * 2–4 vectors showed as 3.5% of an MLP step at batch 256 (JFR, Zen 3).
    */
   private static float[] copyPanel(int kc, float[] B, int b, int ldb, int w, float[] bp) {
-    return copyPanel(kc, B, b, ldb, w, bp, 0);
+    for (int k = 0; k < kc; k++)
+      for (int v = 0; v < w; v += L) FloatVector.fromArray(F, B, b + k * ldb + v).intoArray(bp, k * w + v);
+    return bp;
   }
 
-  /** As {@link #copyPanel(int, float[], int, int, int, float[])}, into bp from p0 on. */
-  private static float[] copyPanel(int kc, float[] B, int b, int ldb, int w, float[] bp, int p0) {
-    for (int k = 0; k < kc; k++)
-      for (int v = 0; v < w; v += L) FloatVector.fromArray(F, B, b + k * ldb + v).intoArray(bp, p0 + k * w + v);
-    return bp;
+  /**
+   * All whole 2-vector panels of B's K-block, each contiguous (bp[j·kc + k·2L + jj] = B[b + k·ldb + j +
+   * jj] for panels j = 0, 2L, … &lt; Nw), in one pass along B's rows. A {@link #copyPanel} call per
+   * panel cost as much as the product of 4 rows with K = 10 (Zen 3: copying B then cost NN 16×256×10 a
+   * quarter, 0.75; in one pass 1.09 against the per-panel copy).
+   */
+  private static void copyPanels(int kc, float[] B, int b, int ldb, int Nw, float[] bp) {
+    for (int k = 0; k < kc; k++, b += ldb)
+      for (int j = 0, o = k * 2 * L; j < Nw; j += 2 * L, o += kc * 2 * L) {
+        FloatVector.fromArray(F, B, b + j).intoArray(bp, o);
+        FloatVector.fromArray(F, B, b + j + L).intoArray(bp, o + L);
+      }
   }
 
   /**
@@ -304,7 +323,7 @@ final class SimdGemm {
     int ps = ldb, pj = 1, p0 = b; // panel j at bp[p0 + j·pj], rows ps apart
     if (pack) {
       bp = SCRATCH.get().panels(Nw * kc);
-      for (int j = 0; j < Nw; j += W) copyPanel(kc, B, b + j, ldb, W, bp, j * kc);
+      copyPanels(kc, B, b, ldb, Nw, bp);
       ps = W;
       pj = kc;
       p0 = 0;
@@ -316,7 +335,8 @@ final class SimdGemm {
     }
     int i = 0;
     for (int q = 0; q < six; q++, i += 6)
-      if (aks == 1 && pack)
+      if (aks == 1 && pack && !readC) kernel6x2PackedRow(kc, alpha, A, a + i * ars, ars, bp, Nw, C, c + i * ldc, ldc);
+      else if (aks == 1 && pack)
         for (int j = 0; j < Nw; j += W)
           kernel6x2Packed(kc, alpha, A, a + i * ars, ars, bp, j * kc, readC, C, c + i * ldc + j, ldc);
       else
@@ -854,6 +874,89 @@ final class SimdGemm {
     r += ldc;
     c50.fma(va, readC ? FloatVector.fromArray(F, C, r) : z).intoArray(C, r);
     c51.fma(va, readC ? FloatVector.fromArray(F, C, r + L) : z).intoArray(C, r + L);
+  }
+
+  /**
+   * {@link #kernel6x2Packed} with C written, not read (C = alpha·A·B: readC false), along the Nw / 2L
+   * panels {@link #rowwise} copied (panel j at B[j·kc]) in one call. With K-blocks of 10 to 32 a tile is 60 to 200 cycles of FMAs, and a call per tile (13
+   * arguments and the loop's set-up) cost about 55 cycles more (Zen 3: NN 6×256×10, about 125 cycles
+   * a tile where 10 more k steps added 70). A method of its own: kernel6x2Packed as this loop over one
+   * panel at its other call sites ran NN 256³ at 0.93 and NT 256³ at 0.97; the loop over panels read
+   * in place, their rows ldb apart (bounds checked every k step), lost (NN 16×256×10 0.91), and so did
+   * this loop reading C (plain SGD's direct update W += −lr·dyᵀ·x at batch 16: TN 256×784×16 with beta
+   * 1 at 0.75–0.80, which stays a call per panel). Zen 3, median ratio of 41 pairs of alternating 15 ms
+   * windows against a call per panel, with the copy above, in two JVMs each: TN 256×784×16 1.07–1.09,
+   * TN 64×256×16 1.12–1.18, NN 64×256×10 1.20–1.21, NN 256×256×10 1.04–1.16; the update 0.99–1.06.
+   * The same arithmetic: the same bits.
+   */
+  private static void kernel6x2PackedRow(int kc, float alpha, float[] A, int a, int ars,
+      float[] B, int Nw, float[] C, int c0, int ldc) {
+    for (int j = 0; j < Nw; j += 2 * L) {
+      int b = j * kc, c = c0 + j;
+      FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+      FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+      FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+      FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+      FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+      FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+      int a1 = a + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
+      for (int k = 0; k < kc; k++) {
+        int p = b + k * (2 * L);
+        FloatVector b0 = FloatVector.fromArray(F, B, p), b1 = FloatVector.fromArray(F, B, p + L);
+        FloatVector x = FloatVector.broadcast(F, A[a + k]);
+        c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+        x = FloatVector.broadcast(F, A[a1 + k]);
+        c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+        x = FloatVector.broadcast(F, A[a2 + k]);
+        c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+        x = FloatVector.broadcast(F, A[a3 + k]);
+        c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+        x = FloatVector.broadcast(F, A[a4 + k]);
+        c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+        x = FloatVector.broadcast(F, A[a5 + k]);
+        c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+      }
+      FloatVector va = FloatVector.broadcast(F, alpha), z = va.sub(va);
+      if (alpha == 1f) { // acc + c: the bits of fma(acc, 1, c), on the FP adders (see kernel6x2)
+        int r = c;
+        c00.add(z).intoArray(C, r);
+        c01.add(z).intoArray(C, r + L);
+        r += ldc;
+        c10.add(z).intoArray(C, r);
+        c11.add(z).intoArray(C, r + L);
+        r += ldc;
+        c20.add(z).intoArray(C, r);
+        c21.add(z).intoArray(C, r + L);
+        r += ldc;
+        c30.add(z).intoArray(C, r);
+        c31.add(z).intoArray(C, r + L);
+        r += ldc;
+        c40.add(z).intoArray(C, r);
+        c41.add(z).intoArray(C, r + L);
+        r += ldc;
+        c50.add(z).intoArray(C, r);
+        c51.add(z).intoArray(C, r + L);
+        continue;
+      }
+      int r = c;
+      c00.fma(va, z).intoArray(C, r);
+      c01.fma(va, z).intoArray(C, r + L);
+      r += ldc;
+      c10.fma(va, z).intoArray(C, r);
+      c11.fma(va, z).intoArray(C, r + L);
+      r += ldc;
+      c20.fma(va, z).intoArray(C, r);
+      c21.fma(va, z).intoArray(C, r + L);
+      r += ldc;
+      c30.fma(va, z).intoArray(C, r);
+      c31.fma(va, z).intoArray(C, r + L);
+      r += ldc;
+      c40.fma(va, z).intoArray(C, r);
+      c41.fma(va, z).intoArray(C, r + L);
+      r += ldc;
+      c50.fma(va, z).intoArray(C, r);
+      c51.fma(va, z).intoArray(C, r + L);
+    }
   }
 
   private static void kernel2x3(int kc, float alpha, float[] A, int a, int ars, int aks,
