@@ -306,8 +306,8 @@ final class SimdGemm {
   /**
    * A K-block up to {@link #ROWWISE_MAX_K} long (a weight gradient's batch, an input gradient through
    * a 10-wide layer) on 2-vector panels ({@link #PANEL2}), C written row block by row block: packed,
-   * every whole panel of B is copied first (N·kc floats), then each block of 6 rows runs along all of
-   * them, so C, the bulk of the memory traffic when K is short, is written in 6 sequential streams
+   * every whole panel of B is copied first (N·kc floats, {@link #copyPanels}), then each block of 6 rows
+   * runs along all of them (in one call, {@link #kernel6x2PackedRow}, where C is written, not read), so C, the bulk of the memory traffic when K is short, is written in 6 sequential streams
    * rather than in 2-vector strips down all M rows (TN 256×784×16: 800 KB of C, past a 512 KiB L2, a
    * line per row and panel). Unpacked, B is read in place. The same kernels on the same K-block per
    * element: the same bits. Zen 3, median ratio of 101 pairs of alternating 15 ms windows, against
