@@ -79,6 +79,8 @@ final class SimdGemm {
    * 1.08, 16×256×10 and 12×256×10 even (the copy, 2560 floats, weighs against 16 rows), 4×256×10 0.64.
    */
   private static final int NN_PACK_MAX_K = 32;
+  /** From this many rows NN copies B's short K-blocks ({@link #NN_PACK_MAX_K}). */
+  private static final int NN_SHORT_PACK_MIN_ROWS = 16;
 
   /** TN transposes A's K-blocks from this many rows of C on: {@link #tnTransposed}. */
   private static final int TN_TRANSPOSE_MIN_ROWS = 128;
@@ -90,8 +92,8 @@ final class SimdGemm {
       applyBeta(M, N, beta, C, cOff, ldc);
       if (K == 0 || alpha == 0f) return;
     }
-    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, 
-        M >= NN_PACK_MIN_ROWS || PANEL2 && K <= NN_PACK_MAX_K && M >= 16, beta != 0f, C, cOff, ldc);
+    boolean pack = M >= NN_PACK_MIN_ROWS || PANEL2 && K <= NN_PACK_MAX_K && M >= NN_SHORT_PACK_MIN_ROWS;
+    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, pack, beta != 0f, C, cOff, ldc);
   }
 
   static void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
@@ -304,10 +306,17 @@ final class SimdGemm {
   private static final int ROWWISE_MAX_K = 128;
 
   /**
+   * Below this many rows {@link #rowwise} runs its 4-row block along the panels in one call too
+   * ({@link #kernel4x2PackedRow}).
+   */
+  private static final int ROW4_MAX_ROWS = 32;
+
+  /**
    * A K-block up to {@link #ROWWISE_MAX_K} long (a weight gradient's batch, an input gradient through
    * a 10-wide layer) on 2-vector panels ({@link #PANEL2}), C written row block by row block: packed,
-   * every whole panel of B is copied first (N·kc floats, {@link #copyPanels}), then each block of 6 rows
-   * runs along all of them (in one call, {@link #kernel6x2PackedRow}, where C is written, not read), so C, the bulk of the memory traffic when K is short, is written in 6 sequential streams
+   * every whole panel of B is copied first (N·kc floats, {@link #copyPanels}), then each block of 6
+   * rows runs along all of them (in one call, {@link #kernel6x2PackedRow}, where C is written, not
+   * read), so C, the bulk of the memory traffic when K is short, is written in 6 sequential streams
    * rather than in 2-vector strips down all M rows (TN 256×784×16: 800 KB of C, past a 512 KiB L2, a
    * line per row and panel). Unpacked, B is read in place. The same kernels on the same K-block per
    * element: the same bits. Zen 3, median ratio of 101 pairs of alternating 15 ms windows, against
@@ -343,7 +352,7 @@ final class SimdGemm {
         for (int j = 0; j < Nw; j += W)
           kernel6x2(kc, alpha, A, a + i * ars, ars, aks, bp, p0 + j * pj, ps, readC, C, c + i * ldc + j, ldc);
     for (; rest >= 4; rest -= 4, i += 4)
-      if (aks == 1 && pack && !readC && M < 32) // the 4 rows past 6-row blocks weigh at a batch of 16
+      if (aks == 1 && pack && !readC && M < ROW4_MAX_ROWS)
         kernel4x2PackedRow(kc, alpha, A, a + i * ars, ars, bp, Nw, C, c + i * ldc, ldc);
       else
         for (int j = 0; j < Nw; j += W)
@@ -881,8 +890,9 @@ final class SimdGemm {
 
   /**
    * {@link #kernel6x2Packed} with C written, not read (C = alpha·A·B: readC false), along the Nw / 2L
-   * panels {@link #rowwise} copied (panel j at B[j·kc]) in one call. With K-blocks of 10 to 32 a tile is 60 to 200 cycles of FMAs, and a call per tile (13
-   * arguments and the loop's set-up) cost about 55 cycles more (Zen 3: NN 6×256×10, about 125 cycles
+   * panels {@link #rowwise} copied (panel j at B[j·kc]) in one call. With K-blocks of 10 to 32 a
+   * tile is 60 to 200 cycles of FMAs, and a call per tile (13 arguments and the loop's set-up) cost
+   * about 55 cycles more (Zen 3: NN 6×256×10, about 125 cycles
    * a tile where 10 more k steps added 70). A method of its own: kernel6x2Packed as this loop over one
    * panel at its other call sites ran NN 256³ at 0.93 and NT 256³ at 0.97; the loop over panels read
    * in place, their rows ldb apart (bounds checked every k step), lost (NN 16×256×10 0.91), and so did
