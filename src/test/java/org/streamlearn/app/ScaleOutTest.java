@@ -143,6 +143,12 @@ class ScaleOutTest {
           for (int r : survivors) if (owned(http, bases.get(r)) != 3) return false;
           return true;
         });
+        // publisher comes from the trainer's figures, refreshed at its own pace (about a second),
+        // partitions_owned from the consumer's at once: wait for the first survivor to report it.
+        awaitAll(children, 20, () -> {
+          for (int r : survivors) if (scaleOut(http, bases.get(r)).get("publisher").asBoolean()) return true;
+          return false;
+        });
         int pubs = 0;
         for (int r : survivors) if (scaleOut(http, bases.get(r)).get("publisher").asBoolean()) pubs++;
         assertThat(pubs).as("one survivor publishes").isEqualTo(1);
