@@ -139,7 +139,7 @@ public final class StreamlearnMeters {
     gauge(reg, "group.partitions.owned", g, m, f -> f.ingest().partitionsOwned(), "Input partitions this instance owns");
     counter(reg, "group.partitions.revoked", g, m, f -> f.ingest().partitionsRevoked(),
         "Input partitions rebalances took from this instance (cooperative: only those that moved)");
-    gauge(reg, "group.publisher", g, m, f -> f.training().publisher() ? 1 : 0,
+    gauge(reg, "group.publisher", g, m, f -> f.ingest().publisher() ? 1 : 0,
         "1 if this instance writes <model>.weights (alone always; in a group the owner of input partition 0)");
     gauge(reg, "group.replicas", g, m, f -> f.group().replicasInAverage(),
         "Replicas (this one included) in the last parameter average; 1 alone");

@@ -21,19 +21,22 @@ import org.streamlearn.codec.DecodeResult;
  * @param partitionsRevoked input partitions rebalances took from this instance
  * @param lastBrokerContactMillis wall-clock time of the last answer from the broker
  * @param brokerConnected whether the consumer holds an open broker connection
+ * @param publisher whether this instance writes the weights topic: alone always, in a group while it
+ *     owns the lead partition (partition 0 of the first topic); in the same snapshot as
+ *     partitionsOwned, so the two never disagree
  */
 public record IngestFigures(long recordsIn, long[] deadLettered, long deadLettersPending, long deadLettersGivenUp,
     long pauses, boolean paused, int queueDepth, int queueCapacity, int maxQueueDepth, long lag,
     Map<String, Long> lagByPartition, int partitionsOwned, long partitionsRevoked, long lastBrokerContactMillis,
-    boolean brokerConnected) {
+    boolean brokerConnected, boolean publisher) {
   public IngestFigures {
     deadLettered = deadLettered.clone();
     lagByPartition = Map.copyOf(lagByPartition);
   }
 
-  public static IngestFigures none(int queueCapacity) {
+  public static IngestFigures none(int queueCapacity, boolean publisher) {
     return new IngestFigures(0, new long[DecodeResult.Reason.values().length], 0, 0, 0, false, 0, queueCapacity, 0,
-        -1, Map.of(), 0, 0, System.currentTimeMillis(), true);
+        -1, Map.of(), 0, 0, System.currentTimeMillis(), true, publisher);
   }
 
   public long deadLettered(DecodeResult.Reason r) {

@@ -22,7 +22,6 @@ import org.streamlearn.learn.Metrics;
  * @param drifts drifts detected on the prequential loss
  * @param exchanges scale-out: parameter exchanges with the other replicas
  * @param rowsDropped scale-out: queued rows of lost partitions, dropped untrained
- * @param publisher whether this instance writes the weights topic
  * @param lastPublishMillis wall-clock time of the last publish, 0 none
  * @param trainThreads threads the steps run on now (train.threads; under auto, 1 while the team
  *     measured slower)
@@ -30,8 +29,8 @@ import org.streamlearn.learn.Metrics;
 public record TrainingFigures(long steps, long examples, long rowsTrained, long divergences, long examplesRolledBack,
     long version, double learningRate, double gradNorm, Metrics metrics, double examplesPerSecond,
     boolean trainingPaused, long resets, long publishSkipped, long drifts, long exchanges, long rowsDropped,
-    boolean publisher, long lastPublishMillis, int trainThreads) {
+    long lastPublishMillis, int trainThreads) {
   /** Before the trainer ran. */
   public static final TrainingFigures NONE = new TrainingFigures(0, 0, 0, 0, 0, -1, Double.NaN, Double.NaN,
-      Metrics.EMPTY, 0, false, 0, 0, 0, 0, 0, true, 0, 1);
+      Metrics.EMPTY, 0, false, 0, 0, 0, 0, 0, 0, 1);
 }

@@ -51,7 +51,9 @@ final class GroupMembership implements ConsumerRebalanceListener {
   @Override public void onPartitionsRevoked(Collection<TopicPartition> parts) {
     in.partitionsRevoked += parts.size();
     if (sync != null) in.confirmLease();
-    if (sync != null && !parts.isEmpty()) {
+    // Finished (a graceful stop closing the consumer): the drain checkpointed all it took, and the
+    // trainer's thread is gone, so there is nothing to hand over and no one to ask.
+    if (sync != null && !parts.isEmpty() && !in.trainer.finished()) {
       handOver();
       dropQueued(parts);
     }
@@ -195,7 +197,7 @@ final class GroupMembership implements ConsumerRebalanceListener {
             Math.max(own, com), com, own);
       }
     }
-    if (parts.contains(lead)) in.trainer.publisher(true);
+    if (parts.contains(lead)) publisher(true);
     if (!parts.isEmpty() && "starting".equals(in.problem)) in.problem = null; // not a problem once partitions are here
     in.assigned.addAll(parts);
     if (in.paused) consumer.pause(parts);
@@ -225,10 +227,16 @@ final class GroupMembership implements ConsumerRebalanceListener {
   }
 
   private void lose(Collection<TopicPartition> parts) {
-    if (sync != null && parts.contains(lead)) in.trainer.publisher(false);
+    if (sync != null && parts.contains(lead)) publisher(false);
     in.assigned.removeAll(parts);
     for (TopicPartition tp : parts) in.lagByPartition.remove(tp.toString());
     in.publishFigures();
+  }
+
+  /** The trainer's flag (it writes the weights topic) and the ingest's (in its figures, beside partitions_owned). */
+  private void publisher(boolean p) {
+    in.trainer.publisher(p);
+    in.publisher = p;
   }
 
   /**

@@ -69,6 +69,8 @@ final class IngestVerticle extends AbstractVerticle {
   private org.apache.kafka.common.Metric connections;
   private boolean commitFailing;
   boolean paused;
+  /** In a group: this instance owns the lead partition and writes the weights topic (ingest thread). */
+  boolean publisher;
   private long nextCommitMs, recordsIn, pauses, lastBrokerContactMs;
   long nextLagMs, partitionsRevoked, lag = -1;
   private int maxDepth;
@@ -97,7 +99,7 @@ final class IngestVerticle extends AbstractVerticle {
     this.maxPollRecords = Math.max(1, Math.min(500, ring.capacity / 4));
     this.highWater = ring.capacity - maxPollRecords;
     this.lowWater = highWater / 2;
-    this.figures = IngestFigures.none(ring.capacity);
+    this.figures = IngestFigures.none(ring.capacity, sync == null);
   }
 
   @Override public void start() {
@@ -358,7 +360,7 @@ final class IngestVerticle extends AbstractVerticle {
   void publishFigures() {
     figures = new IngestFigures(recordsIn, deadLettered, deadLetters.pending(), deadLetters.givenUp(), pauses, paused,
         ring.size(), ring.capacity, maxDepth, lag, lagByPartition, assigned.size(), partitionsRevoked,
-        lastBrokerContactMs, brokerConnected());
+        lastBrokerContactMs, brokerConnected(), sync == null || publisher);
   }
 
   /** Whether the ingest thread was started (it then drains the trainer when it ends). */

@@ -55,7 +55,7 @@ final class ModelDescription {
       g.put("sync_every_steps", mc.scale().syncEverySteps());
       g.put("sync_every_ms", mc.scale().syncEveryMs());
       g.put("sync_stale_ms", mc.scale().syncStaleMs());
-      g.put("publisher", f.training().publisher());
+      g.put("publisher", f.ingest().publisher());
       g.put("exchanges", f.training().exchanges());
       g.put("rows_dropped", f.training().rowsDropped());
       g.put("replicas_in_last_average", f.group().replicasInAverage());

@@ -317,7 +317,7 @@ public final class ModelVerticle extends AbstractVerticle implements ModelView {
     var c = checkpointer;
     var p = publish;
     TrainingFigures tf = t == null ? TrainingFigures.NONE : t.figures;
-    IngestFigures inf = in == null ? IngestFigures.none(ring.capacity) : in.figures;
+    IngestFigures inf = in == null ? IngestFigures.none(ring.capacity, sync == null) : in.figures;
     GroupFigures g = sync == null ? GroupFigures.ALONE : new GroupFigures(true, sync.lastReplicasInAverage,
         sync.liveReplicas(), sync.lastDivergence, sync.lastRelativeDivergence, sync.othersRate());
     return new Figures(tf, inf, g, c == null ? -1 : c.lastStep, c == null ? 0 : c.health.failures,
@@ -327,7 +327,7 @@ public final class ModelVerticle extends AbstractVerticle implements ModelView {
   @Override public Status status() {
     var in = ingest;
     var t = trainer;
-    IngestFigures inf = in == null ? IngestFigures.none(ring.capacity) : in.figures;
+    IngestFigures inf = in == null ? IngestFigures.none(ring.capacity, sync == null) : in.figures;
     TrainingFigures tf = t == null ? TrainingFigures.NONE : t.figures;
     boolean live = running && in != null && in.running();
     long silence = System.currentTimeMillis() - inf.lastBrokerContactMillis();

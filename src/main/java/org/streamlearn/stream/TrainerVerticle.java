@@ -2,10 +2,12 @@ package org.streamlearn.stream;
 
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -110,7 +112,7 @@ final class TrainerVerticle extends AbstractVerticle {
     long v = learner.step() > 0 ? learner.step() : -1;
     this.figures = new TrainingFigures(learner.step(), learner.examples(), 0, learner.divergences(),
         learner.rolledBackExamples(), v, learner.learningRate(), Double.NaN, learner.metrics(), 0, controlPaused, 0, 0,
-        learner.drifts(), 0, 0, sync == null, 0, learner.activeThreads());
+        learner.drifts(), 0, 0, 0, learner.activeThreads());
   }
 
   @Override public void start() {
@@ -151,7 +153,21 @@ final class TrainerVerticle extends AbstractVerticle {
 
   /** Any thread: a turn runs soon (once, however often it is woken meanwhile). */
   void wake() {
-    if (scheduled.compareAndSet(false, true)) context.runOnContext(v -> turn());
+    if (!finished && scheduled.compareAndSet(false, true)) onTrainerThread(v -> turn());
+  }
+
+  /**
+   * Runs h on the trainer's thread, unless the trainer is undeployed: its pool is then closed (the
+   * ingest thread still commits and leaves the group after the drain, and its rebalance listener
+   * wakes the trainer), and there is nothing left to run.
+   */
+  private boolean onTrainerThread(Handler<Void> h) {
+    try {
+      context.runOnContext(h);
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
   }
 
   private void turn() {
@@ -322,13 +338,18 @@ final class TrainerVerticle extends AbstractVerticle {
    */
   CompletableFuture<Void> handOver() {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    context.runOnContext(v -> {
+    if (finished) {
+      done.complete(null);
+      return done;
+    }
+    boolean queued = onTrainerThread(v -> {
       if (finished || writer == null) {
         done.complete(null);
         return;
       }
       checkpoint(true).onComplete(r -> done.complete(null));
     });
+    if (!queued) done.complete(null);
     return done;
   }
 
@@ -375,6 +396,6 @@ final class TrainerVerticle extends AbstractVerticle {
     figures = new TrainingFigures(learner.step(), learner.examples(), feeder.rowsTrained, learner.divergences(),
         learner.rolledBackExamples(), line.version, learner.learningRate(), learner.lastGradNorm(), learner.metrics(),
         examplesPerSecond, controlPaused, resets, line.publishSkipped, learner.drifts(), line.exchanges,
-        feeder.rowsDropped, line.publisher, line.lastPublishMillis, learner.activeThreads());
+        feeder.rowsDropped, line.lastPublishMillis, learner.activeThreads());
   }
 }

@@ -161,6 +161,106 @@ class SessionExpiryTest {
   }
 
   /**
+   * A lone replica of a group (replica.id set, no other member) whose session expires while it has
+   * trained records it has not committed (checkpoints only at the graceful stop, so the group's
+   * committed offsets stay at the start): the group takes its partitions and, as it is the only
+   * member, gives them straight back. It must continue after what its state holds, not from the
+   * committed offsets, which would train those records a second time into the same state (found in
+   * ScaleOutTest under load: a replica's first 100 records of a partition twice in its own state).
+   * The audit must show the loss and every record in the state exactly once.
+   */
+  @Test
+  @Timeout(180)
+  void aLoneReplicaGivenBackThePartitionsItLostContinuesAfterWhatItTrained(@TempDir Path dir) throws Exception {
+    long t0 = System.nanoTime();
+    String model = "lone", topic = "lone.train";
+    int partitions = 2;
+    Datasets.Digits d = Datasets.digits();
+    List<byte[]> records = new ArrayList<>();
+    for (int e = 0; e < 4; e++)
+      for (int i = 0; i < d.size(); i++) records.add(DemoProducer.digitsLine(d.pixels()[i], d.labels()[i]));
+    int n = records.size();
+    Path config = ScaleOutTest.config(dir, 0, model, topic, "input(64) dense(32) relu dense(10)", "", "");
+    String yaml = Files.readString(config);
+    Files.writeString(config, yaml.replace("checkpoint.every.steps: 20", "checkpoint.every.steps: 0")
+        .replace("checkpoint.every.ms: 500", "checkpoint.every.ms: 0"));
+    assertThat(Files.readString(config)).contains("checkpoint.every.steps: 0", "checkpoint.every.ms: 0");
+
+    try (EmbeddedKafka kafka = new EmbeddedKafka(dir.resolve("kafka"), Map.of("group.min.session.timeout.ms", "1000"))) {
+      String bootstrap = kafka.start();
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+      }
+      HttpClient http = HttpClient.newHttpClient();
+      try (ChildJvm lone = ChildJvm.service("service", config, bootstrap)) {
+        List<ChildJvm> all = List.of(lone);
+        String base = ScaleOutTest.base(lone, model);
+        ScaleOutTest.awaitAll(all, 120, () -> ScaleOutTest.owned(http, base) == partitions);
+        Thread producer = Thread.ofPlatform().daemon(true)
+            .start(() -> ScaleOutTest.produce(bootstrap, topic, partitions, records, RATE));
+        ScaleOutTest.awaitAll(all, 60, () -> examples(http, base) >= 500);
+        assertThat(groupCommits(bootstrap, model).values()).as("nothing committed past the start before the freeze")
+            .allMatch(o -> o == 0);
+        signal("STOP", lone);
+        long frozen = System.nanoTime();
+        Thread.sleep(6_000); // three session timeouts: the coordinator expires the member
+        signal("CONT", lone);
+        System.out.printf("lone replica: frozen %.1f s after training 500 records, at %.1f s%n",
+            (System.nanoTime() - frozen) / 1e9, ScaleOutTest.secs(t0));
+        lone.await(60, "the partitions assigned again after the expiry", () -> lone.out().stream()
+            .filter(l -> l.contains(" takes " + topic + "-0 ")).count() >= 2);
+        ScaleOutTest.awaitAll(all, 60, () -> ScaleOutTest.owned(http, base) == partitions);
+        producer.join(60_000);
+        ScaleOutTest.awaitAll(all, 120, () -> examples(http, base) >= n);
+        lone.p().toHandle().destroy(); // SIGTERM: graceful, checkpoints, commits, leaves the group
+        assertThat(lone.p().waitFor(30, TimeUnit.SECONDS)).as("stopped").isTrue();
+        // A static member that did not leave would stay in the group until its session expires.
+        assertThat(groupMembers(bootstrap, model)).as("members right after the graceful stop; output:%n%s", lone.output())
+            .isZero();
+        assertThat(lone.out()).as("the consumer closed cleanly").noneMatch(l -> l.contains("Failed to close")
+            || l.contains("failed on invocation of onPartitionsRevoked"));
+        for (String l : lone.out())
+          if (l.contains("lost partitions") || l.contains(" takes " + topic)) System.out.println("lone replica said: " + l);
+
+        var a = TrainingAudit.read(dir.resolve("r0.audit"));
+        assertThat(a.partitionsLost()).as("the session expiry took both partitions; output:%n%s", lone.output())
+            .containsExactlyInAnyOrder(topic + "-0", topic + "-1");
+        assertThat(a.afterLastCheckpoint()).as("stopped gracefully: all it trained is checkpointed").isEmpty();
+        Map<String, Integer> copies = new HashMap<>();
+        for (var e : a.effective()) copies.merge(e.id(), 1, Integer::sum);
+        List<String> twice = copies.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).sorted()
+            .toList();
+        List<String> missing = new ArrayList<>();
+        for (int p = 0; p < partitions; p++)
+          for (long o = 0; o < ScaleOutTest.partitionSize(n, partitions, p); o++)
+            if (!copies.containsKey(topic + "-" + p + "@" + o)) missing.add(p + "@" + o);
+        System.out.printf("lone replica audit: %d records, %d in the state twice, %d missing, %d queued rows dropped"
+            + " at the loss, %.1f s%n", n, twice.size(), missing.size(), a.rowsDropped(), ScaleOutTest.secs(t0));
+        assertThat(twice).as("records trained twice into the one state (%d)", twice.size()).isEmpty();
+        assertThat(missing).as("records in no state").isEmpty();
+      }
+    }
+  }
+
+  static int groupMembers(String bootstrap, String model) throws Exception {
+    try (Admin a = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      String g = "streamlearn-" + model;
+      return a.describeConsumerGroups(List.of(g)).all().get(10, TimeUnit.SECONDS).get(g).members().size();
+    }
+  }
+
+  /** The examples of the model's newest published version, or -1 while it does not answer. */
+  static long examples(HttpClient http, String base) {
+    try {
+      var res = http.send(HttpRequest.newBuilder(URI.create(base)).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return ScaleOutTest.JSON.readTree(res.body()).path("examples").asLong(-1);
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  /**
    * Each record must be in some replica's state (both stopped gracefully, so all they trained is
    * checkpointed). A record in two states (or twice in the victim's) is allowed only when one copy
    * is the victim's from before the freeze, at or after its last commit before it.
@@ -215,9 +315,13 @@ class SessionExpiryTest {
 
   /** The model's group's committed offsets per "topic-partition". */
   static Map<String, Long> groupCommits(String bootstrap) throws Exception {
+    return groupCommits(bootstrap, MODEL);
+  }
+
+  static Map<String, Long> groupCommits(String bootstrap, String model) throws Exception {
     try (Admin a = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       Map<String, Long> m = new HashMap<>();
-      a.listConsumerGroupOffsets("streamlearn-" + MODEL).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS)
+      a.listConsumerGroupOffsets("streamlearn-" + model).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS)
           .forEach((tp, o) -> m.put(tp.toString(), o.offset()));
       return m;
     }

@@ -171,7 +171,7 @@ public final class RunningModel implements AutoCloseable {
   public long partitionsRevoked() { return figures().ingest().partitionsRevoked(); }
   public long deadLettersPending() { return figures().ingest().deadLettersPending(); }
   public long deadLettersGivenUp() { return figures().ingest().deadLettersGivenUp(); }
-  public boolean publisher() { return figures().training().publisher(); }
+  public boolean publisher() { return figures().ingest().publisher(); }
   public boolean replicated() { return figures().group().replicated(); }
   public int replicasInAverage() { return figures().group().replicasInAverage(); }
   public int liveOtherReplicas() { return figures().group().liveOthers(); }
