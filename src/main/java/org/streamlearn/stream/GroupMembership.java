@@ -51,9 +51,9 @@ final class GroupMembership implements ConsumerRebalanceListener {
   @Override public void onPartitionsRevoked(Collection<TopicPartition> parts) {
     in.partitionsRevoked += parts.size();
     if (sync != null) in.confirmLease();
-    // Finished (a graceful stop closing the consumer): the drain checkpointed all it took, and the
-    // trainer's thread is gone, so there is nothing to hand over and no one to ask.
-    if (sync != null && !parts.isEmpty() && !in.trainer.finished()) {
+    // At a graceful stop's close the trainer is finished (drained, checkpointed, undeployed): the
+    // hand-over returns at once and nothing is queued.
+    if (sync != null && !parts.isEmpty()) {
       handOver();
       dropQueued(parts);
     }
