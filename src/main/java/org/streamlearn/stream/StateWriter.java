@@ -40,6 +40,8 @@ final class StateWriter {
   private long lastTaken = -1, deadLetterWaitLogged;
   private boolean lastPaused;
   private int inFlight;
+  /** The newest write handed to the writer: what "nothing new" must wait for (it may still run). */
+  private Future<Void> lastWrite = Future.succeededFuture();
 
   StateWriter(String model, OnlineLearner learner, OffsetLedger ledger, RowFeeder feeder, CheckpointVerticle writer,
       IntToLongFunction deadLetterFloor, TrainingAudit audit, Context context, StartingState start, long everySteps) {
@@ -69,11 +71,14 @@ final class StateWriter {
    * while a taken record's dead letter is not acknowledged (a checkpoint covering it would lose it
    * after a crash).
    *
-   * @return completes once durable, or at once when nothing was written (fails when the write did)
+   * @return completes once what is taken so far is durable (fails when the write did): with nothing
+   *     new since the last write handed to the writer, when that one completes, which may still be
+   *     running (a hand-over or the last commit that did not wait for it would commit less than the
+   *     state holds, and the next owner would train that tail a second time); at once when deferred
    */
   Future<Void> checkpoint(boolean last, boolean trainingPaused, BeforeCopy before) {
     if (feeder.takenCount == lastTaken && learner.step() == lastAttemptStep && trainingPaused == lastPaused)
-      return Future.succeededFuture(); // nothing new
+      return lastWrite; // nothing new
     int held = heldByDeadLetter();
     if (held >= 0) {
       long nowMs = System.currentTimeMillis();
@@ -96,8 +101,9 @@ final class StateWriter {
     for (int p = 0, n = ledger.size(); p < n; p++)
       if (feeder.taken[p] >= 0) offsets.put(ledger.name(p), feeder.taken[p]);
     inFlight++;
-    return writer.write(new CheckpointVerticle.Job(st, offsets, trainingPaused), context)
+    lastWrite = writer.write(new CheckpointVerticle.Job(st, offsets, trainingPaused), context)
         .andThen(r -> inFlight--);
+    return lastWrite;
   }
 
   /** Whether a write is running. */

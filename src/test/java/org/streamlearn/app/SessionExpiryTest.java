@@ -143,6 +143,12 @@ class SessionExpiryTest {
           if (l.contains("lost partitions") || l.contains("no news of group") || l.contains("answered")
               || l.contains("did not confirm"))
             System.out.println("session expiry: the victim said: " + l);
+        for (String l : children.get(SURVIVOR).out())
+          if (l.contains("GroupMembership") || l.contains("hand-over") || l.contains("lost partitions"))
+            System.out.println("session expiry: the survivor said: " + l);
+        for (String l : victim.out())
+          if (l.contains("GroupMembership") && l.contains(" takes "))
+            System.out.println("session expiry: the victim said: " + l);
         audit(dir, n, commitsBeforeFreeze, contMillis);
         // One warning for the loss, naming the partitions and the rows dropped, as its audit says.
         List<String> warnings = victim.out().stream().filter(l -> l.contains("WARN") && l.contains("lost partitions")).toList();
