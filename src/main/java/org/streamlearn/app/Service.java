@@ -61,7 +61,10 @@ public final class Service implements AutoCloseable {
   private void startAll() {
     vertx = io.vertx.core.Vertx.builder()
         .with(new io.vertx.core.VertxOptions().setMetricsOptions(
-            new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)))
+            // Event-bus meters off: vertx-micrometer 5.0 registers its handlers gauge again for every
+            // handler, and Micrometer warns about it at each start; the bus only carries control calls.
+            new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)
+                .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.EVENT_BUS)))
         .withMetrics(new org.streamlearn.metrics.VertxHttpServerMeters(registry))
         .build();
     String bootstrap = cfg.kafka().bootstrapServers();
