@@ -97,20 +97,33 @@ final class GroupMembership implements ConsumerRebalanceListener {
   private void dropQueued(Collection<TopicPartition> parts) {
     long head = ring.head(), tail = ring.tail();
     if (head == tail) return;
+    String names = giveUp(parts, false);
+    if (!names.isEmpty())
+      in.trainer.lost(names, tail, in.trainer.controlPaused() ? "revoked while training is paused by control"
+          : "revoked before the trainer took them: the hand-over ran out of shutdown.timeout.ms");
+  }
+
+  /**
+   * Partitions no longer this replica's to train: each one's generation is bumped first, so the
+   * trainer takes none of its rows still queued, and this replica's position of it becomes its first
+   * row still queued, i.e. the end of what the trainer took (unchanged when none is queued).
+   *
+   * @param all whether to name every partition, or only those with rows queued
+   * @return the partitions, comma-separated
+   */
+  private String giveUp(Collection<TopicPartition> parts, boolean all) {
     StringBuilder names = new StringBuilder();
     for (TopicPartition tp : parts) {
       Integer i = ledger.find(tp);
       if (i == null) continue;
       ledger.generation.incrementAndGet(i); // first, so the trainer takes none of the rows found below
       long first = firstQueued(i);
-      if (first < 0) continue;
-      ledger.fetched[i] = first;
+      if (first >= 0) ledger.fetched[i] = first;
+      else if (!all) continue;
       if (!names.isEmpty()) names.append(',');
       names.append(tp);
     }
-    if (!names.isEmpty())
-      in.trainer.lost(names.toString(), tail, in.trainer.controlPaused() ? "revoked while training is paused by control"
-          : "revoked before the trainer took them: the hand-over ran out of shutdown.timeout.ms");
+    return names.toString();
   }
 
   /** The smallest offset of partition i's rows still in the ring, or -1 (ingest thread). */
@@ -135,20 +148,9 @@ final class GroupMembership implements ConsumerRebalanceListener {
    * over, and the partition continues where this instance left it.
    */
   @Override public void onPartitionsLost(Collection<TopicPartition> parts) {
-    if (sync != null && !parts.isEmpty()) {
-      StringBuilder names = new StringBuilder();
-      for (TopicPartition tp : parts) {
-        Integer i = ledger.find(tp);
-        if (i == null) continue;
-        ledger.generation.incrementAndGet(i); // first, so the trainer takes none of the rows found below
-        long first = firstQueued(i);
-        if (first >= 0) ledger.fetched[i] = first;
-        if (!names.isEmpty()) names.append(',');
-        names.append(tp);
-      }
-      in.trainer.lost(names.toString(), ring.tail(),
+    if (sync != null && !parts.isEmpty())
+      in.trainer.lost(giveUp(parts, true), ring.tail(),
           "this replica's group session expired; the group gave them to another replica");
-    }
     lose(parts);
     if (sync != null) in.confirmLease();
   }

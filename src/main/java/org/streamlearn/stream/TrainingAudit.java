@@ -11,8 +11,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The training audit log ({@code audit.path}): an append-only text file from which a test or an
@@ -207,10 +209,13 @@ public final class TrainingAudit implements AutoCloseable {
    * @param runs process starts
    * @param partitionsLost partitions lost without a hand-over, once per loss, in order
    * @param rowsDropped queued rows of lost partitions dropped (never trained, so in no list above)
+   * @param lostTail trained lines of a partition this replica then lost, at or after its last commit
+   *     of it before the loss: in this state, and trained again by the next owner from that commit
+   *     (the same tail as a killed replica's after its last commit)
    */
   public record Read(String replica, List<Entry> effective, List<Entry> lost, List<Entry> rolledBack,
       List<Entry> afterLastCheckpoint, Map<String, Long> commits, int runs, List<String> partitionsLost,
-      long rowsDropped) {}
+      long rowsDropped, List<Entry> lostTail) {}
 
   /** A trained line while reading: its entry, where its adding sits in the history, what became of it. */
   private static final class Slot {
@@ -240,6 +245,7 @@ public final class TrainingAudit implements AutoCloseable {
     Map<Long, Integer> ckptAt = new HashMap<>();
     Map<String, Long> commits = new LinkedHashMap<>();
     List<String> partitionsLost = new ArrayList<>();
+    Set<Slot> lostTail = new LinkedHashSet<>(); // by identity: each trained line once
     long rowsDropped = 0;
     String replica = null;
     int run = 0, lastCkpt = 0;
@@ -316,7 +322,12 @@ public final class TrainingAudit implements AutoCloseable {
           case "commit" -> commits.put(f[1], Long.parseLong(f[2]));
           case "lost" -> {
             long rows = Long.parseLong(f[2]);
-            partitionsLost.addAll(List.of(f[1].split(",")));
+            for (String tp : f[1].split(",")) {
+              partitionsLost.add(tp);
+              long from = commits.getOrDefault(tp, 0L);
+              for (Slot s : slots)
+                if (s.state == IN && s.e.tp().equals(tp) && s.e.offset() >= from) lostTail.add(s);
+            }
             rowsDropped += rows;
           }
           default -> throw new IOException("unknown event '" + f[0] + "'");
@@ -335,6 +346,7 @@ public final class TrainingAudit implements AutoCloseable {
       }
     }
     return new Read(replica, List.copyOf(effective), List.copyOf(lost), List.copyOf(rolledBack), List.copyOf(tail),
-        commits, run, List.copyOf(partitionsLost), rowsDropped);
+        commits, run, List.copyOf(partitionsLost), rowsDropped,
+        lostTail.stream().filter(s -> s.state == IN).map(s -> s.e).toList()); // still in the state at the end
   }
 }

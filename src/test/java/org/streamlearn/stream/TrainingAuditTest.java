@@ -62,6 +62,10 @@ class TrainingAuditTest extends BrokerPerClass {
     // A lost line drops nothing already trained: it counts the queued rows skipped.
     assertThat(r.partitionsLost()).containsExactly("a-0", "a-1");
     assertThat(r.rowsDropped()).isEqualTo(7);
+    // What it holds of a lost partition from its last commit before the loss (the next owner trains
+    // it again from there): not a-0@0/1 (before the commit), nor run 1's a-0@2/3 (undone by the
+    // restore), nor a-0@5 (trained after the loss).
+    assertThat(r.lostTail()).extracting(TrainingAudit.Entry::id).containsExactly("a-0@2", "a-0@4");
     // Each line is dated by the newest time line before it, or its run's start.
     assertThat(r.effective()).extracting(TrainingAudit.Entry::millis).containsExactly(1L, 1L, 2L, 2L, 2L);
     assertThat(r.lost()).extracting(TrainingAudit.Entry::millis).containsExactly(1700L, 1700L);
