@@ -47,8 +47,19 @@ final class SimdGemm {
    * block of rows. Xeon with AVX-512, median GFLOP/s of alternating windows in one JVM, 256 → 128
    * (with {@link #kernel6x4}'s k-indexed loop): NN 256×256×256 119 → 136, TN 256×256×256 112 → 127,
    * NT 64×256×784 118 → 129, NT 256×256×256 116 → 133, TN 256×784×64 121 → 126.
+   *
+   * <p>At 8 lanes (16 registers, 2-vector panels of 64 bytes a row) K is not split up to 1024: every
+   * K-block after the first reads and writes C again (a 6 × 2 tile's 12 vectors per ~200 k steps),
+   * and a 784-wide layer's forward in 4 blocks of 196 ran 10% under one block of 784, although that
+   * block's panel (50 KiB) no longer fits a 32 KiB L1: its two vectors a k step come from L2 in time.
+   * Zen 3, median ratio of 41 pairs of alternating 30 ms windows in one JVM, KC 256 → 1024: NT
+   * 256×256×784 1.11, NT 64×256×784 1.10, NT 16×256×784 1.08, NN 256×256×784 1.15; the weight
+   * gradients of batches past 256 even (TN 256×784×512 1.04, 256×784×1024 1.01, 256×256×1024 1.02);
+   * KC 512 (784 in two blocks) gained half as much. The forward of the 784-wide layer is a third of
+   * an MLP step's multiply-adds; the whole step at batch 256 measured 1.03–1.11 (the host's noise that
+   * hour ±15%). Other bits than with 256 (C summed in other blocks), the same for any thread count.
    */
-  private static final int KC = L == 16 ? 128 : 256;
+  static final int KC = L == 16 ? 128 : 1024;
 
   /**
    * TN copies each K-panel of B (a 3-vector panel) to a contiguous buffer from this many rows of C
