@@ -47,19 +47,24 @@ final class SimdGemm {
    * block of rows. Xeon with AVX-512, median GFLOP/s of alternating windows in one JVM, 256 → 128
    * (with {@link #kernel6x4}'s k-indexed loop): NN 256×256×256 119 → 136, TN 256×256×256 112 → 127,
    * NT 64×256×784 118 → 129, NT 256×256×256 116 → 133, TN 256×784×64 121 → 126.
-   *
-   * <p>At 8 lanes (16 registers, 2-vector panels of 64 bytes a row) K is not split up to 1024: every
-   * K-block after the first reads and writes C again (a 6 × 2 tile's 12 vectors per ~200 k steps),
-   * and a 784-wide layer's forward in 4 blocks of 196 ran 10% under one block of 784, although that
-   * block's panel (50 KiB) no longer fits a 32 KiB L1: its two vectors a k step come from L2 in time.
-   * Zen 3, median ratio of 41 pairs of alternating 30 ms windows in one JVM, KC 256 → 1024: NT
-   * 256×256×784 1.11, NT 64×256×784 1.10, NT 16×256×784 1.08, NN 256×256×784 1.15; the weight
-   * gradients of batches past 256 even (TN 256×784×512 1.04, 256×784×1024 1.01, 256×256×1024 1.02);
-   * KC 512 (784 in two blocks) gained half as much. The forward of the 784-wide layer is a third of
-   * an MLP step's multiply-adds; the whole step at batch 256 measured 1.03–1.11 (the host's noise that
-   * hour ±15%). Other bits than with 256 (C summed in other blocks), the same for any thread count.
    */
-  static final int KC = L == 16 ? 128 : 1024;
+  static final int KC = L == 16 ? 128 : 256;
+
+  /**
+   * NT's K-block ({@link #ntPacked}, {@link #ntSwapped}: both pack their panels). At 8 lanes (16
+   * registers, 2-vector panels of 64 bytes a row) K is not split up to 1024: every K-block after the
+   * first reads and writes C again (a 6 × 2 tile's 12 vectors per ~200 k steps), and a 784-wide
+   * layer's forward in 4 blocks of 196 ran 10% under one block of 784, although that block's panel
+   * (50 KiB) no longer fits a 32 KiB L1: its two vectors a k step come from L2 in time. Zen 3, median
+   * ratio of 41 pairs of alternating 30 ms windows in one JVM, 256 → 1024: NT 256×256×784 1.11, NT
+   * 64×256×784 1.10, NT 16×256×784 1.08; 512 (784 in two blocks) gained half as much. Not for NN and
+   * TN ({@link #KC}): NN 256×256×784 gained 1.15 too, but with B read in place (below
+   * {@link #NN_PACK_MIN_ROWS} rows) long blocks lost (NN 32×256×784 0.77, 64×256×784 0.90, with B
+   * copied instead 0.81 and 0.97), and a K-block that depended on the rows would give a row other
+   * bits alone than among others; TN past batch 256 was even (256×784×512 1.04, 256×784×1024 1.01).
+   * The swapped form's inner {@link #blocked} takes the same blocks, so both forms keep one set of bits.
+   */
+  static final int NT_KC = L == 16 ? KC : 1024;
 
   /**
    * TN copies each K-panel of B (a 3-vector panel) to a contiguous buffer from this many rows of C
@@ -209,6 +214,12 @@ final class SimdGemm {
    */
   private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
       float[] B, int bOff, int ldb, boolean pack, boolean readC, float[] C, int cOff, int ldc) {
+    blocked(M, N, K, alpha, A, aOff, ars, aks, B, bOff, ldb, pack, readC, C, cOff, ldc, KC);
+  }
+
+  /** {@link #blocked} with K-blocks of at most kcMax ({@link #KC}, or {@link #NT_KC} for NT's swapped form). */
+  private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
+      float[] B, int bOff, int ldb, boolean pack, boolean readC, float[] C, int cOff, int ldc, int kcMax) {
     final int NB = 3 * L;
     // A is read in place, never packed. In TN the 4 or 8 elements a k step broadcasts lie side by side
     // in one row of A already; in NN they are 4 or 8 streams, which the caches follow well enough:
@@ -216,7 +227,7 @@ final class SimdGemm {
     // 49 µs, 256×256×256 204 → 186 µs without), and each thread of a split packed all of A again.
     Scratch ws = pack ? SCRATCH.get() : null;
     int M4 = M & ~3, six = sixBlocks(M), wide = wideWidth(six, M);
-    int kb = kBlock(K);
+    int kb = kBlock(K, kcMax);
     for (int k0 = 0; k0 < K; k0 += kb) {
       int kc = Math.min(kb, K - k0);
       int ak = aOff + k0 * aks, bk = bOff + k0 * ldb;
@@ -420,14 +431,19 @@ final class SimdGemm {
    * blocks and a short last one, whose C loads and stores would weigh on few FMAs.
    */
   private static int kBlock(int K) {
-    if (K <= KC) return KC;
-    int nb = (K + KC - 1) / KC, kb = (K + nb - 1) / nb;
+    return kBlock(K, KC);
+  }
+
+  /** {@link #kBlock(int)} with blocks of at most kc. */
+  private static int kBlock(int K, int kc) {
+    if (K <= kc) return kc;
+    int nb = (K + kc - 1) / kc, kb = (K + nb - 1) / nb;
     return (kb + L - 1) / L * L;
   }
 
   /** Per-thread packing buffers. */
   static final class Scratch {
-    final float[] b = new float[KC * 4 * L];
+    final float[] b = new float[Math.max(KC, NT_KC) * 4 * L];
     /** The first folds of NT's twelve dot-product accumulators, summed from here in a fixed order. */
     final float[] lanes = new float[6 * L];
     /** Eight rows of C of a zero-padded leftover panel (NT). */
@@ -1324,7 +1340,7 @@ final class SimdGemm {
     Scratch ws = SCRATCH.get();
     int M4 = M & ~3, six = sixBlocks(M4), wide = wideWidth(six, M4);
     float[] bp = ws.b;
-    int kb = kBlock(K);
+    int kb = kBlock(K, NT_KC);
     for (int k0 = 0; k0 < K; k0 += kb) {
       int kc = Math.min(kb, K - k0);
       boolean ld = beta != 0f || k0 > 0;
@@ -1401,8 +1417,8 @@ final class SimdGemm {
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
     if (beta != 0f) applyBeta(M, N, beta, C, cOff, ldc);
     Scratch ws = SCRATCH.get();
-    int M4 = M & ~3, Mp = panelWidth(M4), kb = kBlock(K);
-    float[] at = ws.at(kb * Mp), ct = ws.ct(N * Mp);
+    int M4 = M & ~3, Mp = panelWidth(M4), kb = kBlock(K, NT_KC);
+    float[] at = ws.at(Math.min(kb, K) * Mp), ct = ws.ct(N * Mp);
     // Whole L×L blocks of C and Cᵀ move through the register transpose, the edges one float at a time.
     int iv = SimdTranspose.VECTOR ? M4 - M4 % L : 0, jv = SimdTranspose.VECTOR ? N - N % L : 0;
     boolean readC = beta != 0f;
@@ -1418,11 +1434,11 @@ final class SimdGemm {
         for (int q = 0; q < Mp; q += 2 * L) {
           int w = Math.min(2 * L, Mp - q), o = q * kc;
           packBTPadded(kc, Math.max(0, Math.min(w, M4 - q)), w, A, aOff + q * lda + k0, lda, at, o);
-          blocked(N, w, kc, alpha, B, bOff + k0, ldb, 1, at, o, w, false, ld, ct, q, Mp);
+          blocked(N, w, kc, alpha, B, bOff + k0, ldb, 1, at, o, w, false, ld, ct, q, Mp, NT_KC);
         }
       else { // the panel is contiguous already (Mp floats per k): no copy
         packBTPadded(kc, M4, Mp, A, aOff + k0, lda, at);
-        blocked(N, Mp, kc, alpha, B, bOff + k0, ldb, 1, at, 0, Mp, false, ld, ct, 0, Mp);
+        blocked(N, Mp, kc, alpha, B, bOff + k0, ldb, 1, at, 0, Mp, false, ld, ct, 0, Mp, NT_KC);
       }
       if (M4 < M)
         ntBlock(M - M4, N, kc, alpha, A, aOff + M4 * lda + k0, lda, B, bOff + k0, ldb, ld ? 1f : 0f, C,

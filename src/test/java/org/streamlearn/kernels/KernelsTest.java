@@ -336,7 +336,7 @@ class KernelsTest {
    */
   @Test
   void gemmRowsHaveTheBitsOfOneRowAtATime() {
-    for (int M : new int[] {6, 10, 11, 13, 16, 33, 50, 64, 131, 257}) for (int N : new int[] {64, 100, 257}) for (int K : new int[] {7, 300, SimdGemm.KC + 44}) {
+    for (int M : new int[] {6, 10, 11, 13, 16, 33, 50, 64, 131, 257}) for (int N : new int[] {64, 100, 257}) for (int K : new int[] {7, SimdGemm.KC + 44}) {
       float[] A = random(M * K), B = random(K * N), C = new float[M * N], row = new float[N];
       Kernels.gemmNN(M, N, K, 1.3f, A, 0, K, B, 0, N, 0f, C, 0, N);
       for (int i = 0; i < M; i++) {
@@ -358,14 +358,14 @@ class KernelsTest {
   /**
    * NT at the widths where its panels end: whole panels plus a leftover panel of 1–3 vectors (exact
    * or zero-padded), and widths below one panel (the 10-wide output layer), with rows that are and
-   * are not a multiple of 4 and K across the K-block ({@link SimdGemm#KC}).
+   * are not a multiple of 4 and K across the K-block ({@link SimdGemm#NT_KC}).
    */
   @Test
   void gemmNTPanelEdges() {
     int L = SimdKernels.L;
     int[] widths = {10, L, 2 * L + 3, 3 * L, 3 * L + L, 3 * L + L + 1, 3 * L + 2 * L, 5 * 3 * L + L, 5 * 3 * L + 2 * L + 5};
     int cases = 0;
-    for (int M : new int[] {4, 5, 16, 19}) for (int N : widths) for (int K : new int[] {3, 2 * L + 1, 300, SimdGemm.KC + 44}) {
+    for (int M : new int[] {4, 5, 16, 19}) for (int N : widths) for (int K : new int[] {3, 2 * L + 1, 300, SimdGemm.NT_KC + 44}) {
       float alpha = cases % 2 == 0 ? 1f : -0.5f, beta = cases % 3 == 0 ? 0f : 1f;
       cases++;
       int lda = K + 1, ldb = K + 2, ldc = N + 3;
@@ -390,7 +390,7 @@ class KernelsTest {
     int cases = 0;
     for (int M : new int[] {4, 7, 32, 37, 50, 64})
       for (int N : new int[] {3 * L, 4 * L, 5 * 3 * L + 2 * L + 5, 256})
-        for (int K : new int[] {2 * L + 1, 300, 784, SimdGemm.KC + 44}) {
+        for (int K : new int[] {2 * L + 1, 300, 784, SimdGemm.NT_KC + 44}) {
           float alpha = ab[cases % ab.length][0], beta = ab[cases % ab.length][1];
           cases++;
           int lda = K + 3, ldb = K + 1, ldc = N + 2;
@@ -508,7 +508,7 @@ class KernelsTest {
     // NT's panel form from 32 rows on: whole panels, a zero-padded leftover panel (through a tile
     // when narrower than its vectors), rows past the last block of 4, and K over two K-blocks.
     for (int[] s : new int[][] {{5, 33, 17}, {1, 33, 17}, {1, 256, 784}, {256, 33, 1}, {3, 17, 1}, {64, 256, 784},
-        {64, 256, SimdGemm.KC + 44}, {37, 100, 300}, {40, 53, 20}}) {
+        {64, 256, SimdGemm.NT_KC + 44}, {37, 100, 300}, {40, 53, 20}}) {
       int M = s[0], N = s[1], K = s[2];
       float[] A = random(M * K), B = random(K * N), C = new float[M * N];
       java.util.Arrays.fill(C, Float.NaN);
