@@ -53,11 +53,13 @@ public final class Bench {
       scale(smoke, quick);
       return;
     }
-    double peak = FmaPeak.gflops(smoke ? 1 : quick ? 3 : 7);
+    int peakReps = smoke ? 1 : quick ? 3 : 7;
+    double peak = FmaPeak.gflops(peakReps);
     System.out.printf(Locale.ROOT, "FMA peak of one core (12 independent %d-bit FMA chains): %.1f GFLOP/s%n",
         FmaPeak.F.vectorBitSize(), peak);
-    if (only.isEmpty() || only.equals("kernels")) kernels(peak, ms, smoke ? 1 : quick ? 3 : 7);
-    if (only.isEmpty() || only.equals("mlp")) MlpReport.run(peak, ms, smoke, quick, !List.of(args).contains("--no-torch"));
+    if (only.isEmpty() || only.equals("kernels")) kernels(peak, ms, peakReps);
+    if (only.isEmpty() || only.equals("mlp")) MlpReport.run(peak, Math.max(1, peakReps / 3), ms, smoke, quick,
+        !List.of(args).contains("--no-torch"));
     if (only.isEmpty() || only.equals("kafka")) kafka(smoke, quick, ms);
   }
 
