@@ -24,9 +24,10 @@ final class MlpReport {
 
   /**
    * Measures and prints. peak: the FMA peak probed before (GFLOP/s); it is probed again after each round
-   * of windows with peakReps repetitions, and the flop bound uses the highest probe: a single probe
-   * that fell in a slow spell of a shared host (72 GFLOP/s in a run whose other probes read 101–103)
-   * put the best windows at over 100% of the bound.
+   * of windows with peakReps repetitions, and the flop bound uses the highest probe. The first probe
+   * runs at start-up, while the JIT compiles on every core (or in a slow spell of a shared host): on a
+   * 2-core Zen 3 it read 71–72 GFLOP/s in runs whose later probes read 101–103, and put the best
+   * windows at over 100% of the bound.
    */
   static void run(double peak, int peakReps, int ms, boolean smoke, boolean quick, boolean torch) {
     int cores = Runtime.getRuntime().availableProcessors();
