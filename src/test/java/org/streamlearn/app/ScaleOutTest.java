@@ -64,8 +64,15 @@ class ScaleOutTest {
   static final String MODEL = "scale", TOPIC = "scale.train";
   static final int PARTITIONS = 6, EPOCHS = 24, REPLICAS = 3;
   static final String LAYERS = "input(64) dense(64) relu dense(10)";
-  /** Largest ‖θ_replica − θ_avg‖ / ‖θ_avg‖ any replica may report at an exchange while training. */
-  static final double MAX_RELATIVE_DIVERGENCE = 0.25;
+  /**
+   * Bounds on ‖θ_replica − θ_avg‖ / ‖θ_avg‖ as the replicas report it at their exchanges while
+   * training (sampled every 100–200 ms): the median of the samples, and the largest. The largest
+   * read 0.046–0.13 in most of 15 fresh-clone CI runs on two cores shared by three child JVMs, and
+   * 0.21 and 0.251 in two: a replica that the scheduler left behind is far from the others' average
+   * at its next exchange, the more so the longer it waited. The median (0.009–0.010, alone and under
+   * a CPU hog) tells broken averaging, every exchange far off, from such a spell.
+   */
+  static final double MEDIAN_RELATIVE_DIVERGENCE = 0.05, MAX_RELATIVE_DIVERGENCE = 0.4;
   static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
@@ -121,12 +128,12 @@ class ScaleOutTest {
         Thread producer = Thread.ofPlatform().daemon(true).start(() -> produce(bootstrap, records, 2000));
         victim = publisher;
         Checkpoints victimCkpts = new Checkpoints(dir.resolve("ckpt-r" + victim).resolve(MODEL), MODEL, 3);
-        double maxRel = 0;
+        Divergences div = new Divergences(t0);
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (examplesIn(victimCkpts) < n / 30) {
           assertThat(System.nanoTime()).as("victim checkpointed progress; output:%n%s", children.get(victim).output())
               .isLessThan(until);
-          maxRel = Math.max(maxRel, maxDivergence(http, bases));
+          div.add(maxDivergence(http, bases));
           Thread.sleep(100);
         }
         Thread.sleep(100 + rnd.nextInt(700));
@@ -156,13 +163,14 @@ class ScaleOutTest {
           for (int r : survivors)
             assertThat(children.get(r).p().isAlive()).as("r%d alive; output:%n%s", r, children.get(r).output()).isTrue();
           assertThat(System.nanoTime()).as("all records committed in time").isLessThan(until);
-          maxRel = Math.max(maxRel, maxDivergence(http, survivors.stream().map(bases::get).toList()));
+          div.add(maxDivergence(http, survivors.stream().map(bases::get).toList()));
           Thread.sleep(200);
         }
         producer.join(10_000);
-        System.out.printf("scale-out: all %d records committed at %.1f s; largest relative divergence %.4f%n", n,
-            secs(t0), maxRel);
-        assertThat(maxRel).as("‖θ_replica − θ_avg‖/‖θ_avg‖ at exchanges while training").isPositive()
+        System.out.printf("scale-out: all %d records committed at %.1f s; relative divergence %s%n", n, secs(t0), div);
+        assertThat(div.median()).as("median ‖θ_replica − θ_avg‖/‖θ_avg‖ at exchanges while training: %s", div)
+            .isPositive().isLessThan(MEDIAN_RELATIVE_DIVERGENCE);
+        assertThat(div.max()).as("largest ‖θ_replica − θ_avg‖/‖θ_avg‖ at exchanges while training: %s", div)
             .isLessThan(MAX_RELATIVE_DIVERGENCE);
 
         // Idle, the survivors converge to one model (plain averaging of idle replicas).
@@ -395,6 +403,43 @@ class ScaleOutTest {
       return describe(http, base).get("partitions_owned").asInt();
     } catch (Exception e) {
       return -1;
+    }
+  }
+
+  /** The replicas' relative divergences as sampled while training (polls where one reported a number). */
+  static final class Divergences {
+    private final long t0;
+    private final List<Double> values = new ArrayList<>();
+    private double max;
+    private double maxAt;
+
+    Divergences(long t0) {
+      this.t0 = t0;
+    }
+
+    void add(double v) {
+      if (!(v > 0)) return;
+      values.add(v);
+      if (v > max) {
+        max = v;
+        maxAt = secs(t0);
+      }
+    }
+
+    double max() {
+      return max;
+    }
+
+    double median() {
+      if (values.isEmpty()) return 0;
+      List<Double> sorted = values.stream().sorted().toList();
+      return sorted.get(sorted.size() / 2);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(java.util.Locale.ROOT, "median %.4f, largest %.4f at %.1f s, %d samples", median(), max,
+          maxAt, values.size());
     }
   }
 
