@@ -69,10 +69,11 @@ class ScaleOutTest {
    * training (sampled every 100–200 ms): the median of the samples, and the largest. The largest
    * read 0.046–0.13 in most of 15 fresh-clone CI runs on two cores shared by three child JVMs, and
    * 0.21 and 0.251 in two: a replica that the scheduler left behind is far from the others' average
-   * at its next exchange, the more so the longer it waited. The median (0.009–0.010, alone and under
-   * a CPU hog) tells broken averaging, every exchange far off, from such a spell.
+   * at its next exchange, the more so the longer it waited. The median (0.009–0.010 alone and under
+   * a CPU hog, 0.019 in a fresh-clone CI) tells broken averaging, every exchange far off, from such a
+   * spell.
    */
-  static final double MEDIAN_RELATIVE_DIVERGENCE = 0.05, MAX_RELATIVE_DIVERGENCE = 0.4;
+  static final double MEDIAN_RELATIVE_DIVERGENCE = 0.1, MAX_RELATIVE_DIVERGENCE = 0.4;
   static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
