@@ -136,7 +136,7 @@ final class SimdGemm {
    */
   private static void tnTransposed(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, boolean readC, float[] C, int cOff, int ldc) {
-    int kb = kBlock(K);
+    int kb = kBlock(K, KC);
     float[] at = SCRATCH.get().at(M * panelWidth(Math.min(kb, K)));
     for (int k0 = 0; k0 < K; k0 += kb) {
       int kc = Math.min(kb, K - k0), P = panelWidth(kc); // at[i·P + k] = A[aOff + (k0 + k)·lda + i]
@@ -427,14 +427,10 @@ final class SimdGemm {
   }
 
   /**
-   * The K-block: at most KC, K split into equal blocks (rounded up to whole vectors) rather than full
-   * blocks and a short last one, whose C loads and stores would weigh on few FMAs.
+   * The K-block: at most kc ({@link #KC}, or {@link #NT_KC} for NT), K split into equal blocks
+   * (rounded up to whole vectors) rather than full blocks and a short last one, whose C loads and
+   * stores would weigh on few FMAs.
    */
-  private static int kBlock(int K) {
-    return kBlock(K, KC);
-  }
-
-  /** {@link #kBlock(int)} with blocks of at most kc. */
   private static int kBlock(int K, int kc) {
     if (K <= kc) return kc;
     int nb = (K + kc - 1) / kc, kb = (K + nb - 1) / nb;
