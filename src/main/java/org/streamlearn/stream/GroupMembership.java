@@ -104,9 +104,10 @@ final class GroupMembership implements ConsumerRebalanceListener {
   }
 
   /**
-   * Partitions no longer this replica's to train: each one's generation is bumped first, so the
-   * trainer takes none of its rows still queued, and this replica's position of it becomes its first
-   * row still queued, i.e. the end of what the trainer took (unchanged when none is queued).
+   * Partitions no longer this replica's to train: each one's generation is bumped ({@link
+   * RowRing#giveUp}, which waits for rows the trainer has in hand), so the trainer takes none of its
+   * rows still queued, and this replica's position of it becomes its first row still queued, i.e.
+   * the end of what the trainer took (unchanged when none is queued).
    *
    * @param all whether to name every partition, or only those with rows queued
    * @return the partitions, comma-separated
@@ -116,24 +117,13 @@ final class GroupMembership implements ConsumerRebalanceListener {
     for (TopicPartition tp : parts) {
       Integer i = ledger.find(tp);
       if (i == null) continue;
-      ledger.generation.incrementAndGet(i); // first, so the trainer takes none of the rows found below
-      long first = firstQueued(i);
+      long first = ring.giveUp(i, ledger.generation);
       if (first >= 0) ledger.fetched[i] = first;
       else if (!all) continue;
       if (!names.isEmpty()) names.append(',');
       names.append(tp);
     }
     return names.toString();
-  }
-
-  /** The smallest offset of partition i's rows still in the ring, or -1 (ingest thread). */
-  private long firstQueued(int i) {
-    long first = -1;
-    for (long seq = ring.head(), tail = ring.tail(); seq < tail; seq++) {
-      int s = ring.slot(seq);
-      if (ring.partition[s] == i && (first < 0 || ring.offset[s] < first)) first = ring.offset[s];
-    }
-    return first;
   }
 
   /**

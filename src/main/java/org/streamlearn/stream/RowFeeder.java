@@ -63,6 +63,16 @@ final class RowFeeder {
    * @return false when the lease stopped it (the ingest thread wakes the trainer once the group answered)
    */
   boolean feed(int max, Lease lease) {
+    if (ring.size() == 0) return true;
+    ring.taking.lock(); // a give-up of a partition waits for the rows in hand (see RowRing)
+    try {
+      return takeRows(max, lease);
+    } finally {
+      ring.taking.unlock();
+    }
+  }
+
+  private boolean takeRows(int max, Lease lease) {
     long h = ring.head(), t = ring.tail();
     if (h >= t) return true;
     long end = Math.min(t, h + Math.max(max, B)), seq = h, dropped = 0;

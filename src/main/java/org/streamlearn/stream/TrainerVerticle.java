@@ -358,6 +358,7 @@ final class TrainerVerticle extends AbstractVerticle {
    * carry an older generation (already bumped) and are skipped.
    */
   void lost(String partitions, long tail, String why) {
+    if (audit != null) audit.lost(partitions); // after the t lines of every row of them taken (RowRing.giveUp)
     losses.add(new Loss(partitions, tail, why));
     wake();
   }
@@ -372,7 +373,7 @@ final class TrainerVerticle extends AbstractVerticle {
       losses.poll();
       long n = feeder.droppedSinceReport;
       feeder.droppedSinceReport = 0;
-      if (audit != null) audit.dropped(l.partitions(), n);
+      if (audit != null) audit.dropped(n);
       log.warn("model {}: lost partitions {} ({}): dropped {} queued rows of them, not trained{}", model,
           l.partitions(), l.why(), n,
           stopping && head < l.tail() ? " (stopping: rows still queued are not counted)" : "");

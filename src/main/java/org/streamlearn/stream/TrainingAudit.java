@@ -35,9 +35,17 @@ import java.util.Set;
  *                                  and up to &lt;step&gt; are not in the state; a control reset writes
  *                                  {@code r <step> 0} (the seed's state, and the version line goes on)
  * time &lt;epoch ms&gt;                 wall clock before a chunk of rows is taken (at most one per ms)
- * lost &lt;tp,tp,...&gt; &lt;rows&gt;          the group took these partitions away without a hand-over (session
- *                                  expired): this many queued rows of them were dropped, not trained
+ * lost &lt;tp,tp,...&gt;                the group took these partitions away without a hand-over (session
+ *                                  expired; or revoked with rows still queued), written by the
+ *                                  consumer thread at that moment, after every t line of a row the
+ *                                  trainer took of them ({@code RowRing#giveUp})
+ * dropped &lt;rows&gt;                   the trainer passed the queued rows of the partitions of the
+ *                                  oldest {@code lost} line not yet followed by its dropped line:
+ *                                  this many were dropped, not trained
  * </pre>
+ *
+ * <p>(Files written before the {@code dropped} line have {@code lost <tp,...> <rows>}, written by the
+ * trainer once it had passed the rows; they are read too.)
  *
  * <p>A lost partition's t lines before its {@code lost} line stay in the state (they are trained;
  * the next checkpoint holds them and their offsets), and none follows for the dropped rows: its
@@ -110,10 +118,17 @@ public final class TrainingAudit implements AutoCloseable {
     text("time ").num(epochMillis).nl();
   }
 
-  /** Partitions ("a-0,a-1") lost without a hand-over, and the queued rows of them dropped. */
-  synchronized void dropped(String partitions, long rows) {
+  /** Partitions ("a-0,a-1") lost without a hand-over (consumer thread, at the loss). */
+  synchronized void lost(String partitions) {
     room(partitions.length() + 64);
-    text("lost ").text(partitions).text(" ").num(rows).nl();
+    text("lost ").text(partitions).nl();
+    flush();
+  }
+
+  /** The trainer passed the queued rows of the oldest loss not yet reported: this many were dropped. */
+  synchronized void dropped(long rows) {
+    room(64);
+    text("dropped ").num(rows).nl();
     flush();
   }
 
@@ -320,15 +335,16 @@ public final class TrainingAudit implements AutoCloseable {
             pending = null;
           }
           case "commit" -> commits.put(f[1], Long.parseLong(f[2]));
+          case "dropped" -> rowsDropped += Long.parseLong(f[1]);
           case "lost" -> {
-            long rows = Long.parseLong(f[2]);
+            if (f.length == 3) rowsDropped += Long.parseLong(f[2]); // the older form
+            else if (f.length != 2) throw new IOException("expected 'lost <tp,tp,...>'");
             for (String tp : f[1].split(",")) {
               partitionsLost.add(tp);
               long from = commits.getOrDefault(tp, 0L);
               for (Slot s : slots)
                 if (s.state == IN && s.e.tp().equals(tp) && s.e.offset() >= from) lostTail.add(s);
             }
-            rowsDropped += rows;
           }
           default -> throw new IOException("unknown event '" + f[0] + "'");
         }

@@ -46,9 +46,10 @@ class TrainingAuditTest extends BrokerPerClass {
         ckpt 2
         durable 2
         t a-0 4 3
-        lost a-0,a-1 7
+        lost a-0,a-1
         ckpt 3
         t a-0 5 3
+        dropped 7
         """);
     var r = TrainingAudit.read(f);
     assertThat(r.replica()).isEqualTo("r1");
@@ -69,6 +70,11 @@ class TrainingAuditTest extends BrokerPerClass {
     // Each line is dated by the newest time line before it, or its run's start.
     assertThat(r.effective()).extracting(TrainingAudit.Entry::millis).containsExactly(1L, 1L, 2L, 2L, 2L);
     assertThat(r.lost()).extracting(TrainingAudit.Entry::millis).containsExactly(1700L, 1700L);
+
+    // The older form, written by the trainer once it had passed the dropped rows.
+    Files.writeString(f, "start r1 1\nt a-0 0 1\nt a-0 1 1\nlost a-0 3\n");
+    assertThat(TrainingAudit.read(f).rowsDropped()).isEqualTo(3);
+    assertThat(TrainingAudit.read(f).lostTail()).extracting(TrainingAudit.Entry::id).containsExactly("a-0@0", "a-0@1");
 
     Files.writeString(f, "start r1 1\nt a-0 0 1\nrestore 5\n");
     assertThatThrownBy(() -> TrainingAudit.read(f)).hasMessageContaining("line 3").hasMessageContaining("restore of step 5");
