@@ -375,8 +375,9 @@ final class SimdKernels {
   /**
    * {@link #adamGeneral} without coupled L2 and decoupled decay (Adam's defaults): the same bits for
    * finite parameters (fma(p, 0, g) = g and u + p·0 = u there), two vector operations fewer per
-   * eight weights. Zen 3, one JVM, the better of 150 passes: 0.61 → 0.52 ns per weight (all four
-   * arrays in L1), the divider's square root and division now most of what is left.
+   * eight weights. Zen 3, the better of 150 passes: 0.60–0.64 → 0.45–0.47 ns per weight with the
+   * four arrays in L1, 0.56–0.66 → 0.50 over 269k weights; what is left is mostly the subnormal
+   * flush and the divider's square root and division.
    */
   static void adamPlain(int from, int to, float[] p, float[] g, float[] m, float[] v, float lr, float beta1,
       float beta2, float eps, float c1, float c2) {
