@@ -476,8 +476,8 @@ class KernelsTest {
   void gemmElementsAreOneFmaChainInK(String layout) {
     int L = SimdKernels.L;
     int cases = 0;
-    for (int M : new int[] {1, 2, 5, 6, 7, 10, 16, 33, 100, 130}) for (int w : new int[] {1, 2, 3, 5, 16, 98})
-      for (int K : new int[] {1, 2, 10, 16, 31, 100}) {
+    for (int M : new int[] {1, 2, 4, 5, 6, 7, 10, 13, 16, 33, 100, 130}) for (int w : new int[] {1, 2, 3, 5, 16, 98})
+      for (int K : new int[] {1, 2, 10, 16, 31, 100, SimdGemm.KC}) { // KC: one K-block; past 128 at 8 lanes (panel2)
         int N = w * L;
         if ((long) M * N * K > 1_500_000) continue;
         for (float alpha : new float[] {1f, -0.7f}) for (float beta : new float[] {0f, 1f}) {
