@@ -362,12 +362,10 @@ final class SimdGemm {
       p0 = 0;
     }
     int six = M / 6, rest = M - 6 * six, five = 0;
-    if (aks != 1) { // A read down its columns (TN in place): blocks of 5 rows (see kernel5x2)
-      five = M / 5;
-      rest = M - 5 * five;
-      six = rest < 4 && rest <= five ? rest : 0; // 1 to 3 rows left: that many blocks of 5 become 6
-      five -= six;
-      rest -= six;
+    if (aks != 1) { // A read down its columns (TN in place)
+      five = fiveBlocks(M);
+      six = (M - 5 * five) / 6;
+      rest = M - 5 * five - 6 * six;
     } else if (rest == 2) {
       six--;
       rest = 8;
@@ -730,12 +728,10 @@ final class SimdGemm {
   private static void panel2(int M, int kc, float alpha, float[] A, int a, int ars, int aks, float[] B, int b,
       int ldb, boolean readC, float[] C, int c, int ldc) {
     int six = M / 6, rest = M - 6 * six, five = 0;
-    if (aks != 1) { // A read down its columns (TN in place): blocks of 5 rows (see kernel5x2)
-      five = M / 5;
-      rest = M - 5 * five;
-      six = rest < 4 && rest <= five ? rest : 0; // 1 to 3 rows left: that many blocks of 5 become 6
-      five -= six;
-      rest -= six;
+    if (aks != 1) { // A read down its columns (TN in place)
+      five = fiveBlocks(M);
+      six = (M - 5 * five) / 6;
+      rest = M - 5 * five - 6 * six;
     } else if (rest == 2) {
       six--;
       rest = 8;
@@ -1570,6 +1566,16 @@ final class SimdGemm {
   }
 
   /**
+   * Blocks of 5 rows ({@link #kernel5x2}) for M rows of TN in place: as many as fit, less one for each
+   * of 1 to 3 rows left over, which then run as that many blocks of 6 (16 = 6 + 5 + 5, 12 = 6 + 6);
+   * 4 left over run as a block of 4.
+   */
+  private static int fiveBlocks(int M) {
+    int five = M / 5, left = M - 5 * five;
+    return left < 4 && left <= five ? five - left : five;
+  }
+
+  /**
    * 5 rows × 2 vectors, 10 accumulators, with A read down its columns: A(i,k) = A[a + i + k·aks]
    * (TN in place, below {@link #TN_TRANSPOSE_MIN_ROWS} rows: the 10-wide output layer's weight
    * gradient; {@link #blocked} takes A's rows or its columns contiguous, never neither). One index
@@ -1577,8 +1583,7 @@ final class SimdGemm {
    * and the last: kernel6x2's strided loop computes and checks six indices a k step, about 45
    * instructions for 12 FMAs (seen in the disassembly), and kernel4x2's eight FMA chains wait on FMA
    * latency. Written with one index, six rows a step (kernel6x2) kept an accumulator on the stack.
-   * {@link #rowwise} and {@link #panel2} run TN in place in blocks of 5, with as many blocks of 6
-   * (kernel6x2) as rows are left, 1 to 3 (16 = 6 + 5 + 5), else 4 rows in kernel4x2. Zen 3 at 256
+   * {@link #rowwise} and {@link #panel2} run TN in place in blocks of 5 ({@link #fiveBlocks}). Zen 3 at 256
    * bits, against 6 + 4 and 6 + 6 + 4 in one JVM, median ratio of 201 pairs of alternating 15 ms
    * windows: TN 10×256×16 1.22–1.24 (best 54.7 → 66.9 GFLOP/s), 10×256×64 1.20, 10×256×256 1.18,
    * 16×256×16 1.18, 16×256×64 1.11, 64×256×64 1.08–1.11, 64×256×784 1.11; 12 rows (6 + 6) and NN
