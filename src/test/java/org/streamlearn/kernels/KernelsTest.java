@@ -410,7 +410,8 @@ class KernelsTest {
   /**
    * NT in the dot-product form (SimdNtDot): rows around its tile height (L/2) and below the
    * packed-panel threshold, widths below a panel (the 10-wide output layer, 1, 2, odd) and above it,
-   * K around whole vectors (the scalar k tail of each tile), padded leading dimensions, offsets, and
+   * K around whole vectors (the scalar k tail of each tile) and from {@link SimdNtDot#LONG_K} on (two k
+   * steps an iteration; an odd number of vectors leaves one), padded leading dimensions, offsets, and
    * beta 0 (C full of NaN must not leak), 1 and another value.
    */
   @Test
@@ -420,7 +421,7 @@ class KernelsTest {
     int cases = 0;
     for (int M : new int[] {1, L / 2, L / 2 + 1, L - 1, 16, 17, 31, 40})
       for (int N : new int[] {1, 2, 3, 10, 11, 3 * L + 1, 256})
-        for (int K : new int[] {1, L - 1, L, L + 1, 3 * L + 5, 784}) {
+        for (int K : new int[] {1, L - 1, L, L + 1, 3 * L + 5, SimdNtDot.LONG_K, SimdNtDot.LONG_K + L + 3, 784}) {
           float alpha = ab[cases % ab.length][0], beta = ab[cases % ab.length][1];
           cases++;
           int lda = K + 3, ldb = K + 1, ldc = N + 2;
