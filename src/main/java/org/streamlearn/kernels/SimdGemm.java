@@ -1530,19 +1530,33 @@ final class SimdGemm {
     FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
     FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
     int a1 = a + ars, a2 = a + 2 * ars, a3 = a + 3 * ars;
-    for (int k = 0; k < kc; k++, b += ldb) {
-      int ka = k * aks;
-      FloatVector b0 = FloatVector.fromArray(F, B, b);
-      FloatVector b1 = FloatVector.fromArray(F, B, b + L);
-      FloatVector x = FloatVector.broadcast(F, A[a + ka]);
-      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-      x = FloatVector.broadcast(F, A[a1 + ka]);
-      c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-      x = FloatVector.broadcast(F, A[a2 + ka]);
-      c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-      x = FloatVector.broadcast(F, A[a3 + ka]);
-      c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-    }
+    if (aks == 1) // A's rows read along k: C2 hoists their bounds checks (as in kernel6x2)
+      for (int k = 0; k < kc; k++, b += ldb) {
+        FloatVector b0 = FloatVector.fromArray(F, B, b);
+        FloatVector b1 = FloatVector.fromArray(F, B, b + L);
+        FloatVector x = FloatVector.broadcast(F, A[a + k]);
+        c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+        x = FloatVector.broadcast(F, A[a1 + k]);
+        c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+        x = FloatVector.broadcast(F, A[a2 + k]);
+        c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+        x = FloatVector.broadcast(F, A[a3 + k]);
+        c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+      }
+    else
+      for (int k = 0; k < kc; k++, b += ldb) {
+        int ka = k * aks;
+        FloatVector b0 = FloatVector.fromArray(F, B, b);
+        FloatVector b1 = FloatVector.fromArray(F, B, b + L);
+        FloatVector x = FloatVector.broadcast(F, A[a + ka]);
+        c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+        x = FloatVector.broadcast(F, A[a1 + ka]);
+        c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+        x = FloatVector.broadcast(F, A[a2 + ka]);
+        c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+        x = FloatVector.broadcast(F, A[a3 + ka]);
+        c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+      }
     FloatVector va = FloatVector.broadcast(F, alpha), z = va.sub(va);
     if (alpha == 1f) { // acc + c: the bits of fma(acc, 1, c), on the FP adders (see kernel6x2)
       c00.add((readC ? FloatVector.fromArray(F, C, c) : z)).intoArray(C, c);
