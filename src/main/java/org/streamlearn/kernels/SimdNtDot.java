@@ -279,6 +279,7 @@ final class SimdNtDot {
     FloatVector q0 = p0.blend(p2, M2).add(p2.blend(p0, M2).rearrange(X2)), q1 = p1.blend(p3, M2).add(p3.blend(p1, M2).rearrange(X2));
     q0.blend(q1, M1).add(q1.blend(q0, M1).rearrange(X1)).intoArray(t, 0);
   }
+
   /**
    * {@link #dot4x2} with two k steps an iteration, the second indexed by an induction variable of its
    * own (j = k + L): each of the 12 loads then addresses a row's base plus the index, with nothing
@@ -329,5 +330,4 @@ final class SimdNtDot {
     FloatVector q0 = p0.blend(p2, M2).add(p2.blend(p0, M2).rearrange(X2)), q1 = p1.blend(p3, M2).add(p3.blend(p1, M2).rearrange(X2));
     q0.blend(q1, M1).add(q1.blend(q0, M1).rearrange(X1)).intoArray(t, 0);
   }
-
 }
