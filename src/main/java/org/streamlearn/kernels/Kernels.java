@@ -174,6 +174,16 @@ public final class Kernels {
     else ScalarKernels.reluBackward(n, y, yOff, dy, dyOff, dx, dxOff);
   }
 
+  /**
+   * y[r·cols + c] = max(0, x[r·cols + c] + bias[c]) for r &lt; rows: a dense layer's bias and the ReLU
+   * after it in one pass, with the bits of {@link #addBias} then {@link #relu} (x is not written).
+   */
+  public static void addBiasRelu(int rows, int cols, float[] bias, int bOff, float[] x, int xOff, float[] y,
+      int yOff) {
+    if (Simd.ENABLED) SimdKernels.addBiasRelu(rows, cols, bias, bOff, x, xOff, y, yOff);
+    else ScalarKernels.addBiasRelu(rows, cols, bias, bOff, x, xOff, y, yOff);
+  }
+
   public static void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff) {
     if (Simd.ENABLED) SimdKernels.leakyRelu(n, slope, x, xOff, y, yOff);
     else ScalarKernels.leakyRelu(n, slope, x, xOff, y, yOff);

@@ -115,6 +115,11 @@ final class ScalarKernels {
     for (int i = 0; i < n; i++) dx[dxOff + i] = 0f + (y[yOff + i] > 0f ? dy[dyOff + i] : 0f);
   }
 
+  static void addBiasRelu(int rows, int cols, float[] bias, int bOff, float[] x, int xOff, float[] y, int yOff) {
+    for (int r = 0; r < rows; r++)
+      for (int c = 0; c < cols; c++) y[yOff + r * cols + c] = Math.max(0f, x[xOff + r * cols + c] + bias[bOff + c]);
+  }
+
   static void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff) {
     for (int i = 0; i < n; i++) {
       float v = x[xOff + i];

@@ -179,6 +179,17 @@ final class SimdKernels {
     for (; i < n; i++) dx[dxOff + i] = 0f + (y[yOff + i] > 0f ? dy[dyOff + i] : 0f);
   }
 
+  /** Row by row: x + bias, then max with 0, as addBias (fma(1, b, x) = x + b) and relu do. */
+  static void addBiasRelu(int rows, int cols, float[] bias, int bOff, float[] x, int xOff, float[] y, int yOff) {
+    int end = F.loopBound(cols);
+    for (int r = 0; r < rows; r++) {
+      int xo = xOff + r * cols, yo = yOff + r * cols, c = 0;
+      for (; c < end; c += L)
+        FloatVector.fromArray(F, x, xo + c).add(FloatVector.fromArray(F, bias, bOff + c)).max(0f).intoArray(y, yo + c);
+      for (; c < cols; c++) y[yo + c] = Math.max(0f, x[xo + c] + bias[bOff + c]);
+    }
+  }
+
   static void leakyRelu(int n, float slope, float[] x, int xOff, float[] y, int yOff) {
     int i = 0;
     for (int end = F.loopBound(n); i < end; i += L) {

@@ -54,6 +54,11 @@ final class Dense implements Layer {
     Kernels.addBias(B, out, p, bOff, y, 0, out);
   }
 
+  /** y = x·Wᵀ without the bias: Model adds it in the pass of the ReLU that follows (Kernels.addBiasRelu). */
+  void forwardWithoutBias(ParallelGemm t, int B, float[] p, float[] x, int xOff, float[] y) {
+    t.gemmNT(B, out, in, 1f, x, xOff, in, p, wOff, in, 0f, y, 0, out); // [B×O]
+  }
+
   @Override
   public void backward(int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy, float[] dx,
       float[] s) {

@@ -18,6 +18,11 @@ public final class Model {
   private final ModelSpec spec;
   private final Layer[] layers;
   private final int[] offsets; // offsets[i]: layer i's first parameter
+  /**
+   * biasRelu[i]: layer i is a ReLU right after a dense layer, whose bias it adds in its own pass
+   * ({@link Kernels#addBiasRelu}: one pass over the activations instead of two, the same bits).
+   */
+  private final boolean[] biasRelu;
   private final int paramCount;
   private final List<ParamTensor> tensors, torchTensors;
 
@@ -44,6 +49,9 @@ public final class Model {
       off += layers[i].paramCount();
     }
     paramCount = off;
+    biasRelu = new boolean[layers.length];
+    for (int i = 1; i < layers.length; i++)
+      biasRelu[i] = layers[i] instanceof ReLU r && layers[i - 1] instanceof Dense d && r.n == d.out;
     List<ParamTensor> ts = new ArrayList<>();
     for (int i = 0; i < layers.length; i++) layers[i].tensors("layers." + i + ".", ts);
     torchTensors = List.copyOf(ts);
@@ -175,7 +183,10 @@ public final class Model {
     return out;
   }
 
-  /** The output buffer of layer i after a forward on ws, [B × out_i] from 0 (read only). */
+  /**
+   * The output buffer of layer i after a forward on ws, [B × out_i] from 0 (read only). A dense layer
+   * followed by a ReLU leaves its product there without its bias: the ReLU's pass adds it.
+   */
   public float[] layerOutput(Workspace ws, int i) {
     return ws.out[i];
   }
@@ -217,7 +228,12 @@ public final class Model {
       // 256-wide layers split 1.12× one thread, the first alone 1.22–1.35×).
       if (kept == params) layers[i].forwardApplyingKept(i == 0 ? ws.gemm : Workspace.SERIAL, B, params, ws.keptLr,
           ws.kept[i], in, inOff, ws.out[i], ws.scratch[i]);
-      else layers[i].forward(ws.gemm, B, params, in, inOff, ws.out[i], ws.scratch[i]);
+      else if (i + 1 < layers.length && biasRelu[i + 1])
+        ((Dense) layers[i]).forwardWithoutBias(ws.gemm, B, params, in, inOff, ws.out[i]);
+      else if (biasRelu[i]) {
+        Dense d = (Dense) layers[i - 1];
+        Kernels.addBiasRelu(B, d.out, params, d.bOff, in, inOff, ws.out[i], 0);
+      } else layers[i].forward(ws.gemm, B, params, in, inOff, ws.out[i], ws.scratch[i]);
       in = ws.out[i];
       inOff = 0;
     }

@@ -326,6 +326,43 @@ class KernelsTest {
   }
 
   /**
+   * A dense layer's bias and the ReLU after it in one pass have the bits of addBias then relu, on the
+   * vector and the scalar path, at widths the vector loop, the scalar tail and both take (negative
+   * sums, −0 and exact zeros included); x is left as it was.
+   */
+  @Test
+  void addBiasReluHasTheBitsOfAddBiasThenRelu() {
+    for (int cols : new int[] {1, 7, 8, 17, 33, 100, 257})
+      for (int rows : new int[] {1, 3}) {
+        int n = rows * cols;
+        float[] bias = random(cols), x = random(n);
+        for (int i = 0; i < n; i += 5) x[i] = -bias[i % cols]; // sums of exactly 0
+        if (n > 1) x[1] = -0f;
+        bias[0] = -0f;
+        float[] expected = x.clone();
+        ScalarKernels.addBias(rows, cols, bias, 0, expected, 0, cols);
+        ScalarKernels.relu(n, expected, 0, expected, 0);
+        float[] simdExpected = x.clone();
+        SimdKernels.addBias(rows, cols, bias, 0, simdExpected, 0, cols);
+        SimdKernels.relu(n, simdExpected, 0, simdExpected, 0);
+        for (boolean simd : new boolean[] {false, true}) {
+          float[] in = x.clone(), y = new float[n + 2 * OFF];
+          java.util.Arrays.fill(y, GUARD);
+          if (simd) SimdKernels.addBiasRelu(rows, cols, bias, 0, in, 0, y, OFF);
+          else ScalarKernels.addBiasRelu(rows, cols, bias, 0, in, 0, y, OFF);
+          assertThat(in).as("x untouched").isEqualTo(x);
+          for (int i = 0; i < n; i++) {
+            assertThat(Float.floatToRawIntBits(y[OFF + i])).as("%s %dx%d i=%d", simd ? "simd" : "scalar", rows, cols, i)
+                .isEqualTo(Float.floatToRawIntBits(expected[i]))
+                .isEqualTo(Float.floatToRawIntBits(simdExpected[i]));
+          }
+          assertThat(y[OFF - 1]).isEqualTo(GUARD);
+          assertThat(y[OFF + n]).isEqualTo(GUARD);
+        }
+      }
+  }
+
+  /**
    * Which micro-kernel computes an element (6 × 4, 8 × 3, 8 × 2, 4 × 2, … down to one row) does not
    * change its bits: NN and TN on several rows equal the same products one row at a time, for row
    * counts that take every split of {@code sixBlocks} (blocks of 6, then 8, 16 or 4 rows, an odd

@@ -179,6 +179,42 @@ class ModelTest {
     }
   }
 
+  /**
+   * A ReLU after a dense layer adds that layer's bias in its own pass: the forward has the bits of
+   * each layer in turn (product, bias, max with 0), on one thread and on two.
+   */
+  @Test
+  void denseThenReluHasTheBitsOfEachLayerInTurn() {
+    Model m = Model.of(ModelSpec.parse("input(30) dense(37) relu dense(20) tanh dense(9) relu"));
+    int B = 7;
+    var r = new java.util.SplittableRandom(11);
+    float[] p = GradCheck.uniform(m.paramCount(), -0.5, 0.5, r); // biases of both signs
+    float[] x = GradCheck.uniform(B * 30, -1, 1, r);
+    // By hand: dense(37) at 0 (bias at 30·37), relu, dense(20), tanh, dense(9), relu.
+    float[] h1 = denseByHand(B, 30, 37, p, 0, x), a1 = h1.clone();
+    org.streamlearn.kernels.Kernels.relu(B * 37, h1, 0, a1, 0);
+    int off2 = 30 * 37 + 37;
+    float[] h2 = denseByHand(B, 37, 20, p, off2, a1), a2 = h2.clone();
+    org.streamlearn.kernels.Kernels.tanh(B * 20, h2, 0, a2, 0);
+    float[] h3 = denseByHand(B, 20, 9, p, off2 + 37 * 20 + 20, a2), expected = h3.clone();
+    org.streamlearn.kernels.Kernels.relu(B * 9, h3, 0, expected, 0);
+    for (int threads : new int[] {1, 2})
+      try (Workspace ws = m.newWorkspace(B, threads)) {
+        float[] y = m.forward(B, p, x, 0, ws);
+        for (int i = 0; i < B * 9; i++)
+          assertThat(Float.floatToRawIntBits(y[i])).as("%d thread(s): y[%d]", threads, i)
+              .isEqualTo(Float.floatToRawIntBits(expected[i]));
+        assertThat(m.layerOutput(ws, 1)).startsWith(a1);
+      }
+  }
+
+  private static float[] denseByHand(int B, int in, int out, float[] p, int off, float[] x) {
+    float[] y = new float[B * out];
+    org.streamlearn.kernels.Kernels.gemmNT(B, out, in, 1f, x, 0, in, p, off, in, 0f, y, 0, out);
+    org.streamlearn.kernels.Kernels.addBias(B, out, p, off + out * in, y, 0, out);
+    return y;
+  }
+
   @Test
   void rejectsMisuse() {
     Model m = Model.of(ModelSpec.parse("input(3) dense(2)"));
