@@ -40,6 +40,23 @@ public final class Kernels {
     else ScalarKernels.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
 
+  /**
+   * C[M×N] = relu'(Y) ⊙ (alpha·A[M×K]·B[K×N] + beta·C): gemmNN, then ReLU's backward on C in place,
+   * C(i,j) = 0 + (Y(i,j) &gt; 0 ? C(i,j) : 0), with Y (a ReLU's output) laid out as C
+   * (Y[yOff + i·ldc + j]). The bits of gemmNN followed by {@link #reluBackward}; the SIMD path masks
+   * each part of C as soon as it is written, while it is in cache.
+   */
+  public static void gemmNNReluBackward(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc, float[] Y, int yOff) {
+    if (M == 0 || N == 0) return;
+    if (Simd.ENABLED) SimdGemm.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, Y, yOff);
+    else {
+      ScalarKernels.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+      for (int i = 0; i < M; i++)
+        ScalarKernels.reluBackward(N, Y, yOff + i * ldc, C, cOff + i * ldc, C, cOff + i * ldc);
+    }
+  }
+
   /** C[M×N] = alpha·A[M×K]·B[N×K]ᵀ + beta·C. */
   public static void gemmNT(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {

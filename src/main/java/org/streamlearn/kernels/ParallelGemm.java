@@ -46,6 +46,8 @@ public final class ParallelGemm implements Team.Task {
   private float[] A, B, C;
   private float[] D, X; // rank1ThenGemv: the update's row factors d and its x
   private int dOff, xOff;
+  private float[] Y; // gemmNNReluBackward: the ReLU's output, laid out as C
+  private int yOff;
 
   public ParallelGemm(Team team) {
     this(team, MIN_FMAS_PER_THREAD, MIN_UPDATED_PER_THREAD);
@@ -72,6 +74,19 @@ public final class ParallelGemm implements Team.Task {
     long fmas = (long) M * N * K;
     if (serial(fmas, minFmas, N)) Kernels.gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
     else start('N', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  }
+
+  /** As {@link Kernels#gemmNNReluBackward}: the columns of C (and of Y) cut as {@link #gemmNN} cuts them. */
+  public void gemmNNReluBackward(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc, float[] Y, int yOff) {
+    long fmas = (long) M * N * K;
+    if (serial(fmas, minFmas, N))
+      Kernels.gemmNNReluBackward(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, Y, yOff);
+    else {
+      this.Y = Y;
+      this.yOff = yOff;
+      start('R', M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    }
   }
 
   /** As {@link Kernels#gemmNT}. */
@@ -143,7 +158,7 @@ public final class ParallelGemm implements Team.Task {
     try {
       team.run(this);
     } finally {
-      this.A = this.B = this.C = this.D = this.X = null; // keep no caller arrays alive between calls
+      this.A = this.B = this.C = this.D = this.X = this.Y = null; // keep no caller arrays alive between calls
     }
   }
 
@@ -156,6 +171,8 @@ public final class ParallelGemm implements Team.Task {
     switch (layout) {
       // NN: B[K×N], columns j of C use B's columns j. NT: B[N×K], rows j. TN: A[K×M], rows i of C use A's columns i.
       case 'N' -> Kernels.gemmNN(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from, ldc);
+      case 'R' -> Kernels.gemmNNReluBackward(M, n, K, alpha, A, aOff, lda, B, bOff + from, ldb, beta, C, cOff + from,
+          ldc, Y, yOff + from);
       case 'T' -> Kernels.gemmNT(M, n, K, alpha, A, aOff, lda, B, bOff + from * ldb, ldb, beta, C, cOff + from, ldc);
       case 't' -> Kernels.gemmNT(n, N, K, alpha, A, aOff + from * lda, lda, B, bOff, ldb, beta, C, cOff + from * ldc,
           ldc);

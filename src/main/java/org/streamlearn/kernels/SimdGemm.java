@@ -4,6 +4,8 @@ import static org.streamlearn.kernels.SimdKernels.F;
 import static org.streamlearn.kernels.SimdKernels.L;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Register-blocked GEMM on the Vector API.
@@ -104,12 +106,43 @@ final class SimdGemm {
 
   static void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
       float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
+    gemmNN(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, null, 0);
+  }
+
+  /**
+   * gemmNN, then, with Y not null, ReLU's backward on C in place: C(i,j) = 0 + (Y(i,j) &gt; 0 ? C(i,j) :
+   * 0), Y laid out as C (Y[yOff + i·ldc + j]), the bits of {@link SimdKernels#reluBackward} after the
+   * product. Each part of C is masked as soon as its last K-block is written, while it is still in L1
+   * (a strip of panels, or a block of rows in {@link #rowwise}), instead of in a pass of its own over
+   * the whole of C, Y and the output.
+   */
+  static void gemmNN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
+      float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc, float[] Y, int yOff) {
     if (K == 0 || alpha == 0f || beta != 0f) {
       applyBeta(M, N, beta, C, cOff, ldc);
-      if (K == 0 || alpha == 0f) return;
+      if (K == 0 || alpha == 0f) {
+        if (Y != null) reluMask(M, 0, N, Y, yOff, C, cOff, ldc);
+        return;
+      }
     }
     boolean pack = M >= NN_PACK_MIN_ROWS || PANEL2 && K <= NN_PACK_MAX_K && M >= NN_SHORT_PACK_MIN_ROWS;
-    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, pack, beta != 0f, C, cOff, ldc);
+    blocked(M, N, K, alpha, A, aOff, lda, 1, B, bOff, ldb, pack, beta != 0f, C, cOff, ldc, KC, Y, yOff);
+  }
+
+  /**
+   * C(i,j) = 0 + (Y(i,j) &gt; 0 ? C(i,j) : 0) for M rows and columns [j0, j1) (Y laid out as C): ReLU's
+   * backward in place, as {@link SimdKernels#reluBackward}.
+   */
+  private static void reluMask(int M, int j0, int j1, float[] Y, int yOff, float[] C, int cOff, int ldc) {
+    int w = j1 - j0, wv = w - w % L;
+    for (int i = 0; i < M; i++) {
+      int c = cOff + i * ldc + j0, y = yOff + i * ldc + j0, j = 0;
+      for (; j < wv; j += L) {
+        VectorMask<Float> on = FloatVector.fromArray(F, Y, y + j).compare(VectorOperators.GT, 0f);
+        FloatVector.zero(F).add(FloatVector.fromArray(F, C, c + j), on).intoArray(C, c + j);
+      }
+      for (; j < w; j++) C[c + j] = 0f + (Y[y + j] > 0f ? C[c + j] : 0f);
+    }
   }
 
   static void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,
@@ -215,12 +248,23 @@ final class SimdGemm {
    */
   private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
       float[] B, int bOff, int ldb, boolean pack, boolean readC, float[] C, int cOff, int ldc) {
-    blocked(M, N, K, alpha, A, aOff, ars, aks, B, bOff, ldb, pack, readC, C, cOff, ldc, KC);
+    blocked(M, N, K, alpha, A, aOff, ars, aks, B, bOff, ldb, pack, readC, C, cOff, ldc, KC, null, 0);
   }
 
   /** {@link #blocked} with K-blocks of at most kcMax ({@link #KC}, or {@link #NT_KC} for NT's swapped form). */
   private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
       float[] B, int bOff, int ldb, boolean pack, boolean readC, float[] C, int cOff, int ldc, int kcMax) {
+    blocked(M, N, K, alpha, A, aOff, ars, aks, B, bOff, ldb, pack, readC, C, cOff, ldc, kcMax, null, 0);
+  }
+
+  /**
+   * {@link #blocked} with K-blocks of at most kcMax; with Y not null, each range of columns (each
+   * block of rows in {@link #rowwise}) gets ReLU's backward ({@link #reluMask}) once its last K-block
+   * is written.
+   */
+  private static void blocked(int M, int N, int K, float alpha, float[] A, int aOff, int ars, int aks,
+      float[] B, int bOff, int ldb, boolean pack, boolean readC, float[] C, int cOff, int ldc, int kcMax,
+      float[] Y, int yOff) {
     assert aks == 1 || ars == 1 : "A strided both ways: " + ars + ", " + aks;
     final int NB = 3 * L;
     // A is read in place, never packed. In TN the 4 or 8 elements a k step broadcasts lie side by side
@@ -234,18 +278,22 @@ final class SimdGemm {
       int kc = Math.min(kb, K - k0);
       int ak = aOff + k0 * aks, bk = bOff + k0 * ldb;
       boolean ld = readC || k0 > 0;
+      float[] y = k0 + kc >= K ? Y : null; // the last K-block: mask what it finishes
       int j = 0;
-      if (M == 1) // a vector times a matrix (the input gradient at batch 1): six FMA chains, not three
+      if (M == 1) { // a vector times a matrix (the input gradient at batch 1): six FMA chains, not three
         for (; j + 2 * NB <= N; j += 2 * NB) kernel1x6(kc, alpha, A, ak, aks, B, bk + j, ldb, ld, C, cOff + j);
+        if (y != null) reluMask(1, 0, j, y, yOff, C, cOff, ldc);
+      }
       // Packed, each K-panel of B is copied to a contiguous buffer once and reused for every block of
       // rows: rows of B lie ldb apart (often a multiple of 1 KiB) and would otherwise share a few L1
       // sets. bs, bo, ls: the panel's array, start and row stride.
       if (wide == 2 * L && kc <= ROWWISE_MAX_K) j = rowwise(M, N, kc, alpha, A, ak, ars, aks, B, bk, ldb, pack, ld, C,
-          cOff, ldc);
+          cOff, ldc, y, yOff);
       for (; wide > 0 && j + wide <= N; j += wide) {
         float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, wide, ws.b) : B;
         int bo = pack ? 0 : bk + j, ls = pack ? wide : ldb;
         widePanel(wide, six, M, kc, alpha, A, ak, ars, aks, bs, bo, ls, ld, C, cOff + j, ldc);
+        if (y != null) reluMask(M, j, j + wide, y, yOff, C, cOff, ldc);
       }
       for (; j + NB <= N; j += NB) {
         float[] bs = pack ? copyPanel(kc, B, bk + j, ldb, NB, ws.b) : B;
@@ -262,6 +310,7 @@ final class SimdGemm {
           i += 2;
         }
         if (i < M) kernel1x3(kc, alpha, A, ak + i * ars, aks, bs, bo, ls, ld, C, cOff + i * ldc + j);
+        if (y != null) reluMask(M, j, j + NB, y, yOff, C, cOff, ldc);
       }
       for (int w; j + L <= N; j += w * L) {
         w = MR8 && j + 2 * L <= N ? 2 : 1;
@@ -283,9 +332,11 @@ final class SimdGemm {
         for (; i < M; i++)
           for (int v = 0; v < w; v++)
             kernel1x1(kc, alpha, A, ak + i * ars, aks, B, bk + j + v * L, ldb, ld, C, cOff + i * ldc + j + v * L);
+        if (y != null) reluMask(M, j, j + w * L, y, yOff, C, cOff, ldc);
       }
       // Fewer than L columns left: scalar. Masked vector loads are not intrinsified on every CPU
       // and fall back to a path about 100× slower, so the GEMMs never use masks.
+      int tail = j;
       for (; j < N; j++)
         for (int i = 0; i < M; i++) {
           float s = 0f;
@@ -293,6 +344,7 @@ final class SimdGemm {
           int c = cOff + i * ldc + j;
           C[c] = (ld ? C[c] : 0f) + alpha * s;
         }
+      if (y != null && tail < N) reluMask(M, tail, N, y, yOff, C, cOff, ldc);
     }
   }
 
@@ -377,7 +429,7 @@ final class SimdGemm {
    * (whole panels).
    */
   private static int rowwise(int M, int N, int kc, float alpha, float[] A, int a, int ars, int aks, float[] B, int b,
-      int ldb, boolean pack, boolean readC, float[] C, int c, int ldc) {
+      int ldb, boolean pack, boolean readC, float[] C, int c, int ldc, float[] Y, int yOff) {
     final int W = 2 * L;
     int Nw = N - N % W;
     float[] bp = B;
@@ -398,8 +450,9 @@ final class SimdGemm {
       six--;
       rest = 8;
     }
+    // With Y, each block of rows is masked once written, its Nw columns still in L1.
     int i = 0;
-    for (int q = 0; q < six; q++, i += 6)
+    for (int q = 0; q < six; q++, i += 6) {
       if (aks == 1 && pack && !readC) kernel6x2PackedRow(kc, alpha, A, a + i * ars, ars, bp, Nw, C, c + i * ldc, ldc);
       else if (aks == 1 && pack)
         for (int j = 0; j < Nw; j += W)
@@ -407,19 +460,27 @@ final class SimdGemm {
       else
         for (int j = 0; j < Nw; j += W)
           kernel6x2(kc, alpha, A, a + i * ars, ars, aks, bp, p0 + j * pj, ps, readC, C, c + i * ldc + j, ldc);
-    for (int q = 0; q < five; q++, i += 5)
+      if (Y != null) reluMask(6, 0, Nw, Y, yOff + i * ldc, C, c + i * ldc, ldc);
+    }
+    for (int q = 0; q < five; q++, i += 5) {
       for (int j = 0; j < Nw; j += W)
         kernel5x2(kc, alpha, A, a + i, aks, bp, p0 + j * pj, ps, readC, C, c + i * ldc + j, ldc);
-    for (; rest >= 4; rest -= 4, i += 4)
+      if (Y != null) reluMask(5, 0, Nw, Y, yOff + i * ldc, C, c + i * ldc, ldc);
+    }
+    for (; rest >= 4; rest -= 4, i += 4) {
       if (aks == 1 && pack && !readC && M < ROW4_MAX_ROWS)
         kernel4x2PackedRow(kc, alpha, A, a + i * ars, ars, bp, Nw, C, c + i * ldc, ldc);
       else
         for (int j = 0; j < Nw; j += W)
           kernel4x2(kc, alpha, A, a + i * ars, ars, aks, bp, p0 + j * pj, ps, readC, C, c + i * ldc + j, ldc);
-    for (; i < M; i++)
+      if (Y != null) reluMask(4, 0, Nw, Y, yOff + i * ldc, C, c + i * ldc, ldc);
+    }
+    for (; i < M; i++) {
       for (int j = 0; j < Nw; j += W)
         for (int v = 0; v < W; v += L)
           kernel1x1(kc, alpha, A, a + i * ars, aks, bp, p0 + j * pj + v, ps, readC, C, c + i * ldc + j + v);
+      if (Y != null) reluMask(1, 0, Nw, Y, yOff + i * ldc, C, c + i * ldc, ldc);
+    }
     return Nw;
   }
 

@@ -68,19 +68,41 @@ final class Dense implements Layer {
   @Override
   public void backward(ParallelGemm t, int B, float[] p, float[] g, float[] x, int xOff, float[] y, float[] dy,
       float[] dx, float[] s) {
+    backward(t, B, p, g, x, xOff, dy, dx, null);
+  }
+
+  /**
+   * {@link #backward}; with reluY not null, dx is instead the input gradient of a ReLU right before
+   * this layer whose output is reluY ([B×in]): relu'(reluY) ⊙ (dy·W), the bits of this layer's
+   * backward followed by the ReLU's, without the ReLU's pass (see {@code Model}).
+   */
+  void backward(ParallelGemm t, int B, float[] p, float[] g, float[] x, int xOff, float[] dy, float[] dx,
+      float[] reluY) {
     t.gemmTN(out, in, B, 1f, dy, 0, out, x, xOff, in, 1f, g, wOff, in); // dW [O×I] +=
     Kernels.biasGrad(B, out, dy, 0, out, g, bOff);                       // db [O] +=
-    if (dx != null) t.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
+    if (dx != null) inputGrad(t, B, p, dy, dx, reluY);
   }
 
   /** dW = dyᵀ·x and db = Σ_rows dy written, not added: GEMM with beta 0 (C not read), bias zeroed first. */
   @Override
   public void backwardSet(ParallelGemm t, int B, float[] p, float[] g, int gOff, float[] x, int xOff, float[] y,
       float[] dy, float[] dx, float[] s) {
+    backwardSet(t, B, p, g, x, xOff, dy, dx, null);
+  }
+
+  /** {@link #backwardSet}, with reluY as in {@link #backward(ParallelGemm, int, float[], float[], float[], int, float[], float[], float[])}. */
+  void backwardSet(ParallelGemm t, int B, float[] p, float[] g, float[] x, int xOff, float[] dy, float[] dx,
+      float[] reluY) {
     t.gemmTN(out, in, B, 1f, dy, 0, out, x, xOff, in, 0f, g, wOff, in); // dW [O×I] =
     java.util.Arrays.fill(g, bOff, bOff + out, 0f);
     Kernels.biasGrad(B, out, dy, 0, out, g, bOff);                       // db [O] =
-    if (dx != null) t.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
+    if (dx != null) inputGrad(t, B, p, dy, dx, reluY);
+  }
+
+  /** dx [B×I] = dy·W, or relu'(reluY) ⊙ dy·W: overwritten. */
+  void inputGrad(ParallelGemm t, int B, float[] p, float[] dy, float[] dx, float[] reluY) {
+    if (reluY == null) t.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in);
+    else t.gemmNNReluBackward(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in, reluY, 0);
   }
 
   // ---- direct SGD ----
@@ -104,7 +126,7 @@ final class Dense implements Layer {
   @Override
   public void backwardInput(ParallelGemm t, int B, float[] p, float[] x, int xOff, float[] y, float[] dy,
       float[] dx, float[] s) {
-    t.gemmNN(B, in, out, 1f, dy, 0, out, p, wOff, in, 0f, dx, 0, in); // [B×I] =
+    inputGrad(t, B, p, dy, dx, null); // [B×I] =
   }
 
   /**

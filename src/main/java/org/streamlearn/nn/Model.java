@@ -23,6 +23,13 @@ public final class Model {
    * ({@link Kernels#addBiasRelu}: one pass over the activations instead of two, the same bits).
    */
   private final boolean[] biasRelu;
+  /**
+   * reluBefore[i]: layer i is a dense layer right after a ReLU (layer i − 1): in a backward pass its
+   * input-gradient product writes the ReLU's input gradient directly ({@link
+   * Kernels#gemmNNReluBackward}, each part masked while in cache, the same bits as the two layers in
+   * turn), and the ReLU's own pass, and its output gradient in {@code ws.dOut[i − 1]}, are skipped.
+   */
+  private final boolean[] reluBefore;
   private final int paramCount;
   private final List<ParamTensor> tensors, torchTensors;
 
@@ -52,6 +59,9 @@ public final class Model {
     biasRelu = new boolean[layers.length];
     for (int i = 1; i < layers.length; i++)
       biasRelu[i] = layers[i] instanceof ReLU r && layers[i - 1] instanceof Dense d && r.n == d.out;
+    reluBefore = new boolean[layers.length];
+    for (int i = 1; i < layers.length; i++)
+      reluBefore[i] = layers[i] instanceof Dense d && layers[i - 1] instanceof ReLU r && r.n == d.in;
     List<ParamTensor> ts = new ArrayList<>();
     for (int i = 0; i < layers.length; i++) layers[i].tensors("layers." + i + ".", ts);
     torchTensors = List.copyOf(ts);
@@ -265,6 +275,13 @@ public final class Model {
     for (int i = layers.length - 1; i >= 0; i--) {
       float[] in = i > 0 ? ws.out[i - 1] : x;
       int inOff = i > 0 ? 0 : xOff;
+      if (reluBefore[i]) { // this layer and the ReLU before it: dy·W masked into the ReLU's input gradient
+        float[] dx = i > 1 ? ws.dOut[i - 2] : inputGrad ? ws.dInput : null;
+        ((Dense) layers[i]).backward(ws.gemm, B, params, grads, in, inOff, dy, dx, ws.out[i - 1]);
+        dy = dx;
+        i--;
+        continue;
+      }
       float[] dx = i > 0 ? ws.dOut[i - 1] : inputGrad ? ws.dInput : null;
       layers[i].backward(ws.gemm, B, params, grads, in, inOff, ws.out[i], dy, dx, ws.scratch[i]);
       dy = dx;
@@ -293,9 +310,15 @@ public final class Model {
     for (int i = layers.length - 1; i >= 0; i--) {
       float[] in = i > 0 ? ws.out[i - 1] : x;
       int inOff = i > 0 ? 0 : xOff;
-      float[] dx = i > 0 ? ws.dOut[i - 1] : null;
-      layers[i].backwardSet(ws.gemm, B, params, grads, offsets[i], in, inOff, ws.out[i], dy, dx, ws.scratch[i]);
-      dy = dx;
+      if (reluBefore[i]) { // this layer and the ReLU before it (no parameters): see reluBefore
+        float[] dx = i > 1 ? ws.dOut[i - 2] : null;
+        ((Dense) layers[i]).backwardSet(ws.gemm, B, params, grads, in, inOff, dy, dx, ws.out[i - 1]);
+        i--;
+      } else {
+        float[] dx = i > 0 ? ws.dOut[i - 1] : null;
+        layers[i].backwardSet(ws.gemm, B, params, grads, offsets[i], in, inOff, ws.out[i], dy, dx, ws.scratch[i]);
+      }
+      dy = i > 0 ? ws.dOut[i - 1] : null;
       // Layers i.. are done: every block starting at or after offsets[i] is final.
       int first = (offsets[i] + NORM_BLOCK - 1) / NORM_BLOCK;
       for (int b = first; b < summed; b++) {
@@ -370,7 +393,11 @@ public final class Model {
       float[] in = i > 0 ? ws.out[i - 1] : x;
       int inOff = i > 0 ? 0 : xOff;
       sq += layers[i].gradNormSquared(B, in, inOff, dy, ws.scratch[i]);
-      if (i > 0) {
+      if (reluBefore[i]) { // the ReLU before (no parameters, a norm of 0) gets its input gradient here
+        if (i > 1) ((Dense) layers[i]).inputGrad(ws.gemm, B, params, dy, ws.dOut[i - 2], ws.out[i - 1]);
+        dy = i > 1 ? ws.dOut[i - 2] : null;
+        i--;
+      } else if (i > 0) {
         layers[i].backwardInput(ws.gemm, B, params, in, inOff, ws.out[i], dy, ws.dOut[i - 1], ws.scratch[i]);
         dy = ws.dOut[i - 1];
       }

@@ -330,6 +330,35 @@ class KernelsTest {
    * vector and the scalar path, at widths the vector loop, the scalar tail and both take (negative
    * sums, −0 and exact zeros included); x is left as it was.
    */
+  /**
+   * gemmNNReluBackward against gemmNN then reluBackward on each row, bit for bit: every form NN takes
+   * (a single row, rows in blocks of 6, 5, 4 and 1, B read in place and copied, {@link SimdGemm}'s
+   * rowwise form for short K, 2- and 3-vector panels, single vectors, the scalar column tail, K over
+   * two K-blocks), beta 0 and 1, C and Y with a row stride past N; Y holds exact zeros and −0 (masked
+   * off) and C −0 products. Cells of C outside the M × N block keep their guards.
+   */
+  @Test
+  void gemmNNReluBackwardHasTheBitsOfGemmNNThenReluBackward() {
+    int cases = 0;
+    for (int M : new int[] {1, 4, 6, 10, 16, 33, 100, 131}) for (int N : new int[] {10, 24, 64, 100, 257})
+      for (int K : new int[] {7, 10, 200, SimdGemm.KC + 44}) for (float beta : new float[] {0f, 1f}) {
+        int ldc = N + 3;
+        float[] A = random(M * K), B = random(K * N), Y = random(M * ldc + 8), C0 = random(M * ldc + 8);
+        for (int i = 0; i < Y.length; i += 7) Y[i] = i % 2 == 0 ? 0f : -0f;
+        if (M > 2) java.util.Arrays.fill(A, 2 * K, 3 * K, -0f); // row 2 of the product: signed zeros
+        float[] expected = C0.clone(), C = C0.clone();
+        Kernels.gemmNN(M, N, K, 1.3f, A, 0, K, B, 0, N, beta, expected, 4, ldc);
+        for (int i = 0; i < M; i++) Kernels.reluBackward(N, Y, 2 + i * ldc, expected, 4 + i * ldc, expected, 4 + i * ldc);
+        Kernels.gemmNNReluBackward(M, N, K, 1.3f, A, 0, K, B, 0, N, beta, C, 4, ldc, Y, 2);
+        for (int i = 0; i < C.length; i++)
+          if (Float.floatToRawIntBits(C[i]) != Float.floatToRawIntBits(expected[i]))
+            fail(String.format("M=%d N=%d K=%d beta=%s: C[%d] %s, gemmNN then reluBackward %s", M, N, K, beta, i, C[i],
+                expected[i]));
+        cases++;
+      }
+    assertThat(cases).isEqualTo(8 * 5 * 4 * 2);
+  }
+
   @Test
   void addBiasReluHasTheBitsOfAddBiasThenRelu() {
     for (int cols : new int[] {1, 7, 8, 17, 33, 100, 257})

@@ -9,6 +9,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.streamlearn.kernels.Kernels;
 
 class ModelTest {
 
@@ -206,6 +207,73 @@ class ModelTest {
               .isEqualTo(Float.floatToRawIntBits(expected[i]));
         assertThat(m.layerOutput(ws, 1)).startsWith(a1);
       }
+  }
+
+  /**
+   * A dense layer after a ReLU writes the ReLU's input gradient in its own product (masked as it is
+   * written, the ReLU's pass skipped): backwardSet's and backward's gradients, the norm and the input
+   * gradient have the bits of each layer's backward in turn, on one thread and on two; with a ReLU as
+   * the first layer too, whose input gradient is the model's.
+   */
+  @Test
+  void denseAfterReluBackwardHasTheBitsOfEachLayerInTurn() {
+    Model m = Model.of(ModelSpec.parse("input(30) dense(37) relu dense(20) relu dense(9)"));
+    int B = 7, off2 = 30 * 37 + 37, off3 = off2 + 37 * 20 + 20, n = m.paramCount();
+    var r = new java.util.SplittableRandom(12);
+    float[] p = GradCheck.uniform(n, -0.5, 0.5, r); // biases of both signs: many ReLUs off
+    float[] x = GradCheck.uniform(B * 30, -1, 1, r), dOut = GradCheck.uniform(B * 9, -1, 1, r);
+    float[] h1 = denseByHand(B, 30, 37, p, 0, x), a1 = new float[B * 37];
+    Kernels.relu(B * 37, h1, 0, a1, 0);
+    float[] h2 = denseByHand(B, 37, 20, p, off2, a1), a2 = new float[B * 20];
+    Kernels.relu(B * 20, h2, 0, a2, 0);
+    float[] g = new float[n], dA2 = new float[B * 20], dH2 = new float[B * 20], dA1 = new float[B * 37],
+        dH1 = new float[B * 37], dX = new float[B * 30];
+    Kernels.gemmTN(9, 20, B, 1f, dOut, 0, 9, a2, 0, 20, 0f, g, off3, 20);
+    Kernels.biasGrad(B, 9, dOut, 0, 9, g, off3 + 180);
+    Kernels.gemmNN(B, 20, 9, 1f, dOut, 0, 9, p, off3, 20, 0f, dA2, 0, 20);
+    Kernels.reluBackward(B * 20, a2, 0, dA2, 0, dH2, 0);
+    Kernels.gemmTN(20, 37, B, 1f, dH2, 0, 20, a1, 0, 37, 0f, g, off2, 37);
+    Kernels.biasGrad(B, 20, dH2, 0, 20, g, off2 + 740);
+    Kernels.gemmNN(B, 37, 20, 1f, dH2, 0, 20, p, off2, 37, 0f, dA1, 0, 37);
+    Kernels.reluBackward(B * 37, a1, 0, dA1, 0, dH1, 0);
+    Kernels.gemmTN(37, 30, B, 1f, dH1, 0, 37, x, 0, 30, 0f, g, 0, 30);
+    Kernels.biasGrad(B, 37, dH1, 0, 37, g, 1110);
+    Kernels.gemmNN(B, 30, 37, 1f, dH1, 0, 37, p, 0, 30, 0f, dX, 0, 30);
+    double sq = 0;
+    for (int i = 0; i < n; i += Model.NORM_BLOCK) sq += Kernels.sumSquares(Math.min(Model.NORM_BLOCK, n - i), g, i);
+    for (int threads : new int[] {1, 2})
+      try (Workspace ws = m.newWorkspace(B, threads)) {
+        m.forward(B, p, x, 0, ws);
+        float[] set = GradCheck.uniform(n, -9, 9, r), added = new float[n];
+        float norm = m.backwardSet(B, p, set, x, 0, dOut, ws);
+        m.backward(B, p, added, x, 0, dOut, ws, true);
+        for (int i = 0; i < n; i++) {
+          assertThat(Float.floatToRawIntBits(set[i])).as("%d thread(s): backwardSet grads[%d]", threads, i)
+              .isEqualTo(Float.floatToRawIntBits(g[i]));
+          assertThat(Float.floatToRawIntBits(added[i])).as("%d thread(s): backward grads[%d]", threads, i)
+              .isEqualTo(Float.floatToRawIntBits(g[i]));
+        }
+        assertThat(norm).isEqualTo((float) Math.sqrt(sq));
+        float[] in = ws.inputGrad();
+        for (int i = 0; i < B * 30; i++)
+          assertThat(Float.floatToRawIntBits(in[i])).as("%d thread(s): input gradient [%d]", threads, i)
+              .isEqualTo(Float.floatToRawIntBits(dX[i]));
+      }
+    // A ReLU first: the model's input gradient is that ReLU's.
+    Model first = Model.of(ModelSpec.parse("input(12) relu dense(8)"));
+    float[] q = GradCheck.uniform(first.paramCount(), -0.5, 0.5, r), u = GradCheck.uniform(B * 12, -1, 1, r);
+    float[] d = GradCheck.uniform(B * 8, -1, 1, r), a0 = new float[B * 12], dA0 = new float[B * 12], du = new float[B * 12];
+    Kernels.relu(B * 12, u, 0, a0, 0);
+    Kernels.gemmNN(B, 12, 8, 1f, d, 0, 8, q, 0, 12, 0f, dA0, 0, 12);
+    Kernels.reluBackward(B * 12, a0, 0, dA0, 0, du, 0);
+    try (Workspace ws = first.newWorkspace(B, 1)) {
+      first.forward(B, q, u, 0, ws);
+      first.backward(B, q, new float[first.paramCount()], u, 0, d, ws, true);
+      float[] in = ws.inputGrad();
+      for (int i = 0; i < B * 12; i++)
+        assertThat(Float.floatToRawIntBits(in[i])).as("input gradient through the first ReLU [%d]", i)
+            .isEqualTo(Float.floatToRawIntBits(du[i]));
+    }
   }
 
   private static float[] denseByHand(int B, int in, int out, float[] p, int off, float[] x) {
