@@ -85,9 +85,12 @@ final class SimdGemm {
    * With 16 registers (Zen 3, 256 bits: a 32 KiB L1, the copy by vectors and {@link
    * #kernel6x2Packed}) the copy pays from 96 rows on: median ratio of 201 pairs of alternating 15 ms
    * windows, copied / in place, 96×256×256 1.07, 128×256×256 1.08, 160×256×256 1.13, 128×256×784
-   * 1.08, 128×784×256 0.99; at 64 rows 0.96 and at 16 rows 0.75.
+   * 1.08, 128×784×256 0.99; at 64 rows 0.96 and at 16 rows 0.75. Since {@link #copyPanel} copies a
+   * row in half the time (2.8 ns a 2-vector row), from 40 rows on (61 pairs of 15 ms windows, in place
+   * / copied time): 40×256×256 1.12, 48×256×256 1.13, 64×256×256 1.17, 80×256×256 1.17, 64×256×784
+   * 1.14, 64×784×256 1.10; 32 rows even (1.00), 16 rows 0.92.
    */
-  private static final int NN_PACK_MIN_ROWS = L == 16 ? 192 : 96;
+  private static final int NN_PACK_MIN_ROWS = L == 16 ? 192 : 40;
 
   /**
    * With 16 registers ({@link #PANEL2}) NN copies B also from 16 rows on when K is at most this: the
