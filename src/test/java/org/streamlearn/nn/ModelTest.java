@@ -325,7 +325,7 @@ class ModelTest {
       org.assertj.core.api.Assertions.assertThat(want).as("the layer splits").isPositive();
       org.assertj.core.api.Assertions.assertThat(owner).isEqualTo(want);
     }
-    org.assertj.core.api.Assertions.assertThat(Model.of(ModelSpec.parse("input(4) dense(8) relu dense(3)")).sweepRanges(2, 64))
+    org.assertj.core.api.Assertions.assertThat(Model.of(ModelSpec.parse("input(4) dense(5) relu dense(3)")).sweepRanges(2, 64))
         .as("no layer wide enough to split").isNull();
   }
 }
