@@ -4,8 +4,6 @@ import static org.streamlearn.kernels.SimdKernels.F;
 import static org.streamlearn.kernels.SimdKernels.L;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Register-blocked GEMM on the Vector API.
@@ -137,15 +135,7 @@ final class SimdGemm {
    * backward in place, as {@link SimdKernels#reluBackward}.
    */
   private static void reluMask(int M, int j0, int j1, float[] Y, int yOff, float[] C, int cOff, int ldc) {
-    int w = j1 - j0, wv = w - w % L;
-    for (int i = 0; i < M; i++) {
-      int c = cOff + i * ldc + j0, y = yOff + i * ldc + j0, j = 0;
-      for (; j < wv; j += L) {
-        VectorMask<Float> on = FloatVector.fromArray(F, Y, y + j).compare(VectorOperators.GT, 0f);
-        FloatVector.zero(F).add(FloatVector.fromArray(F, C, c + j), on).intoArray(C, c + j);
-      }
-      for (; j < w; j++) C[c + j] = 0f + (Y[y + j] > 0f ? C[c + j] : 0f);
-    }
+    SimdKernels.reluBackward(M, j1 - j0, ldc, Y, yOff + j0, C, cOff + j0, C, cOff + j0);
   }
 
   static void gemmTN(int M, int N, int K, float alpha, float[] A, int aOff, int lda,

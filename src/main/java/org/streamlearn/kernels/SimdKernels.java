@@ -171,12 +171,24 @@ final class SimdKernels {
   }
 
   static void reluBackward(int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
-    int i = 0;
-    for (int end = F.loopBound(n); i < end; i += L) {
-      VectorMask<Float> on = FloatVector.fromArray(F, y, yOff + i).compare(VectorOperators.GT, 0f);
-      FloatVector.zero(F).add(FloatVector.fromArray(F, dy, dyOff + i), on).intoArray(dx, dxOff + i);
+    reluBackward(1, n, n, y, yOff, dy, dyOff, dx, dxOff);
+  }
+
+  /**
+   * {@link #reluBackward(int, float[], int, float[], int, float[], int)} on rows × cols of three
+   * matrices with row stride ld (dx may be dy: in place, as {@code SimdGemm}'s masked NN uses it).
+   */
+  static void reluBackward(int rows, int cols, int ld, float[] y, int yOff, float[] dy, int dyOff, float[] dx,
+      int dxOff) {
+    int end = F.loopBound(cols);
+    for (int r = 0, o = 0; r < rows; r++, o += ld) {
+      int i = 0;
+      for (; i < end; i += L) {
+        VectorMask<Float> on = FloatVector.fromArray(F, y, yOff + o + i).compare(VectorOperators.GT, 0f);
+        FloatVector.zero(F).add(FloatVector.fromArray(F, dy, dyOff + o + i), on).intoArray(dx, dxOff + o + i);
+      }
+      for (; i < cols; i++) dx[dxOff + o + i] = 0f + (y[yOff + o + i] > 0f ? dy[dyOff + o + i] : 0f);
     }
-    for (; i < n; i++) dx[dxOff + i] = 0f + (y[yOff + i] > 0f ? dy[dyOff + i] : 0f);
   }
 
   /** Row by row: x + bias, then max with 0, as addBias (fma(1, b, x) = x + b) and relu do. */
