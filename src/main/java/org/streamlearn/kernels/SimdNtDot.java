@@ -274,10 +274,7 @@ final class SimdNtDot {
       x = FloatVector.fromArray(F, A, a3 + k);
       s6 = x.fma(y0, s6); s7 = x.fma(y1, s7);
     }
-    FloatVector p0 = s0.blend(s4, M4).add(s4.blend(s0, M4).rearrange(X4)), p1 = s1.blend(s5, M4).add(s5.blend(s1, M4).rearrange(X4)), p2 = s2.blend(s6, M4).add(s6.blend(s2, M4).rearrange(X4));
-    FloatVector p3 = s3.blend(s7, M4).add(s7.blend(s3, M4).rearrange(X4));
-    FloatVector q0 = p0.blend(p2, M2).add(p2.blend(p0, M2).rearrange(X2)), q1 = p1.blend(p3, M2).add(p3.blend(p1, M2).rearrange(X2));
-    q0.blend(q1, M1).add(q1.blend(q0, M1).rearrange(X1)).intoArray(t, 0);
+    VectorMath.fold4x2(s0, s1, s2, s3, s4, s5, s6, s7, t);
   }
 
   /**
@@ -325,9 +322,6 @@ final class SimdNtDot {
       x = FloatVector.fromArray(F, A, a3 + k);
       s6 = x.fma(y0, s6); s7 = x.fma(y1, s7);
     }
-    FloatVector p0 = s0.blend(s4, M4).add(s4.blend(s0, M4).rearrange(X4)), p1 = s1.blend(s5, M4).add(s5.blend(s1, M4).rearrange(X4)), p2 = s2.blend(s6, M4).add(s6.blend(s2, M4).rearrange(X4));
-    FloatVector p3 = s3.blend(s7, M4).add(s7.blend(s3, M4).rearrange(X4));
-    FloatVector q0 = p0.blend(p2, M2).add(p2.blend(p0, M2).rearrange(X2)), q1 = p1.blend(p3, M2).add(p3.blend(p1, M2).rearrange(X2));
-    q0.blend(q1, M1).add(q1.blend(q0, M1).rearrange(X1)).intoArray(t, 0);
+    VectorMath.fold4x2(s0, s1, s2, s3, s4, s5, s6, s7, t);
   }
 }

@@ -49,6 +49,21 @@ final class VectorMath {
   }
 
   /**
+   * The first folds of a 4 × 2 dot-product tile ({@code SimdNtDot}'s dot4x2 forms, 8 lanes): eight
+   * accumulators s0..s7 folded by three butterfly stages (each adds lane pairs that differ in one bit
+   * of the lane index, across two vectors) into one vector of partial sums, stored to t[0..L).
+   */
+  static void fold4x2(FloatVector s0, FloatVector s1, FloatVector s2, FloatVector s3, FloatVector s4,
+      FloatVector s5, FloatVector s6, FloatVector s7, float[] t) {
+    VectorMask<Float> m1 = SimdTranspose.M1, m2 = SimdTranspose.M2, m4 = SimdTranspose.M4;
+    VectorShuffle<Float> x1 = SimdTranspose.X1, x2 = SimdTranspose.X2, x4 = SimdTranspose.X4;
+    FloatVector p0 = s0.blend(s4, m4).add(s4.blend(s0, m4).rearrange(x4)), p1 = s1.blend(s5, m4).add(s5.blend(s1, m4).rearrange(x4));
+    FloatVector p2 = s2.blend(s6, m4).add(s6.blend(s2, m4).rearrange(x4)), p3 = s3.blend(s7, m4).add(s7.blend(s3, m4).rearrange(x4));
+    FloatVector q0 = p0.blend(p2, m2).add(p2.blend(p0, m2).rearrange(x2)), q1 = p1.blend(p3, m2).add(p3.blend(p1, m2).rearrange(x2));
+    q0.blend(q1, m1).add(q1.blend(q0, m1).rearrange(x1)).intoArray(t, 0);
+  }
+
+  /**
    * Σ of the lanes as a fixed pairwise tree: {@link #fold4}, then (f0 + f2) + (f1 + f3). For 8 lanes:
    * ((v0+v4) + (v2+v6)) + ((v1+v5) + (v3+v7)).
    */
